@@ -1,0 +1,44 @@
+/** Turns a run's stored graph into the snapshot a graph panel draws. */
+import type { GraphNode, GraphSnapshot, NodeDetails } from '../../shared/graphProtocol';
+import type { SessionStore } from './sessionStore';
+
+export function graphSnapshot(store: SessionStore, runId: number): GraphSnapshot {
+  const run = store.run(runId);
+  if (!run) throw new Error(`${store.file} has no run ${runId}`);
+  const { nodes, edges } = store.graph(runId);
+  return {
+    source: { sessionFile: store.file, runId },
+    title: `${run.target} (run ${run.id})`,
+    nodes: nodes.map((node): GraphNode => {
+      const position = positionOf(node.data);
+      return {
+        id: node.id,
+        label: node.label,
+        kind: node.kind ?? '',
+        ...(node.parent ? { parent: node.parent } : {}),
+        ...(position ? { position } : {}),
+      };
+    }),
+    edges: edges.map((edge) => ({
+      id: edge.id,
+      source: edge.source,
+      target: edge.target,
+      kind: edge.kind ?? '',
+      ...(typeof edge.data?.label === 'string' ? { label: edge.data.label } : {}),
+    })),
+  };
+}
+
+function positionOf(data: Record<string, unknown> | undefined): { x: number; y: number } | undefined {
+  const x = data?.x;
+  const y = data?.y;
+  return typeof x === 'number' && typeof y === 'number' ? { x, y } : undefined;
+}
+
+/** The facts a panel shows for one node: its kind, label and stored data. */
+export function nodeDetails(store: SessionStore, runId: number, nodeId: string): NodeDetails {
+  const node = store.graphNode(runId, nodeId);
+  if (!node) return { nodeId, lines: [`${nodeId}: not in this run`] };
+  const facts = Object.entries(node.data ?? {}).map(([key, value]) => `${key}: ${JSON.stringify(value)}`);
+  return { nodeId, lines: [`${node.label} (${node.kind || 'node'})`, ...facts] };
+}

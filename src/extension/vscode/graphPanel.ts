@@ -1,0 +1,230 @@
+/**
+ * The one graph panel type (view type `bathysphere.graph`). The host owns the
+ * data: it answers the webview's `ready`, and every return to visibility, with
+ * a full snapshot, because a hidden webview may have missed messages.
+ */
+import * as crypto from 'node:crypto';
+import * as vscode from 'vscode';
+import type {
+  GraphSnapshot,
+  GraphSource,
+  GraphViewState,
+  HostToWebview,
+  RendererChoice,
+  WebviewToHost,
+} from '../../shared/graphProtocol';
+import { graphSnapshot, nodeDetails } from '../store/graphSnapshot';
+import type { OpenSessions } from './sessions';
+
+export const GRAPH_VIEW_TYPE = 'bathysphere.graph';
+
+/** What tests and other features can observe about a panel. */
+export interface GraphPanelStatus {
+  source: GraphSource;
+  ready: boolean;
+  rendered?: { nodeCount: number; edgeCount: number; renderer: 'webgl' | 'canvas' };
+  selection: string[];
+}
+
+export class GraphPanels implements vscode.Disposable {
+  private readonly panels = new Map<string, GraphPanel>();
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly sessions: OpenSessions,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  /** Shows the graph of a run, reusing its panel when one is open. */
+  show(source: GraphSource): GraphPanel {
+    const key = sourceKey(source);
+    const existing = this.panels.get(key);
+    if (existing) {
+      existing.reveal();
+      return existing;
+    }
+    const panel = vscode.window.createWebviewPanel(
+      GRAPH_VIEW_TYPE,
+      'Bathysphere Graph',
+      vscode.ViewColumn.Active,
+      webviewOptions(this.extensionUri),
+    );
+    return this.adopt(panel, source);
+  }
+
+  /** Serializer for panels restored after a reload: reopen their session, then redraw. */
+  serializer(): vscode.WebviewPanelSerializer<GraphViewState> {
+    return {
+      deserializeWebviewPanel: async (panel, state) => {
+        const source = state?.source;
+        if (!source) {
+          panel.dispose();
+          return;
+        }
+        try {
+          await this.sessions.open(source.sessionFile);
+          panel.webview.options = webviewOptions(this.extensionUri);
+          this.adopt(panel, source);
+        } catch (error) {
+          this.log.warn(`could not restore graph of ${source.sessionFile}: ${(error as Error).message}`);
+          panel.dispose();
+        }
+      },
+    };
+  }
+
+  statuses(): GraphPanelStatus[] {
+    return [...this.panels.values()].map((panel) => panel.status());
+  }
+
+  dispose(): void {
+    for (const panel of this.panels.values()) panel.dispose();
+  }
+
+  private adopt(panel: vscode.WebviewPanel, source: GraphSource): GraphPanel {
+    const key = sourceKey(source);
+    const graphPanel = new GraphPanel(panel, source, this.extensionUri, this.sessions, this.log);
+    this.panels.set(key, graphPanel);
+    panel.onDidDispose(() => this.panels.delete(key));
+    return graphPanel;
+  }
+}
+
+function sourceKey(source: GraphSource): string {
+  return `${source.sessionFile}#${source.runId}`;
+}
+
+function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+  return {
+    enableScripts: true,
+    // Only the bundled webview scripts may be loaded.
+    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview')],
+  };
+}
+
+export class GraphPanel {
+  private ready = false;
+  private rendered: GraphPanelStatus['rendered'];
+  private selection: string[] = [];
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly panel: vscode.WebviewPanel,
+    private readonly source: GraphSource,
+    extensionUri: vscode.Uri,
+    private readonly sessions: OpenSessions,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    panel.title = `Graph: ${source.sessionFile.split(/[\\/]/).pop()} #${source.runId}`;
+    panel.webview.html = renderHtml(panel.webview, extensionUri);
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((message: WebviewToHost) => this.receive(message)),
+      panel.onDidChangeViewState(({ webviewPanel }) => {
+        if (webviewPanel.visible) this.sendSnapshot();
+      }),
+      sessions.onDidChange(() => {
+        if (!this.sessions.get(source.sessionFile)) panel.dispose();
+      }),
+    );
+    panel.onDidDispose(() => this.disposables.forEach((d) => d.dispose()));
+  }
+
+  reveal(): void {
+    this.panel.reveal();
+  }
+
+  dispose(): void {
+    this.panel.dispose();
+  }
+
+  status(): GraphPanelStatus {
+    return { source: this.source, ready: this.ready, rendered: this.rendered, selection: this.selection };
+  }
+
+  /** Sends the full current graph; called on `ready` and whenever the panel becomes visible. */
+  sendSnapshot(): void {
+    if (!this.ready) return;
+    const snapshot = this.snapshot();
+    if (snapshot) this.post({ type: 'snapshot', snapshot, renderer: rendererSetting() });
+  }
+
+  private snapshot(): GraphSnapshot | undefined {
+    const store = this.sessions.get(this.source.sessionFile);
+    if (!store) return undefined;
+    return graphSnapshot(store, this.source.runId);
+  }
+
+  private receive(message: WebviewToHost): void {
+    switch (message.type) {
+      case 'ready':
+        this.ready = true;
+        this.sendSnapshot();
+        break;
+      case 'rendered':
+        this.rendered = { nodeCount: message.nodeCount, edgeCount: message.edgeCount, renderer: message.renderer };
+        this.log.debug(`graph rendered: ${message.nodeCount} nodes with ${message.renderer}`);
+        break;
+      case 'selectionChanged':
+        this.selection = message.nodeIds;
+        break;
+      case 'request':
+        this.answer(message.requestId, message.request.nodeId);
+        break;
+    }
+  }
+
+  private answer(requestId: number, nodeId: string): void {
+    const store = this.sessions.get(this.source.sessionFile);
+    if (!store) {
+      this.post({ type: 'reply', requestId, error: 'the session is closed' });
+      return;
+    }
+    try {
+      this.post({ type: 'reply', requestId, result: nodeDetails(store, this.source.runId, nodeId) });
+    } catch (error) {
+      this.post({ type: 'reply', requestId, error: (error as Error).message });
+    }
+  }
+
+  private post(message: HostToWebview): void {
+    void this.panel.webview.postMessage(message);
+  }
+}
+
+function rendererSetting(): RendererChoice {
+  return vscode.workspace.getConfiguration('bathysphere').get<RendererChoice>('graph.renderer', 'auto');
+}
+
+function renderHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
+  const nonce = crypto.randomBytes(18).toString('base64');
+  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'graph.js'));
+  const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'graph.css'));
+  const csp = [
+    "default-src 'none'",
+    `img-src ${webview.cspSource} data:`,
+    `style-src ${webview.cspSource}`,
+    `script-src 'nonce-${nonce}'`,
+  ].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="UTF-8">
+  <meta http-equiv="Content-Security-Policy" content="${csp}">
+  <meta name="viewport" content="width=device-width, initial-scale=1.0">
+  <link rel="stylesheet" href="${style}">
+  <title>Bathysphere Graph</title>
+</head>
+<body>
+  <div id="graph-root" data-state="loading" data-node-count="0" data-edge-count="0">
+    <div class="toolbar">
+      <button id="fit" type="button" title="Fit the graph to the panel">Fit</button>
+      <button id="relayout" type="button" title="Lay the graph out again">Re-layout</button>
+      <span id="status" role="status">Loading…</span>
+    </div>
+    <div id="graph"></div>
+    <div id="details" aria-live="polite"></div>
+  </div>
+  <script nonce="${nonce}" src="${script}"></script>
+</body>
+</html>`;
+}
