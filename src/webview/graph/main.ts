@@ -2,7 +2,12 @@
  * The graph panel's webview: draws the host's snapshot with Cytoscape and keeps
  * only view state (zoom, pan, selection) of its own.
  */
-import cytoscape, { type Core, type CytoscapeOptions, type ElementDefinition, type StylesheetJson } from 'cytoscape';
+import cytoscape, {
+  type Core,
+  type CytoscapeOptions,
+  type ElementDefinition,
+  type StylesheetJson,
+} from 'cytoscape';
 import fcose from 'cytoscape-fcose';
 import {
   PendingRequests,
@@ -28,6 +33,8 @@ const canvasHost = document.getElementById('graph')!;
 const status = document.getElementById('status')!;
 const details = document.getElementById('details')!;
 const pending = new PendingRequests<NodeDetails>();
+
+const MAX_FIT_ZOOM = 1.25;
 
 let cy: Core | undefined;
 let viewState: GraphViewState = vscode.getState() ?? {};
@@ -119,7 +126,13 @@ function toElements(snapshot: GraphSnapshot): ElementDefinition[] {
   }));
   const edges: ElementDefinition[] = snapshot.edges.map((edge) => ({
     group: 'edges',
-    data: { id: edge.id, source: edge.source, target: edge.target, kind: edge.kind, label: edge.label ?? '' },
+    data: {
+      id: edge.id,
+      source: edge.source,
+      target: edge.target,
+      kind: edge.kind,
+      label: edge.label ?? '',
+    },
   }));
   return [...nodes, ...edges];
 }
@@ -178,7 +191,12 @@ function render(snapshot: GraphSnapshot, rendererChoice: RendererChoice): void {
   root.dataset.nodeCount = String(graph.nodes().length);
   root.dataset.edgeCount = String(graph.edges().length);
   root.dataset.state = 'rendered';
-  post({ type: 'rendered', nodeCount: graph.nodes().length, edgeCount: graph.edges().length, renderer });
+  post({
+    type: 'rendered',
+    nodeCount: graph.nodes().length,
+    edgeCount: graph.edges().length,
+    renderer,
+  });
 }
 
 function idSelector(ids: string[]): string {
@@ -190,9 +208,20 @@ function runLayout(graph: Core, snapshot: GraphSnapshot, restoreViewport: boolea
   const layout = graph.layout(
     preset
       ? { name: 'preset', fit: !restoreViewport }
-      : ({ name: 'fcose', animate: false, randomize: true, fit: !restoreViewport, padding: 30 } as never),
+      : ({
+          name: 'fcose',
+          animate: false,
+          randomize: true,
+          fit: !restoreViewport,
+          padding: 30,
+        } as never),
   );
   layout.run();
+  // fit zooms small graphs in until a few nodes fill the panel; keep them at a readable size.
+  if (!restoreViewport && graph.zoom() > MAX_FIT_ZOOM) {
+    graph.zoom(MAX_FIT_ZOOM);
+    graph.center();
+  }
   if (restoreViewport && viewState.zoom !== undefined && viewState.pan) {
     graph.viewport({ zoom: viewState.zoom, pan: viewState.pan });
   }
