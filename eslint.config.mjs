@@ -6,17 +6,37 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', 'dist/', 'dist-vsix/', 'out/', '.tools/', 'test-results/', '.demo/', 'agents/jvm/build/'],
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'dist-vsix/',
+      'out/',
+      '.tools/',
+      'test-results/',
+      '.demo/',
+      'agents/jvm/build/',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       'no-restricted-imports': [
         'error',
-        { paths: [{ name: 'vscode', message: 'Core code must not import vscode; put VS Code wiring in src/extension/vscode/.' }] },
+        {
+          paths: [
+            {
+              name: 'vscode',
+              message:
+                'Core code must not import vscode; put VS Code wiring in src/extension/vscode/.',
+            },
+          ],
+        },
       ],
     },
   },
@@ -27,7 +47,19 @@ export default tseslint.config(
   {
     files: ['**/*.mjs', '**/*.js'],
     languageOptions: {
-      globals: { process: 'readonly', console: 'readonly', URL: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', __dirname: 'readonly', window: 'readonly', document: 'readonly' },
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        URL: 'readonly',
+        Buffer: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        __dirname: 'readonly',
+        window: 'readonly',
+        document: 'readonly',
+      },
     },
   },
 );

@@ -63,7 +63,10 @@ function copyRuntimeFiles() {
   // Agents built by scripts/build-agents.sh ship inside dist/ so the .vsix carries them.
   copyDirIfPresent('agents/erlang/ebin', 'dist/agents/erlang/ebin');
   copyDirIfPresent('agents/erlang/src', 'dist/agents/erlang/src');
-  copyFileIfPresent('agents/jvm/build/bathysphere-agent.jar', 'dist/agents/jvm/bathysphere-agent.jar');
+  copyFileIfPresent(
+    'agents/jvm/build/bathysphere-agent.jar',
+    'dist/agents/jvm/bathysphere-agent.jar',
+  );
 }
 
 function copyDirIfPresent(from, to) {

@@ -78,7 +78,11 @@ export class PendingRequests<Result> {
   private nextId = 1;
   private readonly waiting = new Map<
     number,
-    { resolve: (value: Result) => void; reject: (error: Error) => void; timer: ReturnType<typeof setTimeout> }
+    {
+      resolve: (value: Result) => void;
+      reject: (error: Error) => void;
+      timer: ReturnType<typeof setTimeout>;
+    }
   >();
 
   constructor(private readonly timeoutMs = 10_000) {}
@@ -102,7 +106,8 @@ export class PendingRequests<Result> {
     if (!entry) return false;
     this.waiting.delete(requestId);
     clearTimeout(entry.timer);
-    if (error !== undefined || result === undefined) entry.reject(new Error(error ?? 'empty reply'));
+    if (error !== undefined || result === undefined)
+      entry.reject(new Error(error ?? 'empty reply'));
     else entry.resolve(result);
     return true;
   }

@@ -7,7 +7,8 @@ export const REPO_ROOT = path.resolve(__dirname, '../..');
 export const CLI = path.join(REPO_ROOT, 'dist/cli.js');
 
 export function ensureBuilt(): void {
-  if (!fs.existsSync(CLI)) execFileSync(process.execPath, [path.join(REPO_ROOT, 'scripts/build.mjs')]);
+  if (!fs.existsSync(CLI))
+    execFileSync(process.execPath, [path.join(REPO_ROOT, 'scripts/build.mjs')]);
 }
 
 export interface CliResult {
@@ -16,7 +17,10 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): CliResult {
+export function runCli(
+  args: string[],
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): CliResult {
   const result = spawnSync(process.execPath, [CLI, ...args], {
     encoding: 'utf8',
     timeout: options.timeoutMs ?? 60_000,

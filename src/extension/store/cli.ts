@@ -14,7 +14,10 @@ export async function openSessionForCli(file: string): Promise<SessionStore> {
   }
 }
 
-async function withSession<T>(file: string, body: (store: SessionStore) => T | Promise<T>): Promise<T> {
+async function withSession<T>(
+  file: string,
+  body: (store: SessionStore) => T | Promise<T>,
+): Promise<T> {
   const store = await openSessionForCli(file);
   try {
     return await body(store);
@@ -50,14 +53,18 @@ launch, created) and row counts.
         io.out(JSON.stringify({ file, counts, runs }, null, 2) + '\n');
         return ExitCode.ok;
       }
-      io.out(`${file}: ${counts.runs} run(s), ${counts.graphNodes} graph node(s), ${counts.graphEdges} graph edge(s)\n`);
+      io.out(
+        `${file}: ${counts.runs} run(s), ${counts.graphNodes} graph node(s), ${counts.graphEdges} graph edge(s)\n`,
+      );
       for (const run of runs) {
         const parts = [`run ${run.id}`, run.targetKind, run.target];
         if (run.project) parts.push(`project ${run.project}`);
         if (run.launch) parts.push(`launch ${run.launch}`);
         parts.push(`created ${run.createdAt}`);
         if (run.endedAt) parts.push(`ended ${run.endedAt}`);
-        io.out(`  ${parts.join(' | ')}\n    ${run.graph.nodes} node(s), ${run.graph.edges} edge(s)\n`);
+        io.out(
+          `  ${parts.join(' | ')}\n    ${run.graph.nodes} node(s), ${run.graph.edges} edge(s)\n`,
+        );
       }
       return ExitCode.ok;
     });

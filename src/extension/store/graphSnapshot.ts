@@ -29,7 +29,9 @@ export function graphSnapshot(store: SessionStore, runId: number): GraphSnapshot
   };
 }
 
-function positionOf(data: Record<string, unknown> | undefined): { x: number; y: number } | undefined {
+function positionOf(
+  data: Record<string, unknown> | undefined,
+): { x: number; y: number } | undefined {
   const x = data?.x;
   const y = data?.y;
   return typeof x === 'number' && typeof y === 'number' ? { x, y } : undefined;
@@ -39,6 +41,8 @@ function positionOf(data: Record<string, unknown> | undefined): { x: number; y: 
 export function nodeDetails(store: SessionStore, runId: number, nodeId: string): NodeDetails {
   const node = store.graphNode(runId, nodeId);
   if (!node) return { nodeId, lines: [`${nodeId}: not in this run`] };
-  const facts = Object.entries(node.data ?? {}).map(([key, value]) => `${key}: ${JSON.stringify(value)}`);
+  const facts = Object.entries(node.data ?? {}).map(
+    ([key, value]) => `${key}: ${JSON.stringify(value)}`,
+  );
   return { nodeId, lines: [`${node.label} (${node.kind || 'node'})`, ...facts] };
 }

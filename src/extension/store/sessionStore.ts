@@ -390,12 +390,17 @@ function readSessionBytes(file: string, create: boolean): Uint8Array {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' && create) return new Uint8Array(0);
     if (code === 'ENOENT') throw new SessionFileError(`${file}: no such file`);
-    if (code === 'EISDIR') throw new SessionFileError(`${file}: is a directory, not a session file`);
+    if (code === 'EISDIR')
+      throw new SessionFileError(`${file}: is a directory, not a session file`);
     throw new SessionFileError(`${file}: cannot read (${(error as Error).message})`);
   }
 }
 
-function openDatabase(SQL: Awaited<ReturnType<typeof loadSqlite>>, bytes: Uint8Array, file: string): Database {
+function openDatabase(
+  SQL: Awaited<ReturnType<typeof loadSqlite>>,
+  bytes: Uint8Array,
+  file: string,
+): Database {
   if (bytes.length < 100 || !Buffer.from(bytes.subarray(0, 16)).equals(SQLITE_HEADER)) {
     throw new SessionFileError(`${file}: not a Bathysphere session (not a SQLite database)`);
   }
@@ -407,7 +412,9 @@ function openDatabase(SQL: Awaited<ReturnType<typeof loadSqlite>>, bytes: Uint8A
     }
   } catch (error) {
     db.close();
-    throw new SessionFileError(`${file}: the session file is damaged (${(error as Error).message})`);
+    throw new SessionFileError(
+      `${file}: the session file is damaged (${(error as Error).message})`,
+    );
   }
   return db;
 }
@@ -415,7 +422,9 @@ function openDatabase(SQL: Awaited<ReturnType<typeof loadSqlite>>, bytes: Uint8A
 function checkIsSession(db: Database, file: string): void {
   const applicationId = Number(db.exec('PRAGMA application_id')[0].values[0][0]);
   if (applicationId === APPLICATION_ID) return;
-  const tables = Number(db.exec("SELECT count(*) FROM sqlite_schema WHERE type = 'table'")[0].values[0][0]);
+  const tables = Number(
+    db.exec("SELECT count(*) FROM sqlite_schema WHERE type = 'table'")[0].values[0][0],
+  );
   if (applicationId !== 0 || tables > 0 || schemaVersion(db) > 0) {
     throw new SessionFileError(
       `${file}: a SQLite database, but not a Bathysphere session (schema ${SCHEMA_VERSION} expected)`,

@@ -94,7 +94,11 @@ async function chooseRun(
   }
   if (runs.length === 1) return { sessionFile: file, runId: runs[0].id };
   const picked = await vscode.window.showQuickPick(
-    runs.map((run) => ({ label: run.target, description: `${run.targetKind} · run ${run.id}`, run })),
+    runs.map((run) => ({
+      label: run.target,
+      description: `${run.targetKind} · run ${run.id}`,
+      run,
+    })),
     { placeHolder: 'Which run?' },
   );
   return picked && { sessionFile: file, runId: picked.run.id };

@@ -66,7 +66,9 @@ export class GraphPanels implements vscode.Disposable {
           panel.webview.options = webviewOptions(this.extensionUri);
           this.adopt(panel, source);
         } catch (error) {
-          this.log.warn(`could not restore graph of ${source.sessionFile}: ${(error as Error).message}`);
+          this.log.warn(
+            `could not restore graph of ${source.sessionFile}: ${(error as Error).message}`,
+          );
           panel.dispose();
         }
       },
@@ -94,7 +96,9 @@ function sourceKey(source: GraphSource): string {
   return `${source.sessionFile}#${source.runId}`;
 }
 
-function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+function webviewOptions(
+  extensionUri: vscode.Uri,
+): vscode.WebviewPanelOptions & vscode.WebviewOptions {
   return {
     enableScripts: true,
     // Only the bundled webview scripts may be loaded.
@@ -138,7 +142,12 @@ export class GraphPanel {
   }
 
   status(): GraphPanelStatus {
-    return { source: this.source, ready: this.ready, rendered: this.rendered, selection: this.selection };
+    return {
+      source: this.source,
+      ready: this.ready,
+      rendered: this.rendered,
+      selection: this.selection,
+    };
   }
 
   /** Sends the full current graph; called on `ready` and whenever the panel becomes visible. */
@@ -161,7 +170,11 @@ export class GraphPanel {
         this.sendSnapshot();
         break;
       case 'rendered':
-        this.rendered = { nodeCount: message.nodeCount, edgeCount: message.edgeCount, renderer: message.renderer };
+        this.rendered = {
+          nodeCount: message.nodeCount,
+          edgeCount: message.edgeCount,
+          renderer: message.renderer,
+        };
         this.log.debug(`graph rendered: ${message.nodeCount} nodes with ${message.renderer}`);
         break;
       case 'selectionChanged':
@@ -180,7 +193,11 @@ export class GraphPanel {
       return;
     }
     try {
-      this.post({ type: 'reply', requestId, result: nodeDetails(store, this.source.runId, nodeId) });
+      this.post({
+        type: 'reply',
+        requestId,
+        result: nodeDetails(store, this.source.runId, nodeId),
+      });
     } catch (error) {
       this.post({ type: 'reply', requestId, error: (error as Error).message });
     }
@@ -192,13 +209,19 @@ export class GraphPanel {
 }
 
 function rendererSetting(): RendererChoice {
-  return vscode.workspace.getConfiguration('bathysphere').get<RendererChoice>('graph.renderer', 'auto');
+  return vscode.workspace
+    .getConfiguration('bathysphere')
+    .get<RendererChoice>('graph.renderer', 'auto');
 }
 
 function renderHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
   const nonce = crypto.randomBytes(18).toString('base64');
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'graph.js'));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'graph.css'));
+  const script = webview.asWebviewUri(
+    vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'graph.js'),
+  );
+  const style = webview.asWebviewUri(
+    vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'graph.css'),
+  );
   const csp = [
     "default-src 'none'",
     `img-src ${webview.cspSource} data:`,

@@ -41,7 +41,11 @@ export class OpenSessions implements vscode.Disposable {
     await store.close();
     this.log.info(`closed session ${file}`);
     this.changed.fire();
-    void vscode.commands.executeCommand('setContext', 'bathysphere.hasSession', this.stores.size > 0);
+    void vscode.commands.executeCommand(
+      'setContext',
+      'bathysphere.hasSession',
+      this.stores.size > 0,
+    );
   }
 
   async closeAll(): Promise<void> {

@@ -5,8 +5,7 @@ import type { Run, SessionStore } from '../store/sessionStore';
 import type { OpenSessions } from './sessions';
 
 export type SessionsNode =
-  | { kind: 'session'; file: string }
-  | { kind: 'run'; file: string; run: Run };
+  { kind: 'session'; file: string } | { kind: 'run'; file: string; run: Run };
 
 export class SessionsView implements vscode.TreeDataProvider<SessionsNode> {
   private readonly changed = new vscode.EventEmitter<void>();
@@ -17,7 +16,8 @@ export class SessionsView implements vscode.TreeDataProvider<SessionsNode> {
   }
 
   getChildren(element?: SessionsNode): SessionsNode[] {
-    if (!element) return this.sessions.all().map((store) => ({ kind: 'session', file: store.file }));
+    if (!element)
+      return this.sessions.all().map((store) => ({ kind: 'session', file: store.file }));
     if (element.kind === 'session') {
       const store = this.sessions.get(element.file);
       return store ? store.runs().map((run) => ({ kind: 'run', file: element.file, run })) : [];
@@ -26,7 +26,8 @@ export class SessionsView implements vscode.TreeDataProvider<SessionsNode> {
   }
 
   getTreeItem(element: SessionsNode): vscode.TreeItem {
-    if (element.kind === 'session') return sessionItem(element.file, this.sessions.get(element.file));
+    if (element.kind === 'session')
+      return sessionItem(element.file, this.sessions.get(element.file));
     return runItem(element);
   }
 }
@@ -52,7 +53,13 @@ function runItem(node: Extract<SessionsNode, { kind: 'run' }>): vscode.TreeItem 
   item.contextValue = 'run';
   item.description = `${run.targetKind} · run ${run.id}`;
   item.tooltip = `${run.targetKind} run ${run.id}\ncreated ${run.createdAt}${run.project ? `\nproject ${run.project}` : ''}`;
-  item.iconPath = new vscode.ThemeIcon(run.targetKind === 'erlang' ? 'server-process' : run.targetKind === 'jvm' ? 'debug-alt' : 'type-hierarchy');
+  item.iconPath = new vscode.ThemeIcon(
+    run.targetKind === 'erlang'
+      ? 'server-process'
+      : run.targetKind === 'jvm'
+        ? 'debug-alt'
+        : 'type-hierarchy',
+  );
   item.command = { command: 'bathysphere.showGraph', title: 'Show Graph', arguments: [node] };
   return item;
 }

@@ -13,7 +13,8 @@ describe('bathysphere CLI (bundled dist/cli.js)', () => {
   it('--help lists every command', () => {
     const { code, stdout } = runCli(['--help']);
     assert.equal(code, 0);
-    for (const command of commands) assert.ok(stdout.includes(command.path.join(' ')), command.path.join(' '));
+    for (const command of commands)
+      assert.ok(stdout.includes(command.path.join(' ')), command.path.join(' '));
   });
 
   for (const command of commands) {
@@ -40,21 +41,32 @@ describe('bathysphere CLI (bundled dist/cli.js)', () => {
     await writeSampleSession(file);
     const { code, stdout } = runCli(['export', file, '--format', 'jsonl']);
     assert.equal(code, 0);
-    const records = stdout.trimEnd().split('\n').map((line) => JSON.parse(line));
+    const records = stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     assert.equal(records[0].type, 'session');
     assert.deepEqual(
       records.map((r) => r.type),
-      ['session', 'run', ...SAMPLE_GRAPH.nodes.map(() => 'node'), ...SAMPLE_GRAPH.edges.map(() => 'edge')],
+      [
+        'session',
+        'run',
+        ...SAMPLE_GRAPH.nodes.map(() => 'node'),
+        ...SAMPLE_GRAPH.edges.map(() => 'edge'),
+      ],
     );
-    assert.deepEqual(records.find((r) => r.id === 'a-c'), {
-      type: 'edge',
-      run: 1,
-      id: 'a-c',
-      source: 'a',
-      target: 'c',
-      kind: 'monitor',
-      data: { label: 'monitor' },
-    });
+    assert.deepEqual(
+      records.find((r) => r.id === 'a-c'),
+      {
+        type: 'edge',
+        run: 1,
+        id: 'a-c',
+        source: 'a',
+        target: 'c',
+        kind: 'monitor',
+        data: { label: 'monitor' },
+      },
+    );
   });
 
   it('export rejects an unknown format with exit code 2', async () => {
@@ -67,7 +79,11 @@ describe('bathysphere CLI (bundled dist/cli.js)', () => {
 
   const badFiles: [string, (file: string) => Promise<void> | void, RegExp][] = [
     ['a missing file', () => undefined, /no such file/],
-    ['a text file', (f) => fs.writeFileSync(f, 'not a database\n'.repeat(20)), /not a SQLite database/],
+    [
+      'a text file',
+      (f) => fs.writeFileSync(f, 'not a database\n'.repeat(20)),
+      /not a SQLite database/,
+    ],
     [
       'a damaged session',
       async (f) => {

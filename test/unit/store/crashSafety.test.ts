@@ -20,7 +20,9 @@ interface KillResult {
 
 function runAndKill(file: string, killAfterMs: number): Promise<KillResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--require', 'tsx/cjs', WRITER, file, '20'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--require', 'tsx/cjs', WRITER, file, '20'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const flushedRows = new Map<number, number>();
     let buffer = '';
     let timer: NodeJS.Timeout | undefined;
@@ -30,7 +32,8 @@ function runAndKill(file: string, killAfterMs: number): Promise<KillResult> {
       while ((newline = buffer.indexOf('\n')) >= 0) {
         const [word, runId, rows] = buffer.slice(0, newline).split(' ');
         buffer = buffer.slice(newline + 1);
-        if (word === 'started' && !timer) timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+        if (word === 'started' && !timer)
+          timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
         if (word === 'flushed') flushedRows.set(Number(runId), Number(rows));
       }
     });
@@ -60,13 +63,19 @@ describe('crash safety', function () {
       try {
         for (const [runId, rows] of durable) {
           const stored = store.graph(runId).nodes.length;
-          assert.ok(stored >= rows, `run ${runId}: ${stored} rows on disk, but a flush of ${rows} had completed`);
+          assert.ok(
+            stored >= rows,
+            `run ${runId}: ${stored} rows on disk, but a flush of ${rows} had completed`,
+          );
         }
       } finally {
         await store.close();
       }
     }
-    assert.ok(durable.size >= kills / 2, `only ${durable.size} writers completed a flush before being killed`);
+    assert.ok(
+      durable.size >= kills / 2,
+      `only ${durable.size} writers completed a flush before being killed`,
+    );
     try {
       const check = execFileSync('sqlite3', [file, 'PRAGMA integrity_check']).toString().trim();
       assert.equal(check, 'ok');

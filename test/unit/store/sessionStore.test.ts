@@ -51,7 +51,12 @@ describe('SessionStore', () => {
       file,
       'PRAGMA integrity_check; PRAGMA user_version; PRAGMA application_id; SELECT count(*) FROM graph_nodes;',
     ]).toString();
-    assert.deepEqual(out.trim().split('\n'), ['ok', String(SCHEMA_VERSION), String(APPLICATION_ID), '5']);
+    assert.deepEqual(out.trim().split('\n'), [
+      'ok',
+      String(SCHEMA_VERSION),
+      String(APPLICATION_ID),
+      '5',
+    ]);
   });
 
   it('keeps changes in memory until flushed, then writes them', async () => {
