@@ -46,4 +46,15 @@ describe('end to end: a session file opened from the command palette', function 
     const shot = await screenshot(page, 'graph-panel');
     assert.ok(fs.statSync(shot).size > 10_000, 'screenshot written');
   });
+
+  it('restores the graph panel after the window reloads (panel serializer)', async () => {
+    const { page } = workbench;
+    // As a person reloads: the workbench saves its state, then restores editors.
+    await runCommand(page, 'Developer: Reload Window');
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    const root = activeWebview(page).locator('#graph-root[data-state="rendered"]');
+    await root.waitFor({ timeout: 60_000 });
+    assert.equal(await root.getAttribute('data-node-count'), String(SAMPLE_GRAPH.nodes.length));
+    await page.locator('.part.sidebar [role="treeitem"]', { hasText: 'sample.bathy' }).waitFor();
+  });
 });

@@ -68,15 +68,30 @@ export async function openWorkbench(
   }
 }
 
-/** Runs a command from the command palette by its title, as a person types it. */
+/**
+ * Runs a command from the command palette by its title, as a person types it.
+ * Retries when the palette opened before the workbench had registered the
+ * command (a cold start under load).
+ */
 export async function runCommand(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget input.input');
-  await input.waitFor();
-  await input.fill(`>${title}`);
   const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-  await row.waitFor();
-  await input.press('Enter');
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('F1');
+    await input.waitFor();
+    await input.fill(`>${title}`);
+    try {
+      await row.waitFor({ timeout: 15_000 });
+      await input.press('Enter');
+      return;
+    } catch (error) {
+      if (attempt === 3) {
+        await screenshot(page, `command-not-found-${title.replace(/\W+/g, '-')}`);
+        throw error;
+      }
+      await page.keyboard.press('Escape');
+    }
+  }
 }
 
 /** Answers the workbench's file dialog (the simple, quick-input one that code-server uses). */

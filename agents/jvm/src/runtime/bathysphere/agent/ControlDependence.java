@@ -1,0 +1,197 @@
+package bathysphere.agent;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import org.objectweb.asm.Opcodes;
+import org.objectweb.asm.tree.AbstractInsnNode;
+import org.objectweb.asm.tree.JumpInsnNode;
+import org.objectweb.asm.tree.LabelNode;
+import org.objectweb.asm.tree.LookupSwitchInsnNode;
+import org.objectweb.asm.tree.TableSwitchInsnNode;
+
+/**
+ * Static control dependence of one method: post-dominators of the normal control-flow graph
+ * (Cooper, Harvey and Kennedy's iterative algorithm on the reverse graph), then for every
+ * conditional branch the source lines it controls — the nodes on the post-dominator tree path
+ * from each successor up to (excluding) the branch's immediate post-dominator.
+ *
+ * <p>Exceptional edges are left out on purpose: with them, every instruction inside a try would
+ * weaken post-dominance and make branch regions leak into unrelated handlers.
+ */
+final class ControlDependence {
+    /** One conditional branch instruction (if/switch) in instruction-list order. */
+    static final class Branch {
+        final AbstractInsnNode instruction;
+        final int lineIndex;
+        final int[] controlledLineIndices;
+
+        Branch(AbstractInsnNode instruction, int lineIndex, int[] controlledLineIndices) {
+            this.instruction = instruction;
+            this.lineIndex = lineIndex;
+            this.controlledLineIndices = controlledLineIndices;
+        }
+    }
+
+    private ControlDependence() {}
+
+    /**
+     * @param instructions the method's instructions, in list order
+     * @param lineIndexAt line index per instruction (-1 where no line is known yet)
+     */
+    static List<Branch> analyze(AbstractInsnNode[] instructions, int[] lineIndexAt) {
+        int count = instructions.length;
+        int exit = count;
+        Map<LabelNode, Integer> labelIndex = LABEL_INDEX.get();
+        labelIndex.clear();
+        for (int i = 0; i < count; i++) {
+            if (instructions[i] instanceof LabelNode) labelIndex.put((LabelNode) instructions[i], i);
+        }
+        int[][] successors = new int[count + 1][];
+        for (int i = 0; i < count; i++) successors[i] = successorsOf(instructions, i, exit);
+        successors[exit] = new int[0];
+        int[] postDominator = immediatePostDominators(successors, exit);
+
+        List<Branch> branches = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            if (!isConditionalBranch(instructions[i])) continue;
+            BitSet lines = new BitSet();
+            for (int successor : successors[i]) {
+                for (int n = successor; n != postDominator[i] && n != exit; n = postDominator[n]) {
+                    if (instructions[n].getOpcode() >= 0 && lineIndexAt[n] >= 0) {
+                        lines.set(lineIndexAt[n]);
+                    }
+                    if (postDominator[n] == n) break; // unreachable-from-exit guard
+                }
+            }
+            branches.add(new Branch(instructions[i], lineIndexAt[i], lines.stream().toArray()));
+        }
+        labelIndex.clear();
+        return branches;
+    }
+
+    static boolean isConditionalBranch(AbstractInsnNode insn) {
+        int op = insn.getOpcode();
+        return (op >= Opcodes.IFEQ && op <= Opcodes.IF_ACMPNE)
+                || op == Opcodes.IFNULL
+                || op == Opcodes.IFNONNULL
+                || op == Opcodes.TABLESWITCH
+                || op == Opcodes.LOOKUPSWITCH;
+    }
+
+    private static int[] successorsOf(AbstractInsnNode[] instructions, int i, int exit) {
+        AbstractInsnNode insn = instructions[i];
+        int op = insn.getOpcode();
+        int next = i + 1 < instructions.length ? i + 1 : exit;
+        if (op == Opcodes.GOTO) return new int[] {indexOf(((JumpInsnNode) insn).label)};
+        if (insn instanceof JumpInsnNode) {
+            return distinct(next, indexOf(((JumpInsnNode) insn).label));
+        }
+        if (insn instanceof TableSwitchInsnNode) {
+            TableSwitchInsnNode s = (TableSwitchInsnNode) insn;
+            return targets(s.dflt, s.labels);
+        }
+        if (insn instanceof LookupSwitchInsnNode) {
+            LookupSwitchInsnNode s = (LookupSwitchInsnNode) insn;
+            return targets(s.dflt, s.labels);
+        }
+        if ((op >= Opcodes.IRETURN && op <= Opcodes.RETURN) || op == Opcodes.ATHROW) {
+            return new int[] {exit};
+        }
+        return new int[] {next};
+    }
+
+    private static int[] targets(LabelNode dflt, List<LabelNode> labels) {
+        int[] all = new int[labels.size() + 1];
+        all[0] = indexOf(dflt);
+        for (int k = 0; k < labels.size(); k++) all[k + 1] = indexOf(labels.get(k));
+        return Arrays.stream(all).distinct().toArray();
+    }
+
+    private static int[] distinct(int a, int b) {
+        return a == b ? new int[] {a} : new int[] {a, b};
+    }
+
+    /** Index of a label node in the instruction array being analysed. */
+    private static int indexOf(LabelNode label) {
+        return LABEL_INDEX.get().get(label);
+    }
+
+    private static final ThreadLocal<Map<LabelNode, Integer>> LABEL_INDEX =
+            ThreadLocal.withInitial(IdentityHashMap::new);
+
+    /**
+     * Post-dominator tree as parent array (exit is its own parent). Nodes that cannot reach the
+     * exit (infinite loops) get the exit as parent, which treats their region as open-ended.
+     */
+    private static int[] immediatePostDominators(int[][] successors, int exit) {
+        int total = successors.length;
+        List<List<Integer>> predecessors = new ArrayList<>(total);
+        for (int i = 0; i < total; i++) predecessors.add(new ArrayList<>());
+        for (int n = 0; n < total; n++) for (int s : successors[n]) predecessors.get(s).add(n);
+
+        // Reverse post-order of the reverse graph, from the exit, iteratively.
+        int[] order = new int[total];
+        int[] rank = new int[total];
+        Arrays.fill(rank, -1);
+        int placed = 0;
+        boolean[] seen = new boolean[total];
+        ArrayDeque<int[]> stack = new ArrayDeque<>();
+        stack.push(new int[] {exit, 0});
+        seen[exit] = true;
+        while (!stack.isEmpty()) {
+            int[] top = stack.peek();
+            List<Integer> preds = predecessors.get(top[0]);
+            if (top[1] < preds.size()) {
+                int p = preds.get(top[1]++);
+                if (!seen[p]) {
+                    seen[p] = true;
+                    stack.push(new int[] {p, 0});
+                }
+            } else {
+                stack.pop();
+                order[placed++] = top[0];
+            }
+        }
+        // order holds post-order; ranks in reverse post-order (exit first).
+        int[] rpo = new int[placed];
+        for (int k = 0; k < placed; k++) {
+            rpo[k] = order[placed - 1 - k];
+            rank[rpo[k]] = k;
+        }
+
+        int[] ipdom = new int[total];
+        Arrays.fill(ipdom, -1);
+        ipdom[exit] = exit;
+        boolean changed = true;
+        while (changed) {
+            changed = false;
+            for (int k = 1; k < placed; k++) {
+                int n = rpo[k];
+                int candidate = -1;
+                for (int s : successors[n]) {
+                    if (ipdom[s] == -1) continue;
+                    candidate = candidate == -1 ? s : intersect(candidate, s, ipdom, rank);
+                }
+                if (candidate != -1 && ipdom[n] != candidate) {
+                    ipdom[n] = candidate;
+                    changed = true;
+                }
+            }
+        }
+        for (int n = 0; n < total; n++) if (ipdom[n] == -1) ipdom[n] = exit;
+        return ipdom;
+    }
+
+    private static int intersect(int a, int b, int[] ipdom, int[] rank) {
+        while (a != b) {
+            while (rank[a] > rank[b]) a = ipdom[a];
+            while (rank[b] > rank[a]) b = ipdom[b];
+        }
+        return a;
+    }
+}

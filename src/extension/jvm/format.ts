@@ -1,0 +1,61 @@
+// Constants of the JVM agent's wire/file format (docs/jvm-trace-format.md). They mirror
+// agents/jvm/src/hook/bathysphere/hook/TraceRecorder.java and the agent's Declarations and
+// TraceWriter; a change on one side must be made on the other.
+
+export const MAGIC = [0x42, 0x53, 0x54, 0x52]; // "BSTR"
+export const FORMAT_VERSION = 1;
+
+export enum Chunk {
+  Declarations = 1,
+  Events = 2,
+  End = 3,
+}
+
+export const EVENTS_FLAG_TAIL = 1;
+
+export enum Decl {
+  Class = 0x01,
+  Method = 0x02,
+  Field = 0x03,
+  Type = 0x04,
+  Thread = 0x05,
+  Warning = 0x06,
+  Run = 0x07,
+}
+
+export const METHOD_STATIC = 1;
+export const METHOD_LINES_ONLY = 2;
+
+export enum Tag {
+  Enter = 0x01,
+  Return = 0x02,
+  ThrowExit = 0x03,
+  Caught = 0x04,
+  LineExt = 0x05,
+  LineAfterCall = 0x06,
+  BranchExt = 0x07,
+  ReadLocalExt = 0x08,
+  WriteLocalExt = 0x09,
+  ReadField = 0x0a,
+  WriteField = 0x0b,
+  ReadStatic = 0x0c,
+  WriteStatic = 0x0d,
+  ReadArray = 0x0e, // + kind
+  WriteArray = 0x13, // + kind
+  Gap = 0x18,
+  Branch = 0x20, // | index (0..31)
+  ReadLocal = 0x40, // | variable (0..31)
+  WriteLocal = 0x60, // | variable (0..31)
+  Line = 0x80, // | line index (0..127)
+}
+
+/** Value kinds; array events carry the kind in the tag. */
+export enum Kind {
+  Int = 0,
+  Long = 1,
+  Float = 2,
+  Double = 3,
+  Ref = 4,
+}
+
+export const STRING_TYPE_ID = 1;

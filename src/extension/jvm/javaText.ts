@@ -1,0 +1,120 @@
+// Renders recorded values the way Java prints them (String.valueOf), so the extension shows
+// what the program itself would have printed.
+
+/** Java's Double.toString layout over JavaScript's shortest round-trip digits. */
+export function javaDouble(value: number): string {
+  if (Number.isNaN(value)) return 'NaN';
+  if (value === Infinity) return 'Infinity';
+  if (value === -Infinity) return '-Infinity';
+  if (value === 0) return Object.is(value, -0) ? '-0.0' : '0.0';
+  return layout(
+    value,
+    shortestDigits(value, 17, (x) => x),
+  );
+}
+
+/** Java's Float.toString: the shortest digits that round-trip through float32. */
+export function javaFloat(value: number): string {
+  if (Number.isNaN(value)) return 'NaN';
+  if (value === Infinity) return 'Infinity';
+  if (value === -Infinity) return '-Infinity';
+  if (value === 0) return Object.is(value, -0) ? '-0.0' : '0.0';
+  return layout(value, shortestDigits(value, 9, Math.fround));
+}
+
+interface Digits {
+  negative: boolean;
+  digits: string; // no leading/trailing zeros
+  exponent: number; // value = 0.d1d2d3... * 10^exponent
+}
+
+function shortestDigits(value: number, maxPrecision: number, round: (x: number) => number): Digits {
+  let text = value.toExponential(maxPrecision - 1);
+  for (let precision = 1; precision <= maxPrecision; precision++) {
+    const candidate = value.toExponential(precision - 1);
+    if (round(Number(candidate)) === value) {
+      text = candidate;
+      break;
+    }
+  }
+  const negative = text.startsWith('-');
+  const [mantissa, exp] = (negative ? text.slice(1) : text).split('e');
+  const digits = mantissa.replace('.', '').replace(/0+$/, '') || '0';
+  return { negative, digits, exponent: Number(exp) + 1 };
+}
+
+/** Decimal for 1e-3 <= |v| < 1e7, otherwise computerized scientific notation (d.dddE-n). */
+function layout(value: number, d: Digits): string {
+  const magnitude = Math.abs(value);
+  const sign = d.negative ? '-' : '';
+  if (magnitude >= 1e-3 && magnitude < 1e7) {
+    if (d.exponent <= 0) return `${sign}0.${'0'.repeat(-d.exponent)}${d.digits}`;
+    if (d.digits.length <= d.exponent) {
+      return `${sign}${d.digits}${'0'.repeat(d.exponent - d.digits.length)}.0`;
+    }
+    return `${sign}${d.digits.slice(0, d.exponent)}.${d.digits.slice(d.exponent)}`;
+  }
+  const fraction = d.digits.length > 1 ? d.digits.slice(1) : '0';
+  return `${sign}${d.digits[0]}.${fraction}E${d.exponent - 1}`;
+}
+
+/** A Java string literal (double quotes, escapes as javac would accept them). */
+export function javaStringLiteral(text: string): string {
+  let out = '"';
+  for (const ch of text) {
+    const code = ch.codePointAt(0)!;
+    if (ch === '"') out += '\\"';
+    else if (ch === '\\') out += '\\\\';
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else if (code < 0x20 || code === 0x7f) out += `\\u${code.toString(16).padStart(4, '0')}`;
+    else out += ch;
+  }
+  return out + '"';
+}
+
+const PRIMITIVE_NAMES: Record<string, string> = {
+  Z: 'boolean',
+  B: 'byte',
+  C: 'char',
+  S: 'short',
+  I: 'int',
+  J: 'long',
+  F: 'float',
+  D: 'double',
+  V: 'void',
+};
+
+/** Class.getName() form ("[I", "[Ljava.lang.String;") to source form ("int[]", ...). */
+export function javaTypeName(runtimeName: string): string {
+  let dims = 0;
+  while (runtimeName[dims] === '[') dims++;
+  if (dims === 0) return runtimeName;
+  const element = runtimeName.slice(dims);
+  const base = element[0] === 'L' ? element.slice(1, -1) : (PRIMITIVE_NAMES[element] ?? element);
+  return base + '[]'.repeat(dims);
+}
+
+/** Element descriptor of an array runtime name ("[I" -> "I"), or undefined. */
+export function arrayElementDescriptor(runtimeName: string): string | undefined {
+  if (!runtimeName.startsWith('[')) return undefined;
+  const element = runtimeName.slice(1);
+  return element.startsWith('L') ? `L${element.slice(1).replace(/\./g, '/')}` : element;
+}
+
+/** Formats an int-like value by its descriptor (boolean, char, byte, short, int). */
+export function javaIntLike(value: number, descriptor: string): string {
+  switch (descriptor) {
+    case 'Z':
+      return value !== 0 ? 'true' : 'false';
+    case 'C':
+      return String.fromCharCode(value & 0xffff);
+    case 'B':
+      return String((value << 24) >> 24);
+    case 'S':
+      return String((value << 16) >> 16);
+    default:
+      return String(value | 0);
+  }
+}

@@ -1,0 +1,257 @@
+// End-to-end tests of the JVM agent: the recorded step sequence must equal what the JDI
+// reference stepper reports; values, control and data dominators are checked against what the
+// fixture programs are known to compute.
+
+import { strict as assert } from 'node:assert';
+import { existsSync } from 'node:fs';
+import type { JvmStep, JvmVarAccess } from '../../../src/extension/jvm/decoder';
+import { computeRelations } from '../../../src/extension/jvm/relations';
+import { decodeTrace } from '../../../src/extension/jvm/decoder';
+import { readFileSync } from 'node:fs';
+import {
+  asJdiSeesIt,
+  compileFixtures,
+  ensureAgentBuilt,
+  JDK17,
+  JDK25,
+  runJdi,
+  runWithAgent,
+  stepsByThread,
+} from './harness';
+
+const CORPUS = [
+  'Loops',
+  'Switches',
+  'Recursion',
+  'Exceptions',
+  'StaticInit',
+  'Lambdas',
+  'InnerClasses',
+  'Arrays',
+  'Threads',
+  'Values',
+  'Calls',
+];
+
+function assertSameStepsAsJdi(jdk: string, release: number, fixture: string): void {
+  const classPath = compileFixtures(jdk, release);
+  const mainClass = `fixtures.${fixture}`;
+  const run = runWithAgent({ jdk, classPath, mainClass });
+  assert.equal(run.status, 0, run.stderr);
+  assert.deepEqual(run.batch.errors, []);
+  assert.ok(run.batch.ended, 'trace has its end marker');
+  const jdi = runJdi({ jdk, classPath, mainClass });
+  const agent = stepsByThread(asJdiSeesIt(run.steps));
+  assert.ok((jdi.get('main') ?? []).length > 3, 'JDI saw the main thread step');
+  assert.deepEqual([...agent.keys()].sort(), [...jdi.keys()].sort(), 'same threads');
+  for (const [thread, jdiSteps] of jdi) {
+    assert.deepEqual(agent.get(thread), jdiSteps, `steps of thread ${thread}`);
+  }
+}
+
+function find(steps: JvmStep[], method: string, line: number, nth = 0): JvmStep {
+  const matches = steps.filter((s) => s.method === method && s.line === line);
+  assert.ok(matches.length > nth, `step ${method}:${line} #${nth} exists`);
+  return matches[nth];
+}
+
+function access(list: JvmVarAccess[], name: string): JvmVarAccess {
+  const found = list.find((a) => a.name === name);
+  assert.ok(found, `access to ${name} in ${JSON.stringify(list.map((a) => a.name))}`);
+  return found;
+}
+
+describe('JVM agent', function () {
+  this.timeout(120_000);
+
+  before(function () {
+    this.timeout(300_000);
+    ensureAgentBuilt();
+  });
+
+  describe('steps equal JDI line stepping (JDK 17)', () => {
+    for (const fixture of CORPUS) {
+      it(fixture, () => assertSameStepsAsJdi(JDK17, 17, fixture));
+    }
+  });
+
+  describe('steps equal JDI line stepping (Temurin 25, classes compiled for 25)', function () {
+    before(function () {
+      if (!existsSync(JDK25)) this.skip();
+    });
+    for (const fixture of [
+      'Loops',
+      'Exceptions',
+      'Lambdas',
+      'InnerClasses',
+      'Threads',
+      'Switches',
+    ]) {
+      it(fixture, () => assertSameStepsAsJdi(JDK25, 25, fixture));
+    }
+  });
+
+  describe('reads, writes and values', () => {
+    it('records locals, fields, statics and values of every kind', () => {
+      const run = runWithAgent({ classPath: compileFixtures(), mainClass: 'fixtures.Values' });
+      assert.equal(run.status, 0);
+      // A line that calls a traced method has a second step after the call returns.
+      const writes = (line: number) =>
+        run.steps.filter((s) => s.method === 'main' && s.line === line).flatMap((s) => s.writes);
+      assert.equal(access(writes(13), 'big').value, '1099511627776');
+      assert.equal(access(writes(14), 'f').value, '1.5');
+      assert.equal(access(writes(15), 'd').value, '0.30000000000000004');
+      assert.equal(access(writes(16), 'c').value, 'x');
+      assert.equal(access(writes(17), 'flag').value, 'true');
+      assert.equal(access(writes(18), 's').value, '"hi\\n"');
+      assert.equal(access(writes(19), 'b').value, '-3');
+      assert.equal(access(writes(20), 'sh').value, '300');
+      assert.equal(access(writes(21), 'tiny').value, '1.0E-5');
+      const point = access(writes(22), 'p');
+      assert.match(point.value, /^fixtures\.Values\$Point@\d+$/);
+      const fieldX = access(writes(23), 'x');
+      assert.deepEqual([fieldX.kind, fieldX.owner, fieldX.value], ['field', point.value, '5']);
+      assert.equal(access(writes(24), 'y').value, '-7');
+      const readX = access(find(run.steps, 'main', 25).reads, 'x');
+      assert.deepEqual([readX.kind, readX.owner, readX.value], ['field', point.value, '5']);
+      const counter = access(writes(26), 'fixtures.Values.counter');
+      assert.deepEqual([counter.kind, counter.value], ['static', '7']);
+      const increment = find(run.steps, 'main', 27);
+      assert.equal(access(increment.reads, 'fixtures.Values.counter').value, '7');
+      assert.equal(access(increment.writes, 'fixtures.Values.counter').value, '8');
+      assert.equal(access(writes(28), 'nothing').value, 'null');
+    });
+
+    it('records array elements with array identity and index', () => {
+      const run = runWithAgent({ classPath: compileFixtures(), mainClass: 'fixtures.Arrays' });
+      assert.equal(run.status, 0);
+      const numbers = access(find(run.steps, 'main', 6).writes, 'numbers').value;
+      assert.match(numbers, /^int\[\]@\d+$/);
+      const stores = run.steps
+        .filter((s) => s.line === 8)
+        .flatMap((s) => s.writes.filter((w) => w.kind === 'array'));
+      assert.deepEqual(
+        stores.map((w) => [w.owner, w.name, w.value]),
+        [0, 1, 2, 3].map((i) => [numbers, `[${i}]`, String(i * 3)]),
+      );
+      const sumStep = find(run.steps, 'main', 10);
+      assert.deepEqual(
+        sumStep.reads.filter((r) => r.kind === 'array').map((r) => [r.name, r.value]),
+        [
+          ['[1]', '3'],
+          ['[3]', '9'],
+        ],
+      );
+      assert.equal(access(sumStep.writes, 'sum').value, '12');
+      assert.equal(access(find(run.steps, 'main', 12).writes, '[1]').value, 'z');
+      assert.equal(access(find(run.steps, 'main', 14).writes, '[0]').value, 'true');
+      assert.equal(access(find(run.steps, 'main', 16).writes, '[0]').value, '2.5');
+      assert.equal(access(find(run.steps, 'main', 18).writes, '[0]').value, '"w"');
+      assert.equal(access(find(run.steps, 'main', 22).reads, '[0]').value, '1099511627776');
+    });
+
+    it('records arguments at entry, return values and exceptions', () => {
+      const run = runWithAgent({ classPath: compileFixtures(), mainClass: 'fixtures.Recursion' });
+      const entries = run.steps.filter((s) => s.method === 'factorial' && s.line === 6);
+      assert.deepEqual(
+        entries.map((s) => access(s.writes, 'n').value),
+        ['5', '4', '3', '2', '1'],
+      );
+      const returns = run.steps.filter((s) => s.method === 'factorial' && s.returnValue);
+      assert.deepEqual(
+        returns.map((s) => s.returnValue),
+        ['1', '2', '6', '24', '120'],
+      );
+      const fixture = runWithAgent({
+        classPath: compileFixtures(),
+        mainClass: 'fixtures.Exceptions',
+      });
+      const thrower = find(fixture.steps, 'depth3', 7);
+      assert.match(thrower.thrown ?? '', /^java\.lang\.IllegalStateException@\d+$/);
+      const handler = find(fixture.steps, 'catchIt', 30);
+      assert.equal(handler.caught, thrower.thrown);
+      assert.equal(access(handler.writes, 'e').value, thrower.thrown);
+      assert.equal(access(find(fixture.steps, 'npe', 39).writes, 'e').kind, 'local');
+    });
+
+    it('names threads, marks main, and gives per-thread trace ids', () => {
+      const run = runWithAgent({ classPath: compileFixtures(), mainClass: 'fixtures.Threads' });
+      const threads = run.batch.threads;
+      assert.deepEqual(threads.map((t) => t.name).sort(), [
+        'main',
+        'worker-0',
+        'worker-1',
+        'worker-2',
+      ]);
+      assert.deepEqual(
+        threads.filter((t) => t.isMain).map((t) => t.name),
+        ['main'],
+      );
+      assert.equal(new Set(threads.map((t) => t.traceId)).size, 4);
+      assert.ok(threads.every((t) => t.traceId.startsWith(run.batch.run!.runId)));
+      for (const worker of ['worker-0', 'worker-1', 'worker-2']) {
+        const steps = run.steps.filter((s) => s.thread === worker);
+        assert.deepEqual(
+          steps.map((s) => s.order),
+          steps.map((_, i) => i + 1),
+        );
+        const seed = Number(worker.slice(-1));
+        const result = steps.find((s) => s.method === 'work' && s.returnValue !== undefined);
+        assert.equal(result?.returnValue, String(((seed * 2 + 0) * 2 + 1) * 2 + 2));
+      }
+    });
+  });
+
+  describe('relations', () => {
+    it('control and data dominators of Loops match the hand-worked example', () => {
+      const run = runWithAgent({ classPath: compileFixtures(), mainClass: 'fixtures.Loops' });
+      const { steps, decoder } = decodeTrace(readFileSync(run.tracePath));
+      const relations = computeRelations(steps, decoder.methodTable());
+      const line = (i: number) => (i < 0 ? -1 : steps[i].line);
+      const at = (ln: number, nth: number) =>
+        steps.indexOf(steps.filter((s) => s.line === ln)[nth]);
+      // `continue` (line 9) runs because `if (i % 2 == 0)` (line 8) was true.
+      assert.equal(line(relations.controlDominator[at(9, 0)]), 8);
+      assert.equal(relations.controlDominator[at(9, 0)], at(8, 0));
+      // `sum += i` (14) is controlled by `if (i > 7)` (11), itself by line 8, itself by the loop.
+      assert.equal(relations.controlDominator[at(14, 0)], at(11, 0));
+      assert.equal(relations.controlDominator[at(11, 0)], at(8, 1));
+      assert.equal(line(relations.controlDominator[at(8, 1)]), 7);
+      // `break` (12) is controlled by the last `if (i > 7)`; code after the loop by nothing.
+      assert.equal(relations.controlDominator[at(12, 0)], at(11, 4));
+      assert.equal(relations.controlDominator[at(16, 0)], -1);
+      // The while condition (17) depends on its previous evaluation; `n--` (18) on it.
+      assert.equal(relations.controlDominator[at(17, 1)], at(17, 0));
+      assert.equal(relations.controlDominator[at(18, 1)], at(17, 1));
+      // Data: first `sum += i` reads sum from line 6 and i from the update on line 7.
+      assert.deepEqual([...relations.dataDominators[at(14, 0)]].map(line).sort(), [6, 7]);
+      assert.ok(relations.dataDominators[at(14, 0)].includes(at(6, 0)));
+      // Second `sum += i` reads sum from the first one.
+      assert.ok(relations.dataDominators[at(14, 1)].includes(at(14, 0)));
+      // The println (20) reads sum from the last `sum += i` and n from the last `n--`.
+      const print = relations.dataDominators[at(20, 0)];
+      assert.ok(print.includes(at(14, 3)) && print.includes(at(18, 2)));
+    });
+
+    it('invocation parents and step-over links follow the call structure', () => {
+      const run = runWithAgent({ classPath: compileFixtures(), mainClass: 'fixtures.Recursion' });
+      const { steps, decoder } = decodeTrace(readFileSync(run.tracePath));
+      const relations = computeRelations(steps, decoder.methodTable());
+      const callSite = steps.findIndex((s) => s.method === 'main' && s.line === 17);
+      const firstFactorial = callSite + 1;
+      assert.equal(steps[firstFactorial].method, 'factorial');
+      assert.equal(relations.invocationParent[firstFactorial], callSite);
+      assert.equal(relations.stepInNext[callSite], firstFactorial);
+      // Stepping over the call lands on the caller again (the assignment of f), then line 18.
+      const over = relations.stepOverNext[callSite];
+      assert.equal(steps[over].method, 'main');
+      assert.equal(relations.stepOverPrevious[over], callSite);
+      // Recursive frame: its parent is the `return n * factorial(n - 1)` step of the outer one.
+      const inner = steps.findIndex(
+        (s, i) => i > firstFactorial && s.method === 'factorial' && s.line === 6,
+      );
+      assert.equal(steps[relations.invocationParent[inner]].line, 9);
+      assert.equal(steps[relations.invocationParent[inner]].depth, steps[inner].depth - 1);
+    });
+  });
+});
