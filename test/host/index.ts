@@ -29,6 +29,7 @@ export function run(): Promise<void> {
   /* eslint-disable @typescript-eslint/no-require-imports -- suites must load after pre-require */
   require('./sessions.test');
   require('./graphPanel.test');
+  require('./erlang.test');
   /* eslint-enable @typescript-eslint/no-require-imports */
   return new Promise((resolve, reject) => {
     mocha.run((failures) => {

@@ -2,8 +2,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { REPO_ROOT } from './repoRoot';
 
-export const REPO_ROOT = path.resolve(__dirname, '../..');
+export { REPO_ROOT };
 export const CLI = path.join(REPO_ROOT, 'dist/cli.js');
 
 export function ensureBuilt(): void {

@@ -4,6 +4,8 @@
  */
 import * as vscode from 'vscode';
 import { SESSION_EXTENSION } from '../store/sessionStore';
+import * as path from 'node:path';
+import { ErlangNodes, type ConnectRequest, type ErlangNodeStatus } from './erlangNodes';
 import { GRAPH_VIEW_TYPE, GraphPanels, type GraphPanelStatus } from './graphPanel';
 import { OpenSessions } from './sessions';
 import { SessionsView, type SessionsNode } from './sessionsView';
@@ -13,6 +15,7 @@ export interface BathysphereApi {
   sessions: OpenSessions;
   openSession(file: string): Promise<void>;
   graphPanels(): GraphPanelStatus[];
+  erlangNode(): ErlangNodeStatus | undefined;
 }
 
 export function activate(context: vscode.ExtensionContext): BathysphereApi {
@@ -20,6 +23,9 @@ export function activate(context: vscode.ExtensionContext): BathysphereApi {
   const sessions = new OpenSessions(log);
   const panels = new GraphPanels(context.extensionUri, sessions, log);
   const sessionsView = new SessionsView(sessions);
+  // The bundled extension ships its agents under dist/agents.
+  const agentBaseDir = path.join(context.extensionPath, 'dist');
+  const erlangNodes = new ErlangNodes(context.secrets, agentBaseDir, log);
 
   async function openSession(file: string): Promise<void> {
     const store = await sessions.open(file);
@@ -34,6 +40,14 @@ export function activate(context: vscode.ExtensionContext): BathysphereApi {
     log,
     sessions,
     panels,
+    erlangNodes,
+    vscode.commands.registerCommand('bathysphere.connectErlang', (request?: ConnectRequest) =>
+      erlangNodes.connectCommand(request),
+    ),
+    vscode.commands.registerCommand(
+      'bathysphere.disconnectErlang',
+      (options?: { removeAgent?: boolean }) => erlangNodes.disconnectCommand(options),
+    ),
     vscode.window.registerTreeDataProvider('bathysphere.sessions', sessionsView),
     vscode.window.registerWebviewPanelSerializer(GRAPH_VIEW_TYPE, panels.serializer()),
     vscode.commands.registerCommand('bathysphere.openSession', async (uri?: vscode.Uri) => {
@@ -53,7 +67,12 @@ export function activate(context: vscode.ExtensionContext): BathysphereApi {
     }),
   );
   log.info('Bathysphere activated');
-  return { sessions, openSession, graphPanels: () => panels.statuses() };
+  return {
+    sessions,
+    openSession,
+    graphPanels: () => panels.statuses(),
+    erlangNode: () => erlangNodes.status(),
+  };
 }
 
 export function deactivate(): Promise<void> | undefined {

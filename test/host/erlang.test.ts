@@ -1,0 +1,83 @@
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { ErlangConnection, isAtom, type Term } from '../../src/extension/erlang';
+import { startNode, stopAllNodes, type TestNode } from '../unit/erlang/helpers/erlang-node';
+import { activateExtension, waitFor } from './extensionUnderTest';
+
+function loadedAgentModules(modules: Term): string[] {
+  const names: string[] = [];
+  for (const entry of Array.isArray(modules) ? modules : []) {
+    const name = (entry as { elements?: Term[] }).elements?.[0];
+    if (name && isAtom(name) && name.name.startsWith('bathysphere_')) names.push(name.name);
+  }
+  return names;
+}
+
+describe('Bathysphere in the extension host: Erlang nodes', () => {
+  let node: TestNode;
+  before(async () => {
+    node = await startNode();
+  });
+  after(stopAllNodes);
+
+  it('connects as a hidden node, injects the agent and shows the node in the status bar', async () => {
+    const api = await activateExtension();
+    await vscode.commands.executeCommand('bathysphere.connectErlang', {
+      node: node.node,
+      cookie: node.cookie,
+    });
+    const status = api.erlangNode();
+    assert.equal(status?.state, 'connected');
+    assert.equal(status?.node, node.node);
+    assert.ok(['beam', 'source', 'already-loaded'].includes(status!.agentLoadedBy!));
+
+    const probe = await ErlangConnection.connect({ node: node.node, cookie: node.cookie });
+    try {
+      assert.deepEqual(loadedAgentModules(await probe.rpc('code', 'all_loaded', [])).sort(), [
+        'bathysphere_agent',
+        'bathysphere_info',
+      ]);
+    } finally {
+      probe.close();
+    }
+  });
+
+  it('leaves nothing behind when asked to on disconnect', async () => {
+    const api = await activateExtension();
+    await vscode.commands.executeCommand('bathysphere.disconnectErlang', { removeAgent: true });
+    assert.equal(api.erlangNode(), undefined);
+    const probe = await ErlangConnection.connect({ node: node.node, cookie: node.cookie });
+    try {
+      assert.deepEqual(loadedAgentModules(await probe.rpc('code', 'all_loaded', [])), []);
+    } finally {
+      probe.close();
+    }
+  });
+
+  it('notices a node that dies mid-session', async () => {
+    const api = await activateExtension();
+    const doomed = await startNode();
+    await vscode.commands.executeCommand('bathysphere.connectErlang', {
+      node: doomed.node,
+      cookie: doomed.cookie,
+    });
+    assert.equal(api.erlangNode()?.state, 'connected');
+    await doomed.kill();
+    const status = await waitFor(
+      'the node to be reported down',
+      () => api.erlangNode()?.state === 'down' && api.erlangNode(),
+    );
+    assert.equal(status.node, doomed.node);
+  });
+
+  it('reports a wrong cookie without connecting', async () => {
+    const api = await activateExtension();
+    const outcome = await vscode.commands.executeCommand<{ connected: boolean; error?: string }>(
+      'bathysphere.connectErlang',
+      { node: node.node, cookie: 'wrong-cookie' },
+    );
+    assert.equal(outcome.connected, false);
+    assert.match(outcome.error ?? '', /cookie/i);
+    assert.notEqual(api.erlangNode()?.state, 'connected');
+  });
+});
