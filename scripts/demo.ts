@@ -6,6 +6,9 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as os from 'node:os';
+import { writeJavaDemo } from '../test/support/javaDemo';
 import { writeSampleSession } from '../test/support/sampleSession';
 import { installVsix, launchChromium, REPO_ROOT, startCodeServer } from './codeServer';
 
@@ -13,11 +16,14 @@ const DEMO_DIR = path.join(REPO_ROOT, '.demo');
 const WORKSPACE = path.join(DEMO_DIR, 'workspace');
 const VSIX = path.join(REPO_ROOT, 'dist-vsix/bathysphere.vsix');
 
+const DEMO_NODE = `bathysphere_demo@${os.hostname().split('.')[0]}`;
+const DEMO_COOKIE = 'bathysphere_demo';
+
 async function prepareWorkspace(): Promise<void> {
+  fs.rmSync(WORKSPACE, { recursive: true, force: true });
   fs.mkdirSync(WORKSPACE, { recursive: true });
-  const session = path.join(WORKSPACE, 'sample.bathy');
-  fs.rmSync(session, { force: true });
-  await writeSampleSession(session);
+  await writeSampleSession(path.join(WORKSPACE, 'sample.bathy'));
+  await writeJavaDemo(WORKSPACE);
   fs.writeFileSync(
     path.join(WORKSPACE, 'README.md'),
     [
@@ -26,6 +32,11 @@ async function prepareWorkspace(): Promise<void> {
       '- Open the Bathysphere view in the activity bar (the porthole icon).',
       '- Run **Bathysphere: Open Session...** from the command palette and pick `sample.bathy`:',
       '  the graph panel draws the recorded graph.',
+      '- Open `src/demo/Main.java` and run **Bathysphere: Record Java Program...**, or start the',
+      '  launch configuration "Record the demo program" (Run and Debug): every step of the',
+      '  program is recorded into a session that appears in the Bathysphere view.',
+      `- Run **Bathysphere: Connect to Erlang Node...** and pick \`${DEMO_NODE}\` (cookie`,
+      `  \`${DEMO_COOKIE}\`): Bathysphere joins it as a hidden node; the status bar shows it.`,
       '',
     ].join('\n'),
   );
@@ -39,15 +50,28 @@ function portIsFree(port: number): Promise<boolean> {
   });
 }
 
+/** A live Erlang node to connect to, when Erlang is installed; stopped with the demo. */
+function startDemoNode(): ChildProcess | undefined {
+  if (spawnSync('erl', ['-version'], { stdio: 'ignore' }).status !== 0) return undefined;
+  spawnSync('epmd', ['-daemon'], { stdio: 'ignore' });
+  const name = DEMO_NODE.split('@')[0];
+  return spawn('erl', ['-sname', name, '-setcookie', DEMO_COOKIE, '-noshell', '-noinput'], {
+    stdio: 'ignore',
+  });
+}
+
 async function main(): Promise<void> {
   const check = process.argv.includes('--check');
   await prepareWorkspace();
+  const demoNode = check ? undefined : startDemoNode();
+  process.once('exit', () => demoNode?.kill());
   const stateDir = path.join(DEMO_DIR, 'state');
   installVsix(stateDir, VSIX);
   const wanted = Number(process.env.BATHYSPHERE_DEMO_PORT ?? 8080);
   const port = check || !(await portIsFree(wanted)) ? 0 : wanted;
   const server = await startCodeServer({ stateDir, workspace: WORKSPACE, port });
   const url = `${server.url}?folder=${encodeURIComponent(WORKSPACE)}`;
+  if (demoNode) console.log(`Erlang demo node: ${DEMO_NODE} (cookie ${DEMO_COOKIE})`);
   console.log(
     `\nBathysphere demo: open ${url}\n(code-server log: ${path.join(stateDir, 'code-server.log')}; Ctrl-C stops it)`,
   );

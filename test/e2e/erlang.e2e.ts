@@ -1,6 +1,12 @@
 import * as assert from 'node:assert/strict';
 import { startNode, stopAllNodes, type TestNode } from '../unit/erlang/helpers/erlang-node';
-import { openWorkbench, runCommand, screenshot, type Workbench } from './workbench';
+import {
+  openWorkbench,
+  screenshotOnFailure,
+  runCommand,
+  screenshot,
+  type Workbench,
+} from './workbench';
 
 describe('end to end: connecting to an Erlang node from the command palette', () => {
   let workbench: Workbench;
@@ -9,6 +15,9 @@ describe('end to end: connecting to an Erlang node from the command palette', ()
   before(async () => {
     node = await startNode();
     workbench = await openWorkbench(() => undefined);
+  });
+  afterEach(async function () {
+    await screenshotOnFailure(this, workbench);
   });
   after(async () => {
     await workbench?.close();

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SAMPLE_GRAPH, writeSampleSession } from '../support/sampleSession';
 import {
+  screenshotOnFailure,
   activeWebview,
   answerFileDialog,
   openWorkbench,
@@ -16,6 +17,9 @@ describe('end to end: a session file opened from the command palette', function 
 
   before(async () => {
     workbench = await openWorkbench((dir) => writeSampleSession(path.join(dir, 'sample.bathy')));
+  });
+  afterEach(async function () {
+    await screenshotOnFailure(this, workbench);
   });
   after(async () => {
     await workbench?.close();

@@ -94,14 +94,28 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   }
 }
 
-/** Answers the workbench's file dialog (the simple, quick-input one that code-server uses). */
+/**
+ * Answers the workbench's file dialog (the simple, quick-input one that
+ * code-server uses). The dialog fills in its starting folder asynchronously,
+ * which can overwrite a path typed too early: wait for its listing, type, and
+ * retry until the dialog accepts the path and closes.
+ */
 export async function answerFileDialog(page: Page, file: string): Promise<void> {
-  const input = page.locator('.quick-input-widget input.input');
-  await input.waitFor();
-  // The dialog starts in the workspace folder; replace the whole path.
-  await input.fill(file);
-  await page.waitForTimeout(300); // the dialog validates the typed path as it changes
-  await input.press('Enter');
+  const widget = page.locator('.quick-input-widget');
+  const input = widget.locator('input.input');
+  await widget.locator('.quick-input-list .monaco-list-row').first().waitFor();
+  for (let attempt = 1; ; attempt++) {
+    await input.fill(file);
+    await page.waitForTimeout(300); // the dialog validates the typed path as it changes
+    if ((await input.inputValue()) !== file) continue;
+    await input.press('Enter');
+    try {
+      await widget.waitFor({ state: 'hidden', timeout: 5_000 });
+      return;
+    } catch (error) {
+      if (attempt === 3) throw error;
+    }
+  }
 }
 
 /** The content frame of the active webview (two iframes deep in the workbench). */
@@ -114,4 +128,18 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const file = path.join(RESULTS_DIR, `${name}.png`);
   await page.screenshot({ path: file });
   return file;
+}
+
+/** A screenshot of the workbench when a test failed, named after the test, for diagnosis. */
+export async function screenshotOnFailure(
+  context: Mocha.Context,
+  workbench: Workbench | undefined,
+): Promise<void> {
+  const test = context.currentTest;
+  if (!workbench || test?.state !== 'failed') return;
+  const file = await screenshot(
+    workbench.page,
+    `failed-${test.title.replace(/\W+/g, '-').slice(0, 80)}`,
+  );
+  console.log(`    screenshot of the failure: ${file}`);
 }

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { ErlangConnection, isAtom, type Term } from '../../src/extension/erlang';
+import { AGENT_MODULES } from '../../src/extension/erlang/agent';
 import { startNode, stopAllNodes, type TestNode } from '../unit/erlang/helpers/erlang-node';
 import { activateExtension, waitFor } from './extensionUnderTest';
 
@@ -33,10 +34,10 @@ describe('Bathysphere in the extension host: Erlang nodes', () => {
 
     const probe = await ErlangConnection.connect({ node: node.node, cookie: node.cookie });
     try {
-      assert.deepEqual(loadedAgentModules(await probe.rpc('code', 'all_loaded', [])).sort(), [
-        'bathysphere_agent',
-        'bathysphere_info',
-      ]);
+      assert.deepEqual(
+        loadedAgentModules(await probe.rpc('code', 'all_loaded', [])).sort(),
+        [...AGENT_MODULES].sort(),
+      );
     } finally {
       probe.close();
     }

@@ -30,6 +30,8 @@ export function run(): Promise<void> {
   require('./sessions.test');
   require('./graphPanel.test');
   require('./erlang.test');
+  require('./javaRecording.test');
+  require('./traceNavigation.test');
   /* eslint-enable @typescript-eslint/no-require-imports */
   return new Promise((resolve, reject) => {
     mocha.run((failures) => {

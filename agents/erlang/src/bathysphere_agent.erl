@@ -12,7 +12,7 @@
 -export([owner_init/2]).
 
 %% Bump together with AGENT_VERSION in src/extension/erlang/agent.ts.
-version() -> <<"0.1.0">>.
+version() -> <<"0.2.0">>.
 
 %% Starts an owner for the client whose mailbox is ClientPid.
 start(ClientPid) when is_pid(ClientPid) ->
@@ -98,18 +98,30 @@ owner_loop(ClientMonitor, Children) ->
         {bathysphere_call, From, Tag, _Other} ->
             From ! {Tag, {error, unknown_request}},
             owner_loop(ClientMonitor, Children);
-        {'EXIT', Child, _Reason} ->
+        {'EXIT', Child, Reason} ->
+            forget_child(Child, Reason),
             owner_loop(ClientMonitor, lists:delete(Child, Children));
         _Ignored ->
             owner_loop(ClientMonitor, Children)
     end.
 
-%% Kills the children and waits for each to be gone, then exits.
+%% A child that crashed cannot clean up after itself: clear any trace flags that
+%% still name it as their tracer.
+forget_child(_Child, normal) -> ok;
+forget_child(Child, _Crashed) -> bathysphere_trace_api:sweep(Child).
+
+%% Asks the children to stop (a tracer clears its trace flags on the way out),
+%% kills those still there after half a second, and exits.
 shut_down(Children) ->
-    lists:foreach(fun(Child) -> exit(Child, kill) end, Children),
-    lists:foreach(
-        fun(Child) ->
-            receive {'EXIT', Child, _} -> ok after 1000 -> ok end
-        end,
-        Children),
+    lists:foreach(fun(Child) -> exit(Child, shutdown) end, Children),
+    lists:foreach(fun(Child) -> await_exit(Child, 500) end, Children),
     exit(normal).
+
+await_exit(Child, Timeout) ->
+    receive
+        {'EXIT', Child, _} -> ok
+    after Timeout ->
+        exit(Child, kill),
+        receive {'EXIT', Child, _} -> ok after 1000 -> ok end,
+        bathysphere_trace_api:sweep(Child)
+    end.

@@ -6,8 +6,11 @@
 import { CliError, ExitCode, type CliCommand, type CliIo } from './command';
 
 export async function dispatch(commands: CliCommand[], argv: string[], io: CliIo): Promise<number> {
-  const wantsHelp = argv.includes('--help') || argv.includes('-h');
-  const words = argv.filter((arg) => arg !== '--help' && arg !== '-h');
+  // Only our own options count: after `--` the words belong to the program being run.
+  const separator = argv.indexOf('--');
+  const ours = separator < 0 ? argv : argv.slice(0, separator);
+  const wantsHelp = ours.includes('--help') || ours.includes('-h');
+  const words = ours.filter((arg) => arg !== '--help' && arg !== '-h');
   if (words[0] === 'help') return printHelp(commands, words.slice(1), io);
 
   const match = longestMatch(commands, words);

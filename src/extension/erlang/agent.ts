@@ -18,9 +18,18 @@ import type { Mailbox } from './mailbox';
 import { Pid, atom, binary, charlist, isAtom, isTuple, textOf, type Term } from './terms';
 
 /** Must equal bathysphere_agent:version/0 in agents/erlang/src/bathysphere_agent.erl. */
-export const AGENT_VERSION = '0.1.0';
+export const AGENT_VERSION = '0.2.0';
 /** Loaded in this order; the first one carries version/0. */
-export const AGENT_MODULES = ['bathysphere_agent', 'bathysphere_info'] as const;
+export const AGENT_MODULES = [
+  'bathysphere_agent',
+  'bathysphere_info',
+  'bathysphere_trace_api',
+  'bathysphere_limits',
+  'bathysphere_event',
+  'bathysphere_island',
+  'bathysphere_tracer',
+  'bathysphere_watch',
+] as const;
 
 export interface AgentPaths {
   ebinDir: string;

@@ -22,3 +22,25 @@ export { encodeTerm, decodeTerm, decodeTermAt } from './etf';
 export * from './terms';
 export * from './errors';
 export { erlangCommands } from './cli';
+export {
+  ErlangTraceSession,
+  TraceTargetError,
+  type TraceLimits,
+  type TraceSessionEvents,
+  type BatchInfo,
+  type ProcessDetails,
+  type ProcessListEntry,
+  type ProcessTarget,
+  type TraceStatus,
+} from './tracing';
+export type { ErlangTraceEvent, ErlangEventKind, OverloadEvent, ProcessFacts } from './traceEvents';
+export { ErlangIngest } from './ingest';
+export { ErlangRecorder, type RecorderOptions } from './record';
+export {
+  processGraph,
+  processGraphDelta,
+  type ProcessGraph,
+  type ProcessGraphDelta,
+  type ProcessGraphNode,
+  type ProcessGraphOptions,
+} from './processGraph';

@@ -50,6 +50,8 @@ export interface JvmVarAccess {
   value: string;
   /** Identity of the variable for data dependence (same key = same storage). */
   key: string;
+  /** Fields and array elements: the owner's object id (numeric form of `owner`). */
+  ownerId?: number;
 }
 
 export interface JvmStep {
@@ -245,6 +247,11 @@ export class JvmTraceDecoder {
   /** Static tables of every method declared so far (for the relations pass). */
   methodTable(): ReadonlyMap<number, JvmMethodInfo> {
     return this.methods;
+  }
+
+  /** Class names and source files by class id. */
+  classTable(): ReadonlyMap<number, { name: string; sourceFile: string }> {
+    return this.classes;
   }
 
   threadInfo(): JvmThreadInfo[] {
@@ -640,6 +647,7 @@ export class JvmTraceDecoder {
       owner,
       value,
       key: `F${ownerId}.${field.name}`,
+      ownerId,
     };
     this.recordInTop(thread, access, write);
   }
@@ -663,6 +671,7 @@ export class JvmTraceDecoder {
       owner,
       value,
       key: `A${arrayId}[${index}]`,
+      ownerId: arrayId,
     };
     this.recordInTop(thread, access, write);
   }

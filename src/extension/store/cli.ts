@@ -1,6 +1,7 @@
 /** CLI commands that read session files: `info` and `export`. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CliError, ExitCode, type CliCommand, type CliIo } from '../cli/command';
+import { jvmRunCounts } from '../jvm/traceReader';
 import { exportRecords } from './exportRecords';
 import { SessionFileError, SessionStore } from './sessionStore';
 
@@ -47,7 +48,11 @@ launch, created) and row counts.
   async run(args: string[], io: CliIo) {
     const { file, values } = oneFile(args, { json: { type: 'boolean' } });
     return withSession(file, (store) => {
-      const runs = store.runs().map((run) => ({ ...run, graph: countGraph(store, run.id) }));
+      const runs = store.runs().map((run) => ({
+        ...run,
+        graph: countGraph(store, run.id),
+        ...(run.targetKind === 'jvm' ? { jvm: jvmRunCounts(store, run.id) } : {}),
+      }));
       const counts = store.counts();
       if (values.json) {
         io.out(JSON.stringify({ file, counts, runs }, null, 2) + '\n');
@@ -65,6 +70,7 @@ launch, created) and row counts.
         io.out(
           `  ${parts.join(' | ')}\n    ${run.graph.nodes} node(s), ${run.graph.edges} edge(s)\n`,
         );
+        if (run.jvm) io.out(`    ${run.jvm.steps} step(s) in ${run.jvm.threads} thread(s)\n`);
       }
       return ExitCode.ok;
     });

@@ -1,14 +1,22 @@
 /** Turns a run's stored graph into the snapshot a graph panel draws. */
 import type { GraphNode, GraphSnapshot, NodeDetails } from '../../shared/graphProtocol';
+import { processGraph } from '../erlang/processGraph';
 import type { SessionStore } from './sessionStore';
 
 export function graphSnapshot(store: SessionStore, runId: number): GraphSnapshot {
   const run = store.run(runId);
   if (!run) throw new Error(`${store.file} has no run ${runId}`);
+  const source = { sessionFile: store.file, runId };
+  const title = `${run.target} (run ${run.id})`;
+  // An Erlang run's graph is its process map, built from the recorded events.
+  if (run.targetKind === 'erlang') {
+    const map = processGraph(store, runId);
+    return { source, title, nodes: map.nodes, edges: map.edges };
+  }
   const { nodes, edges } = store.graph(runId);
   return {
-    source: { sessionFile: store.file, runId },
-    title: `${run.target} (run ${run.id})`,
+    source,
+    title,
     nodes: nodes.map((node): GraphNode => {
       const position = positionOf(node.data);
       return {

@@ -52,6 +52,173 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX graph_edges_by_source ON graph_edges (run_id, source);
   CREATE INDEX graph_edges_by_target ON graph_edges (run_id, target);
   `,
+  // 2: JVM traces: dictionaries in plain tables, steps in compressed per-thread chunks
+  // (encoding in docs/session-schema.md and src/extension/jvm/chunkCodec.ts).
+  `
+  CREATE TABLE jvm_threads (
+    run_id      INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    thread_id   INTEGER NOT NULL,
+    name        TEXT NOT NULL,
+    is_main     INTEGER NOT NULL DEFAULT 0,
+    trace_id    TEXT NOT NULL DEFAULT '',
+    step_count  INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (run_id, thread_id)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE jvm_methods (
+    run_id       INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    method_id    INTEGER NOT NULL,
+    class_name   TEXT NOT NULL,
+    source_file  TEXT NOT NULL DEFAULT '',
+    name         TEXT NOT NULL,
+    descriptor   TEXT NOT NULL,
+    is_static    INTEGER NOT NULL DEFAULT 0,
+    lines        TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(lines)),
+    PRIMARY KEY (run_id, method_id)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE jvm_locations (
+    run_id       INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    location_id  INTEGER NOT NULL,
+    method_id    INTEGER NOT NULL,
+    line         INTEGER NOT NULL,
+    PRIMARY KEY (run_id, location_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX jvm_locations_by_line ON jvm_locations (run_id, line);
+
+  CREATE TABLE jvm_names (
+    run_id   INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    name_id  INTEGER NOT NULL,
+    name     TEXT NOT NULL,
+    PRIMARY KEY (run_id, name_id)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE jvm_chunks (
+    id           INTEGER PRIMARY KEY,
+    run_id       INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    thread_id    INTEGER NOT NULL,
+    first_order  INTEGER NOT NULL,
+    step_count   INTEGER NOT NULL,
+    first_seq    INTEGER NOT NULL,
+    last_seq     INTEGER NOT NULL,
+    min_depth    INTEGER NOT NULL,
+    encoding     INTEGER NOT NULL,
+    raw_bytes    INTEGER NOT NULL,
+    data         BLOB NOT NULL
+  );
+  CREATE UNIQUE INDEX jvm_chunks_by_order ON jvm_chunks (run_id, thread_id, first_order);
+
+  CREATE TABLE jvm_chunk_locations (
+    run_id       INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    thread_id    INTEGER NOT NULL,
+    location_id  INTEGER NOT NULL,
+    first_order  INTEGER NOT NULL,
+    PRIMARY KEY (run_id, thread_id, location_id, first_order)
+  ) WITHOUT ROWID;
+
+  CREATE VIEW jvm_step_counts AS
+    SELECT run_id, count(*) AS threads, sum(step_count) AS steps
+    FROM jvm_threads GROUP BY run_id;
+  `,
+  // Erlang tracing: the event stream plus tables materialised from it for the process map
+  // (written by src/extension/erlang/ingest.ts; documented in docs/session-schema.md).
+  `
+  CREATE TABLE erlang_events (
+    run_id   INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    seq      INTEGER NOT NULL,
+    ts_us    INTEGER NOT NULL,
+    kind     TEXT NOT NULL,
+    subject  TEXT,
+    other    TEXT,
+    detail   TEXT CHECK (detail IS NULL OR json_valid(detail)),
+    PRIMARY KEY (run_id, seq)
+  ) WITHOUT ROWID;
+  CREATE INDEX erlang_events_by_subject ON erlang_events (run_id, subject, ts_us);
+  CREATE INDEX erlang_events_by_time ON erlang_events (run_id, ts_us);
+
+  CREATE TABLE erlang_processes (
+    run_id           INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    pid              TEXT NOT NULL,
+    level            TEXT NOT NULL CHECK (level IN ('mentioned', 'explored', 'listened')),
+    chosen           INTEGER NOT NULL DEFAULT 0,
+    boundary         INTEGER NOT NULL DEFAULT 0,
+    state            TEXT NOT NULL CHECK (state IN ('alive', 'dead')),
+    exit_reason      TEXT,
+    registered_name  TEXT,
+    initial_call     TEXT,
+    parent           TEXT,
+    ancestors        TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(ancestors)),
+    application      TEXT,
+    trap_exit        INTEGER,
+    first_ts_us      INTEGER NOT NULL,
+    spawned_ts_us    INTEGER,
+    exited_ts_us     INTEGER,
+    changed          INTEGER NOT NULL,
+    PRIMARY KEY (run_id, pid)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE erlang_links (
+    run_id      INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    a           TEXT NOT NULL,
+    b           TEXT NOT NULL,
+    active      INTEGER NOT NULL,
+    since_ts_us INTEGER NOT NULL,
+    until_ts_us INTEGER,
+    changed     INTEGER NOT NULL,
+    PRIMARY KEY (run_id, a, b)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE erlang_monitors (
+    run_id   INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    watcher  TEXT NOT NULL,
+    target   TEXT NOT NULL,
+    active   INTEGER NOT NULL,
+    ts_us    INTEGER NOT NULL,
+    changed  INTEGER NOT NULL,
+    PRIMARY KEY (run_id, watcher, target)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE erlang_messages (
+    run_id       INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    sender       TEXT NOT NULL,
+    receiver     TEXT NOT NULL,
+    messages     INTEGER NOT NULL,
+    bytes        INTEGER NOT NULL,
+    summarised   INTEGER NOT NULL,
+    first_ts_us  INTEGER NOT NULL,
+    last_ts_us   INTEGER NOT NULL,
+    changed      INTEGER NOT NULL,
+    PRIMARY KEY (run_id, sender, receiver)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE erlang_ports (
+    run_id        INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    port          TEXT NOT NULL,
+    name          TEXT,
+    owner         TEXT,
+    state         TEXT NOT NULL CHECK (state IN ('open', 'closed')),
+    close_reason  TEXT,
+    first_ts_us   INTEGER NOT NULL,
+    closed_ts_us  INTEGER,
+    PRIMARY KEY (run_id, port)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE erlang_ets_tables (
+    run_id         INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    table_id       TEXT NOT NULL,
+    name           TEXT,
+    owner          TEXT,
+    heir           TEXT,
+    type           TEXT,
+    protection     TEXT,
+    size           INTEGER,
+    memory_words   INTEGER,
+    state          TEXT NOT NULL CHECK (state IN ('live', 'deleted')),
+    first_ts_us    INTEGER NOT NULL,
+    deleted_ts_us  INTEGER,
+    PRIMARY KEY (run_id, table_id)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

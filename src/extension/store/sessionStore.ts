@@ -9,6 +9,7 @@
  * flush only happens between transactions.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Database } from 'sql.js';
 import { removeStaleTemporaries, replaceFileAtomically } from './atomicFile';
 import { APPLICATION_ID, migrate, SCHEMA_VERSION, schemaVersion } from './schema';
@@ -265,8 +266,11 @@ export class SessionStore {
     }
   }
 
-  /** Rows of a read-only query as objects; for analysis code and exporters. */
-  query<Row>(sql: string, params: (string | number | null)[] = []): Row[] {
+  /**
+   * Rows of a query as objects; for analysis code and exporters. BLOB parameters and columns
+   * are Uint8Array. Feature code that writes (JVM trace chunks) calls it inside transaction().
+   */
+  query<Row>(sql: string, params: (string | number | null | Uint8Array)[] = []): Row[] {
     this.assertOpen();
     const statement = this.db.prepare(sql, params);
     try {
@@ -388,7 +392,10 @@ function readSessionBytes(file: string, create: boolean): Uint8Array {
     return fs.readFileSync(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && create) return new Uint8Array(0);
+    if (code === 'ENOENT' && create) {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      return new Uint8Array(0);
+    }
     if (code === 'ENOENT') throw new SessionFileError(`${file}: no such file`);
     if (code === 'EISDIR')
       throw new SessionFileError(`${file}: is a directory, not a session file`);

@@ -3,8 +3,11 @@
  * views and panels. Everything here is thin; logic lives in the core.
  */
 import * as vscode from 'vscode';
+import { graphSnapshot } from '../store/graphSnapshot';
 import { SESSION_EXTENSION } from '../store/sessionStore';
 import * as path from 'node:path';
+import { registerJavaRecording } from './javaRecording';
+import { TraceEditor, type CurrentStepStatus } from './traceEditor';
 import { ErlangNodes, type ConnectRequest, type ErlangNodeStatus } from './erlangNodes';
 import { GRAPH_VIEW_TYPE, GraphPanels, type GraphPanelStatus } from './graphPanel';
 import { OpenSessions } from './sessions';
@@ -16,6 +19,7 @@ export interface BathysphereApi {
   openSession(file: string): Promise<void>;
   graphPanels(): GraphPanelStatus[];
   erlangNode(): ErlangNodeStatus | undefined;
+  currentStep(): CurrentStepStatus | undefined;
 }
 
 export function activate(context: vscode.ExtensionContext): BathysphereApi {
@@ -26,13 +30,14 @@ export function activate(context: vscode.ExtensionContext): BathysphereApi {
   // The bundled extension ships its agents under dist/agents.
   const agentBaseDir = path.join(context.extensionPath, 'dist');
   const erlangNodes = new ErlangNodes(context.secrets, agentBaseDir, log);
+  const traceEditor = new TraceEditor(sessions, log, context.extensionUri);
 
   async function openSession(file: string): Promise<void> {
     const store = await sessions.open(file);
     const runWithGraph = store
       .runs()
       .reverse()
-      .find((run) => store.graph(run.id).nodes.length > 0);
+      .find((run) => graphSnapshot(store, run.id).nodes.length > 0);
     if (runWithGraph) panels.show({ sessionFile: file, runId: runWithGraph.id });
   }
 
@@ -41,6 +46,8 @@ export function activate(context: vscode.ExtensionContext): BathysphereApi {
     sessions,
     panels,
     erlangNodes,
+    traceEditor,
+    ...registerJavaRecording({ agentBaseDir, log, sessions }),
     vscode.commands.registerCommand('bathysphere.connectErlang', (request?: ConnectRequest) =>
       erlangNodes.connectCommand(request),
     ),
@@ -72,6 +79,7 @@ export function activate(context: vscode.ExtensionContext): BathysphereApi {
     openSession,
     graphPanels: () => panels.statuses(),
     erlangNode: () => erlangNodes.status(),
+    currentStep: () => traceEditor.current(),
   };
 }
 

@@ -26,6 +26,11 @@ export class OpenSessions implements vscode.Disposable {
     return store;
   }
 
+  /** Tells views that a session's contents changed (a recording added runs or steps). */
+  refresh(): void {
+    this.changed.fire();
+  }
+
   get(file: string): SessionStore | undefined {
     return this.stores.get(file);
   }

@@ -60,6 +60,10 @@ function runItem(node: Extract<SessionsNode, { kind: 'run' }>): vscode.TreeItem 
         ? 'debug-alt'
         : 'type-hierarchy',
   );
-  item.command = { command: 'bathysphere.showGraph', title: 'Show Graph', arguments: [node] };
+  // A recorded program opens where its steps are; other runs show their graph.
+  item.command =
+    run.targetKind === 'jvm'
+      ? { command: 'bathysphere.trace.open', title: 'Open Trace', arguments: [node] }
+      : { command: 'bathysphere.showGraph', title: 'Show Graph', arguments: [node] };
   return item;
 }

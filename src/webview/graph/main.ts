@@ -74,6 +74,8 @@ function stylesheet(): StylesheetJson {
   const focus = themeColor('--vscode-focusBorder', '#007fd4');
   const muted = themeColor('--vscode-descriptionForeground', '#8b8b8b');
   const warn = themeColor('--vscode-charts-orange', '#d18616');
+  const supervisor = themeColor('--vscode-charts-purple', '#b180d7');
+  const listened = themeColor('--vscode-charts-green', '#89d185');
   return [
     {
       selector: 'node',
@@ -99,7 +101,22 @@ function stylesheet(): StylesheetJson {
         'text-valign': 'top',
       },
     },
+    {
+      selector: 'node[kind = "supervisor"]',
+      style: { shape: 'round-rectangle', 'background-color': supervisor },
+    },
+    { selector: 'node[level = "mentioned"]', style: { 'background-opacity': 0.35 } },
+    { selector: 'node[level = "listened"]', style: { 'background-color': listened } },
     { selector: 'node[kind = "dead"]', style: { 'background-color': muted, opacity: 0.6 } },
+    { selector: 'edge[kind = "monitor"]', style: { 'line-style': 'dashed' } },
+    {
+      selector: 'edge[kind = "spawn"]',
+      style: { 'line-style': 'dotted', 'target-arrow-shape': 'vee' },
+    },
+    {
+      selector: 'edge[kind = "message"]',
+      style: { 'line-color': listened, 'target-arrow-color': listened },
+    },
     { selector: 'node[kind = "warning"]', style: { 'background-color': warn } },
     {
       selector: 'edge',
@@ -121,7 +138,14 @@ function stylesheet(): StylesheetJson {
 function toElements(snapshot: GraphSnapshot): ElementDefinition[] {
   const nodes: ElementDefinition[] = snapshot.nodes.map((node) => ({
     group: 'nodes',
-    data: { id: node.id, label: node.label, kind: node.kind, parent: node.parent },
+    data: {
+      id: node.id,
+      label: node.label,
+      kind: node.kind,
+      parent: node.parent,
+      // Process maps colour nodes by how deeply they are traced.
+      level: typeof node.data?.level === 'string' ? node.data.level : undefined,
+    },
     position: node.position,
   }));
   const edges: ElementDefinition[] = snapshot.edges.map((edge) => ({

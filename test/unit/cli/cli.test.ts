@@ -2,7 +2,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { commands } from '../../../src/extension/cli/registry';
-import { ensureBuilt, runCli } from '../../support/cli';
+import { spawnSync } from 'node:child_process';
+import { CLI, ensureBuilt, runCli } from '../../support/cli';
 import { SAMPLE_GRAPH, writeSampleSession } from '../../support/sampleSession';
 import { useTempDir } from '../../support/tempDir';
 
@@ -115,5 +116,20 @@ describe('bathysphere CLI (bundled dist/cli.js)', () => {
     const { code, stderr } = runCli(['info', '--bogus', 'x']);
     assert.equal(code, 2);
     assert.match(stderr, /bogus/);
+  });
+
+  it('stops quietly when the reader of its output goes away (export | head)', async () => {
+    const file = path.join(tempDir(), 's.bathy');
+    await writeSampleSession(file);
+    const result = spawnSync(
+      'sh',
+      ['-c', `node "${CLI}" export "${file}" --format jsonl | head -n 1`],
+      {
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(result.status, 0);
+    assert.equal(result.stdout.trim().split('\n').length, 1);
+    assert.doesNotMatch(result.stderr, /EPIPE|Error/);
   });
 });

@@ -37,10 +37,10 @@ describe('erlang CLI commands', function () {
   it('are registered with help text', () => {
     assert.deepEqual(
       erlangCommands.map((c) => c.path.join(' ')),
-      ['erlang nodes', 'erlang eval'],
+      ['erlang nodes', 'erlang eval', 'erlang record'],
     );
     for (const command of erlangCommands) {
-      assert.ok(command.help.startsWith(`Usage: bathysphere ${command.path.join(' ')}`));
+      assert.ok(command.help.startsWith(`usage: bathysphere ${command.path.join(' ')}`));
       assert.ok(command.summary.length > 0);
     }
   });
@@ -112,6 +112,6 @@ describe('erlang CLI commands', function () {
     await assert.rejects(run(['--node', 'a', '--bogus', 'ok.']), CliError);
     const help = await run(['--help']);
     assert.equal(help.code, 0);
-    assert.match(help.out, /^Usage: bathysphere erlang eval --node NAME/);
+    assert.match(help.out, /^usage: bathysphere erlang eval --node NAME/);
   });
 });

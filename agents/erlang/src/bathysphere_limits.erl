@@ -1,0 +1,111 @@
+%% The bounds that keep tracing from flooding the node, and the per-second
+%% windows that turn too many events into summaries.
+%%
+%% Every bound has a default and can be changed by the client. Counters live in
+%% the tracer's process dictionary: it is the fastest mutable store a process has,
+%% and the tracer is the only process that touches them.
+-module(bathysphere_limits).
+
+-export([defaults/0, merge/2]).
+-export([admit/2, summarise/5, take_summaries/0, window_counts/0, top_offenders/1]).
+
+defaults() ->
+    #{%% trace messages waiting in the tracer before the noisiest level goes off
+      max_queue => 20000,
+      %% events per second recorded one by one, node-wide and per process
+      node_events_per_second => 50000,
+      process_events_per_second => 5000,
+      %% tracer heap + batches waiting for the client, bytes
+      max_memory => 64 * 1024 * 1024,
+      %% printed message bodies, characters, and the ~P depth used to print them
+      max_print_chars => 200,
+      print_depth => 10,
+      %% tracing stops by itself after this long, milliseconds
+      max_duration_ms => 30 * 60 * 1000,
+      %% events kept for a client that cannot keep up, then counted and dropped
+      max_buffered_events => 200000,
+      %% processes explored at once, processes remembered as mentioned
+      max_island => 2000,
+      max_mentioned => 20000,
+      %% events per batch and the batching interval
+      batch_events => 5000,
+      batch_interval_ms => 100,
+      %% node-wide port tracing, polling of names / ETS / ports
+      trace_ports => true,
+      poll_interval_ms => 500,
+      ets_size_interval_ms => 5000}.
+
+%% Known keys from Options override the defaults; unknown keys are ignored.
+merge(Limits, Options) when is_map(Options) ->
+    maps:fold(
+        fun(Key, Value, Acc) ->
+            case maps:is_key(Key, Acc) of
+                true -> Acc#{Key := Value};
+                false -> Acc
+            end
+        end,
+        Limits, Options);
+merge(Limits, _) ->
+    Limits.
+
+%% Counts one event of Pid in this window; true while the rates allow recording
+%% it individually.
+admit(Pid, Limits) ->
+    Total = bump(window_total),
+    Own = bump({window, Pid}),
+    Total =< maps:get(node_events_per_second, Limits)
+        andalso Own =< maps:get(process_events_per_second, Limits).
+
+bump(Key) ->
+    N = case get(Key) of undefined -> 1; Old -> Old + 1 end,
+    put(Key, N),
+    N.
+
+%% Adds an event that was not recorded individually to Pid's summary.
+summarise(Pid, Kind, Bytes, Peer, Ts) ->
+    {Counts, Total, Peers, First} =
+        case get({summary, Pid}) of
+            undefined -> {#{}, 0, #{}, Ts};
+            Old -> Old
+        end,
+    put({summary, Pid},
+        {maps:update_with(Kind, fun(N) -> N + 1 end, 1, Counts),
+         Total + Bytes,
+         add_peer(Peer, Peers),
+         First}).
+
+%% At most 32 peers per summary; the rest are counted under 'other'.
+add_peer(none, Peers) -> Peers;
+add_peer(Peer, Peers) ->
+    case maps:is_key(Peer, Peers) orelse map_size(Peers) < 32 of
+        true -> maps:update_with(Peer, fun(N) -> N + 1 end, 1, Peers);
+        false -> maps:update_with(other, fun(N) -> N + 1 end, 1, Peers)
+    end.
+
+%% Ends the window: the summaries collected and the counters reset.
+%% Returns [{Pid, FirstTs, Counts, Bytes, TopPeers}].
+take_summaries() ->
+    lists:foldl(
+        fun({summary, Pid} = Key, Acc) ->
+                {Counts, Bytes, Peers, First} = erase(Key),
+                [{Pid, First, maps:to_list(Counts), Bytes, top(Peers, 8)} | Acc];
+           ({window, _} = Key, Acc) ->
+                erase(Key),
+                Acc;
+           (window_total, Acc) ->
+                erase(window_total),
+                Acc;
+           (_, Acc) ->
+                Acc
+        end,
+        [], get_keys()).
+
+%% Events per process in the current window.
+window_counts() ->
+    [{Pid, N} || {{window, Pid}, N} <- get()].
+
+top_offenders(N) ->
+    top(maps:from_list(window_counts()), N).
+
+top(Counts, N) ->
+    lists:sublist(lists:reverse(lists:keysort(2, maps:to_list(Counts))), N).

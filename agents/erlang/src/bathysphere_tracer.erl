@@ -1,0 +1,387 @@
+%% The tracer: one process per tracing session, started by the agent's owner
+%% (so it dies with the client). It receives every trace message, turns them into
+%% events, keeps the bounds (bathysphere_limits), and ships events to the client's
+%% mailbox in batches: {bathysphere_trace, Self, Seq, Events, DroppedTotal}.
+%%
+%% Bounds, checked as it goes: its own message queue (every 64 trace messages),
+%% events per second, its memory, the session's duration. When one trips, the
+%% noisiest level goes off first (listened, then explored, then ports) and an
+%% overload event says why and who was loudest. When the client cannot keep up
+%% (the distribution buffer is busy), batches wait in a bounded outbox; beyond it
+%% they are dropped and counted. Tracing ends, and every flag it set is cleared,
+%% when the client's mailbox goes away, the owner stops it, or it is told to.
+-module(bathysphere_tracer).
+
+-export([init/2, call/2, call/3]).
+-export([emit/2, mention/2]).
+
+
+%% Sends a command to the tracer and waits for its answer.
+call(Tracer, Command) -> call(Tracer, Command, 5000).
+
+call(Tracer, Command, Timeout) when is_pid(Tracer) ->
+    Monitor = erlang:monitor(process, Tracer),
+    Tracer ! {bathysphere_call, self(), Monitor, Command},
+    receive
+        {Monitor, Reply} ->
+            erlang:demonitor(Monitor, [flush]),
+            Reply;
+        {'DOWN', Monitor, process, Tracer, Reason} ->
+            {error, {tracer_down, Reason}}
+    after Timeout ->
+        erlang:demonitor(Monitor, [flush]),
+        {error, timeout}
+    end.
+
+init(Client, Options) ->
+    process_flag(trap_exit, true),
+    %% A flood of trace messages must not be copied into the heap on every GC.
+    process_flag(message_queue_data, off_heap),
+    %% A flooding process at normal priority must not starve the one process that
+    %% can notice the flood and switch its tracing off.
+    process_flag(priority, high),
+    ClientMonitor = erlang:monitor(process, Client),
+    Limits = bathysphere_limits:merge(bathysphere_limits:defaults(), Options),
+    Backend = bathysphere_trace_api:new(self()),
+    Now = now_ms(),
+    S0 = #{client => Client, client_monitor => ClientMonitor, backend => Backend,
+           limits => Limits, offset => erlang:time_offset(),
+           roots => #{}, island => #{}, boundary => #{}, listened => #{}, excluded => #{},
+           mentioned => #{}, facts_pending => [], dirty => false,
+           batch => [], batch_n => 0, outbox => [], outbox_n => 0, seq => 0,
+           dropped => 0, recorded => 0, summarised => 0, outside => 0, overloads => 0,
+           ports_traced => false, expired => false, watcher => undefined,
+           started => Now, deadline => Now + maps:get(max_duration_ms, Limits),
+           last_flush => Now, last_window => Now, last_reconcile => Now, last_alive => Now,
+           tripped_at => Now - 10000},
+    S1 = emit({started, bathysphere_event:now_us(), self(), none,
+               #{backend => bathysphere_trace_api:kind(Backend), limits => Limits,
+                 otp_release => list_to_binary(erlang:system_info(otp_release))}}, S0),
+    S2 = maybe_trace_ports(S1),
+    Watcher = spawn_link(bathysphere_watch, init, [self(), Limits]),
+    schedule_tick(S2),
+    put(since_queue_check, 0),
+    loop(S2#{watcher := Watcher}).
+
+maybe_trace_ports(S) ->
+    case maps:get(trace_ports, maps:get(limits, S)) of
+        true ->
+            Traced = bathysphere_trace_api:trace_ports(maps:get(backend, S), [ports, procs]),
+            S#{ports_traced := Traced};
+        false ->
+            S
+    end.
+
+schedule_tick(S) ->
+    erlang:send_after(maps:get(batch_interval_ms, maps:get(limits, S)), self(), tick).
+
+loop(S) ->
+    receive
+        Msg -> loop(handle(Msg, S))
+    end.
+
+handle(Trace, S) when element(1, Trace) =:= trace_ts ->
+    trace_message(Trace, check_queue(S));
+handle(tick, S) ->
+    schedule_tick(S),
+    on_tick(S);
+handle({bathysphere_watch, Events}, S) ->
+    lists:foldl(fun emit/2, S, Events);
+handle({bathysphere_call, From, Tag, Command}, S) ->
+    {Reply, S1} = command(Command, S),
+    From ! {Tag, Reply},
+    S1;
+handle({'DOWN', Monitor, process, _, _}, #{client_monitor := Monitor} = S) ->
+    finish(client_down, S);
+handle({'EXIT', Watcher, _}, #{watcher := Watcher} = S) ->
+    S#{watcher := undefined};
+handle({'EXIT', _Owner, Reason}, S) ->
+    %% The owner stops us (client gone) or crashed: leave the node as it was.
+    finish(Reason, S);
+handle(_Other, S) ->
+    S.
+
+%% ------------------------------------------------------------------ events
+
+trace_message(Trace, S) ->
+    case bathysphere_event:from_trace(Trace, maps:get(offset, S), maps:get(limits, S)) of
+        ignore -> S;
+        Event -> admit(Event, S)
+    end.
+
+admit({_, _, Subject, _, _} = Event, S) ->
+    case is_pid(Subject) andalso not maps:is_key(Subject, maps:get(island, S)) of
+        false ->
+            record(Event, S);
+        true ->
+            case bathysphere_island:admit(Subject, S) of
+                {true, S1} -> record(Event, S1);
+                {false, S1} -> S1#{outside := maps:get(outside, S1) + 1}
+            end
+    end.
+
+%% Keeps the island up to date, then records the event or adds it to a summary.
+record({Kind, T, Subject, Other, Detail} = Event, S) ->
+    S1 = follow_island(Kind, Subject, Other, S),
+    Limits = maps:get(limits, S1),
+    IsSend = Kind =:= send orelse Kind =:= send_to_dead,
+    case bathysphere_limits:admit(Subject, Limits) of
+        true when IsSend ->
+            emit(bathysphere_event:with_text(Event, Limits), S1);
+        true ->
+            emit(Event, S1);
+        false when IsSend ->
+            {Bytes, _} = Detail,
+            bathysphere_limits:summarise(Subject, Kind, Bytes, Other, T),
+            S1#{summarised := maps:get(summarised, S1) + 1};
+        false ->
+            %% Lifecycle events are never summarised: too many of them is an overload.
+            S2 = emit(Event, S1),
+            trip(events_per_second, get(window_total), S2)
+    end.
+
+follow_island(spawn, _, Child, S) -> bathysphere_island:on_link(Child, true, S);
+follow_island(link, _, Other, S) -> bathysphere_island:on_link(Other, true, S);
+follow_island(getting_linked, _, Other, S) -> bathysphere_island:on_link(Other, false, S);
+follow_island(unlink, _, _, S) -> S#{dirty := true};
+follow_island(exit, Pid, _, S) -> bathysphere_island:on_exit(Pid, S);
+follow_island(_, _, _, S) -> S.
+
+%% Adds an event to the current batch; a full batch goes out at once.
+emit(Event, S) ->
+    N = maps:get(batch_n, S) + 1,
+    S1 = S#{batch := [Event | maps:get(batch, S)], batch_n := N,
+            recorded := maps:get(recorded, S) + 1},
+    case N >= maps:get(batch_events, maps:get(limits, S)) of
+        true -> flush(S1);
+        false -> S1
+    end.
+
+%% Remembers a process the session has heard of, to report when it dies.
+mention(Pid, S) when is_pid(Pid) ->
+    Mentioned = maps:get(mentioned, S),
+    case map_size(Mentioned) < maps:get(max_mentioned, maps:get(limits, S)) of
+        true -> S#{mentioned := Mentioned#{Pid => true}};
+        false -> S
+    end;
+mention(_, S) ->
+    S.
+
+%% ------------------------------------------------------------------ shipping
+
+flush(S) ->
+    S1 = case maps:get(batch_n, S) of
+             0 -> S;
+             N ->
+                 Seq = maps:get(seq, S) + 1,
+                 Batch = {Seq, lists:reverse(maps:get(batch, S)), N},
+                 S#{batch := [], batch_n := 0, seq := Seq,
+                    outbox := maps:get(outbox, S) ++ [Batch],
+                    outbox_n := maps:get(outbox_n, S) + N}
+         end,
+    bound_outbox(send_outbox(S1#{last_flush := now_ms()})).
+
+%% Oldest first; stops at the first batch the distribution buffer cannot take.
+send_outbox(#{outbox := []} = S) ->
+    S;
+send_outbox(#{outbox := [{Seq, Events, N} | Rest]} = S) ->
+    Message = {bathysphere_trace, self(), Seq, Events, maps:get(dropped, S)},
+    case erlang:send(maps:get(client, S), Message, [nosuspend]) of
+        ok -> send_outbox(S#{outbox := Rest, outbox_n := maps:get(outbox_n, S) - N});
+        _Busy -> S
+    end.
+
+bound_outbox(S) ->
+    Max = maps:get(max_buffered_events, maps:get(limits, S)),
+    case maps:get(outbox_n, S) > Max of
+        true ->
+            [{_, _, N} | Rest] = maps:get(outbox, S),
+            bound_outbox(S#{outbox := Rest, outbox_n := maps:get(outbox_n, S) - N,
+                            dropped := maps:get(dropped, S) + N});
+        false ->
+            S
+    end.
+
+%% ------------------------------------------------------------------ bounds
+
+check_queue(S) ->
+    case get(since_queue_check) of
+        N when N < 64 ->
+            put(since_queue_check, N + 1),
+            S;
+        _ ->
+            put(since_queue_check, 0),
+            {message_queue_len, Len} = erlang:process_info(self(), message_queue_len),
+            %% Act at a quarter of the bound: a flood keeps the queue growing while
+            %% we switch tracing off and drain what already arrived.
+            case Len > maps:get(max_queue, maps:get(limits, S)) div 4 of
+                true -> trip(queue_length, Len, S);
+                false -> S
+            end
+    end.
+
+%% Switches the noisiest level off, at most once a second, and says so.
+trip(Reason, Value, S) ->
+    Now = now_ms(),
+    case Now - maps:get(tripped_at, S) < 1000 of
+        true ->
+            S;
+        false ->
+            Offenders = bathysphere_limits:top_offenders(5),
+            {Level, S1} = switch_off_noisiest(S),
+            Detail = #{reason => Reason, value => Value, switched_off => Level,
+                       offenders => Offenders},
+            S2 = emit({overload, bathysphere_event:now_us(), none, none, Detail}, S1),
+            flush(S2#{tripped_at := Now, overloads := maps:get(overloads, S2) + 1})
+    end.
+
+switch_off_noisiest(S) ->
+    Backend = maps:get(backend, S),
+    Listened = maps:keys(maps:get(listened, S)),
+    Island = maps:keys(maps:get(island, S)),
+    if
+        Listened =/= [] ->
+            [bathysphere_trace_api:untrace_flags(Backend, P, [send]) || P <- Listened],
+            {listened, S#{listened := #{}}};
+        Island =/= [] ->
+            [bathysphere_trace_api:untrace_process(Backend, P) || P <- Island],
+            S1 = lists:foldl(fun mention/2, S, Island),
+            {explored, S1#{island := #{}, roots := #{}, facts_pending := []}};
+        true ->
+            case maps:get(ports_traced, S) of
+                true ->
+                    bathysphere_trace_api:untrace_ports(Backend),
+                    {ports, S#{ports_traced := false}};
+                false ->
+                    {none, S}
+            end
+    end.
+
+on_tick(S) ->
+    Now = now_ms(),
+    S1 = maybe_window(Now, S),
+    S2 = maybe_reconcile(Now, S1),
+    S3 = bathysphere_island:gather_facts(50, S2),
+    S4 = maybe_check_alive(Now, S3),
+    S5 = check_memory(check_duration(Now, S4)),
+    flush(S5#{offset := erlang:time_offset()}).
+
+%% Every second: summaries of what was not recorded one by one, fresh counters.
+maybe_window(Now, S) ->
+    case Now - maps:get(last_window, S) >= 1000 of
+        false ->
+            S;
+        true ->
+            End = bathysphere_event:now_us(),
+            Summaries = bathysphere_limits:take_summaries(),
+            lists:foldl(
+                fun({Pid, First, Counts, Bytes, Peers}, Acc) ->
+                        emit({summary, First, Pid, none, {End, Counts, Bytes, Peers}}, Acc)
+                end,
+                S#{last_window := Now}, Summaries)
+    end.
+
+maybe_reconcile(Now, S) ->
+    Due = Now - maps:get(last_reconcile, S),
+    case (maps:get(dirty, S) andalso Due >= 200) orelse Due >= 2000 of
+        true -> (bathysphere_island:reconcile(S))#{last_reconcile := Now};
+        false -> S
+    end.
+
+%% Every two seconds: which mentioned processes have died (at most 2000 checked).
+maybe_check_alive(Now, S) ->
+    case Now - maps:get(last_alive, S) >= 2000 of
+        false ->
+            S;
+        true ->
+            Pids = lists:sublist(maps:keys(maps:get(mentioned, S)), 2000),
+            Dead = [P || P <- Pids, not is_process_alive(P)],
+            T = bathysphere_event:now_us(),
+            S1 = lists:foldl(fun(P, Acc) -> emit({gone, T, P, none, none}, Acc) end, S, Dead),
+            S1#{mentioned := maps:without(Dead, maps:get(mentioned, S1)), last_alive := Now}
+    end.
+
+check_duration(Now, S) ->
+    case Now >= maps:get(deadline, S) andalso not maps:get(expired, S) of
+        true ->
+            S1 = stop_all(S),
+            S2 = emit({stopped, bathysphere_event:now_us(), none, none, max_duration}, S1),
+            S2#{expired := true};
+        false ->
+            S
+    end.
+
+check_memory(S) ->
+    {memory, Bytes} = erlang:process_info(self(), memory),
+    case Bytes > maps:get(max_memory, maps:get(limits, S)) of
+        true ->
+            Waiting = maps:get(outbox_n, S),
+            Emptied = S#{outbox := [], outbox_n := 0, dropped := maps:get(dropped, S) + Waiting},
+            erlang:garbage_collect(),
+            trip(memory, Bytes, Emptied);
+        false ->
+            S
+    end.
+
+%% ------------------------------------------------------------------ commands
+
+command({explore, Pid}, S) when is_pid(Pid) ->
+    Chosen = emit({level, bathysphere_event:now_us(), Pid, none, chosen}, S),
+    when_active(S, fun() -> {ok, flush(bathysphere_island:explore(Pid, Chosen))} end);
+command({listen, Pid}, S) when is_pid(Pid) ->
+    when_active(S, fun() -> {ok, flush(bathysphere_island:listen(Pid, S))} end);
+command({stop, Pid}, S) when is_pid(Pid) ->
+    S1 = bathysphere_island:stop(Pid, S),
+    {ok, flush(emit({level, bathysphere_event:now_us(), Pid, none, stopped}, S1))};
+command({mention, Pids}, S) when is_list(Pids) ->
+    {ok, lists:foldl(fun mention/2, S, Pids)};
+command({limits, Options}, S) ->
+    Limits = bathysphere_limits:merge(maps:get(limits, S), Options),
+    Deadline = maps:get(started, S) + maps:get(max_duration_ms, Limits),
+    {ok, S#{limits := Limits, deadline := Deadline}};
+command(status, S) ->
+    {status(S), S};
+command(stop_all, S) ->
+    {ok, flush(stop_all(S))};
+command(_, S) ->
+    {{error, unknown_command}, S}.
+
+when_active(#{expired := true} = S, _) -> {{error, expired}, S};
+when_active(_, Action) -> Action().
+
+status(S) ->
+    {message_queue_len, Queue} = erlang:process_info(self(), message_queue_len),
+    {memory, Memory} = erlang:process_info(self(), memory),
+    #{backend => bathysphere_trace_api:kind(maps:get(backend, S)),
+      roots => maps:keys(maps:get(roots, S)),
+      island => map_size(maps:get(island, S)),
+      listened => maps:keys(maps:get(listened, S)),
+      boundary => map_size(maps:get(boundary, S)),
+      mentioned => map_size(maps:get(mentioned, S)),
+      queue => Queue, memory => Memory,
+      recorded => maps:get(recorded, S), summarised => maps:get(summarised, S),
+      dropped => maps:get(dropped, S), outside_island => maps:get(outside, S),
+      overloads => maps:get(overloads, S), buffered => maps:get(outbox_n, S),
+      ports_traced => maps:get(ports_traced, S), limits => maps:get(limits, S)}.
+
+%% Every flag off; the tracer stays for status and a final flush.
+stop_all(S) ->
+    bathysphere_trace_api:destroy(maps:get(backend, S)),
+    Backend = bathysphere_trace_api:new(self()),
+    S#{backend := Backend, roots := #{}, island := #{}, listened := #{}, boundary := #{},
+       facts_pending := [], ports_traced := false}.
+
+finish(Reason, S) ->
+    bathysphere_trace_api:destroy(maps:get(backend, S)),
+    case maps:get(watcher, S) of
+        undefined -> ok;
+        Watcher -> exit(Watcher, kill)
+    end,
+    _ = flush(emit({stopped, bathysphere_event:now_us(), none, none, stop_reason(Reason)}, S)),
+    exit(normal).
+
+stop_reason(Reason) when is_atom(Reason) -> Reason;
+stop_reason(_) -> crashed.
+
+now_ms() ->
+    erlang:monotonic_time(millisecond).

@@ -1,0 +1,580 @@
+/**
+ * Writes trace events into a session: every event into erlang_events, and the state they
+ * imply into the materialised tables (processes, links, monitors, message counts, ports,
+ * ETS tables) so the process map queries rows instead of replaying events.
+ *
+ * The state lives in memory too (one run is one ingest), so a batch costs one transaction
+ * with multi-row statements: each touched row is written once per batch. Rows carry the
+ * batch number that last changed them (`changed`), which is what processGraphDelta reads.
+ */
+import type { SessionStore } from '../store/sessionStore';
+import type { ErlangTraceEvent } from './traceEvents';
+
+type Level = 'mentioned' | 'explored' | 'listened';
+
+interface ProcessRow {
+  pid: string;
+  level: Level;
+  chosen: boolean;
+  boundary: boolean;
+  state: 'alive' | 'dead';
+  exitReason: string | null;
+  registeredName: string | null;
+  initialCall: string | null;
+  parent: string | null;
+  ancestors: string[];
+  application: string | null;
+  trapExit: boolean | null;
+  firstTs: number;
+  spawnedTs: number | null;
+  exitedTs: number | null;
+}
+
+interface LinkRow {
+  a: string;
+  b: string;
+  active: boolean;
+  since: number;
+  until: number | null;
+}
+
+interface MonitorRow {
+  watcher: string;
+  target: string;
+  active: boolean;
+  ts: number;
+}
+
+interface MessageRow {
+  sender: string;
+  receiver: string;
+  messages: number;
+  bytes: number;
+  summarised: number;
+  firstTs: number;
+  lastTs: number;
+}
+
+interface PortRow {
+  port: string;
+  name: string | null;
+  owner: string | null;
+  open: boolean;
+  closeReason: string | null;
+  firstTs: number;
+  closedTs: number | null;
+}
+
+interface TableRow {
+  table: string;
+  name: string | null;
+  owner: string | null;
+  heir: string | null;
+  type: string | null;
+  protection: string | null;
+  size: number | null;
+  memory: number | null;
+  live: boolean;
+  firstTs: number;
+  deletedTs: number | null;
+}
+
+type SqlValue = string | number | null;
+
+/** Rows per multi-row INSERT: well under SQLite's bound-parameter limit. */
+const ROWS_PER_STATEMENT = 400;
+
+export class ErlangIngest {
+  private seq = 0;
+  /** Batch number; rows record the batch that last changed them. */
+  private version = 0;
+  private readonly processes = new Map<string, ProcessRow>();
+  private readonly links = new Map<string, LinkRow>();
+  private readonly linksOf = new Map<string, Set<string>>();
+  private readonly monitors = new Map<string, MonitorRow>();
+  private readonly messages = new Map<string, MessageRow>();
+  private readonly ports = new Map<string, PortRow>();
+  private readonly tables = new Map<string, TableRow>();
+  private readonly dirty = {
+    processes: new Set<ProcessRow>(),
+    links: new Set<LinkRow>(),
+    monitors: new Set<MonitorRow>(),
+    messages: new Set<MessageRow>(),
+    ports: new Set<PortRow>(),
+    tables: new Set<TableRow>(),
+  };
+  /** Events written so far. */
+  eventCount = 0;
+
+  constructor(
+    private readonly store: SessionStore,
+    readonly runId: number,
+  ) {}
+
+  /** The batch number of the last ingest (pass it to processGraphDelta later). */
+  get currentVersion(): number {
+    return this.version;
+  }
+
+  /** Counts by level and state, for summaries. */
+  processCounts(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const row of this.processes.values()) {
+      counts[row.level] = (counts[row.level] ?? 0) + 1;
+      if (row.state === 'dead') counts.dead = (counts.dead ?? 0) + 1;
+    }
+    return counts;
+  }
+
+  /** Stores one batch (already sorted by time) in one transaction. */
+  ingest(events: readonly ErlangTraceEvent[]): void {
+    if (events.length === 0) return;
+    this.version += 1;
+    for (const event of events) this.apply(event);
+    this.store.transaction(() => {
+      this.writeEvents(events);
+      this.writeDirtyRows();
+    });
+    this.eventCount += events.length;
+  }
+
+  /** Marks processes as heard of (process list, process_info results). */
+  mention(pids: readonly string[], ts: number): void {
+    this.version += 1;
+    for (const pid of pids) if (pid.startsWith('<')) this.process(pid, ts);
+    this.store.transaction(() => this.writeDirtyRows());
+  }
+
+  // ------------------------------------------------------------ state
+
+  private process(pid: string, ts: number): ProcessRow {
+    let row = this.processes.get(pid);
+    if (!row) {
+      row = {
+        pid,
+        level: 'mentioned',
+        chosen: false,
+        boundary: false,
+        state: 'alive',
+        exitReason: null,
+        registeredName: null,
+        initialCall: null,
+        parent: null,
+        ancestors: [],
+        application: null,
+        trapExit: null,
+        firstTs: ts,
+        spawnedTs: null,
+        exitedTs: null,
+      };
+      this.processes.set(pid, row);
+    }
+    this.dirty.processes.add(row);
+    return row;
+  }
+
+  private setLevel(row: ProcessRow, level: Level): void {
+    if (row.state === 'dead') return;
+    row.level = level;
+  }
+
+  private link(a: string, b: string, active: boolean, ts: number): void {
+    if (!a.startsWith('<') || !b.startsWith('<') || a === b) return;
+    const [x, y] = a < b ? [a, b] : [b, a];
+    const key = `${x} ${y}`;
+    let row = this.links.get(key);
+    if (!row) {
+      if (!active) return;
+      row = { a: x, b: y, active, since: ts, until: null };
+      this.links.set(key, row);
+      this.adjacent(x).add(key);
+      this.adjacent(y).add(key);
+    } else if (row.active === active) return;
+    row.active = active;
+    if (active) row.since = ts;
+    row.until = active ? null : ts;
+    this.dirty.links.add(row);
+    this.process(x, ts);
+    this.process(y, ts);
+  }
+
+  private adjacent(pid: string): Set<string> {
+    let keys = this.linksOf.get(pid);
+    if (!keys) this.linksOf.set(pid, (keys = new Set()));
+    return keys;
+  }
+
+  private message(sender: string, receiver: string, count: number, bytes: number, ts: number) {
+    const key = `${sender} ${receiver}`;
+    let row = this.messages.get(key);
+    if (!row) {
+      row = { sender, receiver, messages: 0, bytes: 0, summarised: 0, firstTs: ts, lastTs: ts };
+      this.messages.set(key, row);
+    }
+    row.messages += count;
+    row.bytes += bytes;
+    row.lastTs = ts;
+    this.dirty.messages.add(row);
+    return row;
+  }
+
+  private port(port: string, ts: number): PortRow {
+    let row = this.ports.get(port);
+    if (!row) {
+      row = {
+        port,
+        name: null,
+        owner: null,
+        open: true,
+        closeReason: null,
+        firstTs: ts,
+        closedTs: null,
+      };
+      this.ports.set(port, row);
+    }
+    this.dirty.ports.add(row);
+    return row;
+  }
+
+  private table(table: string, ts: number): TableRow {
+    let row = this.tables.get(table);
+    if (!row) {
+      row = {
+        table,
+        name: null,
+        owner: null,
+        heir: null,
+        type: null,
+        protection: null,
+        size: null,
+        memory: null,
+        live: true,
+        firstTs: ts,
+        deletedTs: null,
+      };
+      this.tables.set(table, row);
+    }
+    this.dirty.tables.add(row);
+    return row;
+  }
+
+  private apply(e: ErlangTraceEvent): void {
+    switch (e.kind) {
+      case 'spawn': {
+        this.process(e.pid, e.ts);
+        const child = this.process(e.child, e.ts);
+        child.parent = e.pid;
+        child.spawnedTs = e.ts;
+        child.initialCall ??= e.mfa;
+        this.setLevel(child, 'explored');
+        return;
+      }
+      case 'exit':
+        return this.died(e.pid, e.ts, e.reason);
+      case 'gone':
+        return this.died(e.pid, e.ts, null);
+      case 'link':
+      case 'getting_linked':
+        return this.link(e.pid, e.other, true, e.ts);
+      case 'unlink':
+      case 'getting_unlinked':
+        return this.link(e.pid, e.other, false, e.ts);
+      case 'links':
+        for (const other of e.links) this.link(e.pid, other, true, e.ts);
+        return;
+      case 'register':
+      case 'name_up':
+        if (e.pid.startsWith('<')) this.process(e.pid, e.ts).registeredName = e.name;
+        return;
+      case 'unregister':
+      case 'name_down':
+        return this.unregistered(e.pid, e.name, e.ts);
+      case 'island':
+        return this.islandChange(e.pid, e.change, e.ts);
+      case 'level':
+        return this.levelChange(e.pid, e.level, e.ts);
+      case 'facts':
+        return this.facts(e);
+      case 'monitors':
+        return this.monitorsOf(e.pid, e.monitors, e.monitoredBy, e.ts);
+      case 'send':
+      case 'send_to_dead':
+        this.message(e.pid, e.to, 1, e.bytes, e.ts);
+        this.process(e.pid, e.ts);
+        if (e.to.startsWith('<')) this.process(e.to, e.ts);
+        return;
+      case 'summary':
+        return this.summary(e);
+      case 'overload':
+        return this.overload(e.switchedOff);
+      default:
+        return this.applyResource(e);
+    }
+  }
+
+  private applyResource(e: ErlangTraceEvent): void {
+    switch (e.kind) {
+      case 'port_open':
+      case 'port_seen': {
+        const row = this.port(e.port, e.ts);
+        row.name = e.name;
+        row.owner = e.owner;
+        return;
+      }
+      case 'port_owner':
+        this.port(e.port, e.ts).owner = e.owner;
+        return;
+      case 'port_closed': {
+        const row = this.port(e.port, e.ts);
+        row.open = false;
+        row.closeReason = e.reason;
+        row.closedTs = e.ts;
+        return;
+      }
+      case 'ets_new':
+        Object.assign(this.table(e.table, e.ts), {
+          name: e.name,
+          owner: e.owner,
+          heir: e.heir,
+          type: e.type,
+          protection: e.protection,
+          size: e.size,
+          memory: e.memory,
+        });
+        return;
+      case 'ets_owner':
+        Object.assign(this.table(e.table, e.ts), { owner: e.owner, heir: e.heir });
+        return;
+      case 'ets_size':
+        Object.assign(this.table(e.table, e.ts), { size: e.size, memory: e.memory });
+        return;
+      case 'ets_delete':
+        Object.assign(this.table(e.table, e.ts), { live: false, deletedTs: e.ts });
+        return;
+      default:
+        return;
+    }
+  }
+
+  private died(pid: string, ts: number, reason: string | null): void {
+    const row = this.process(pid, ts);
+    if (row.state === 'dead') return;
+    row.state = 'dead';
+    row.exitReason = reason;
+    row.exitedTs = ts;
+    // A dead process has no links left; the rows stay, marked ended.
+    for (const key of this.linksOf.get(pid) ?? []) {
+      const link = this.links.get(key)!;
+      if (!link.active) continue;
+      link.active = false;
+      link.until = ts;
+      this.dirty.links.add(link);
+    }
+  }
+
+  private unregistered(pid: string, name: string, ts: number): void {
+    if (!pid.startsWith('<')) return;
+    const row = this.process(pid, ts);
+    if (row.registeredName === name) row.registeredName = null;
+  }
+
+  private islandChange(pid: string, change: string, ts: number): void {
+    const row = this.process(pid, ts);
+    if (change === 'joined') {
+      row.boundary = false;
+      if (row.level === 'mentioned') this.setLevel(row, 'explored');
+    } else {
+      row.boundary = change === 'boundary';
+      this.setLevel(row, 'mentioned');
+    }
+  }
+
+  private levelChange(pid: string, level: string, ts: number): void {
+    const row = this.process(pid, ts);
+    if (level === 'chosen') {
+      row.chosen = true;
+      if (row.level === 'mentioned') this.setLevel(row, 'explored');
+    } else if (level === 'listened') {
+      this.setLevel(row, 'listened');
+    } else if (level === 'stopped') {
+      row.chosen = false;
+      this.setLevel(row, 'mentioned');
+    }
+  }
+
+  private facts(e: Extract<ErlangTraceEvent, { kind: 'facts' }>): void {
+    const row = this.process(e.pid, e.ts);
+    row.registeredName = e.facts.registeredName ?? row.registeredName;
+    row.initialCall = e.facts.initialCall ?? row.initialCall;
+    row.ancestors = e.facts.ancestors;
+    row.application = e.facts.application ?? null;
+    row.trapExit = e.facts.trapExit ?? null;
+  }
+
+  private monitorsOf(pid: string, targets: string[], watchers: string[], ts: number): void {
+    this.process(pid, ts);
+    const pairs = [
+      ...targets.map((target) => [pid, target] as const),
+      ...watchers.map((watcher) => [watcher, pid] as const),
+    ];
+    for (const [watcher, target] of pairs) {
+      const key = `${watcher} ${target}`;
+      let row = this.monitors.get(key);
+      if (!row) this.monitors.set(key, (row = { watcher, target, active: true, ts }));
+      row.active = true;
+      this.dirty.monitors.add(row);
+      if (watcher.startsWith('<')) this.process(watcher, ts);
+      if (target.startsWith('<')) this.process(target, ts);
+    }
+  }
+
+  private summary(e: Extract<ErlangTraceEvent, { kind: 'summary' }>): void {
+    this.process(e.pid, e.ts);
+    const total = e.peers.reduce((sum, p) => sum + p.count, 0) || 1;
+    for (const { peer, count } of e.peers) {
+      const bytes = Math.round((e.bytes * count) / total);
+      this.message(e.pid, peer, count, bytes, e.untilTs).summarised += count;
+    }
+  }
+
+  /** A bound switched a level off on the node: processes drop to the level below. */
+  private overload(switchedOff: string): void {
+    const from: Level[] =
+      switchedOff === 'listened'
+        ? ['listened']
+        : switchedOff === 'explored'
+          ? ['listened', 'explored']
+          : [];
+    if (from.length === 0) return;
+    const to: Level = switchedOff === 'listened' ? 'explored' : 'mentioned';
+    for (const row of this.processes.values())
+      if (from.includes(row.level) && row.state === 'alive') {
+        row.level = to;
+        this.dirty.processes.add(row);
+      }
+  }
+
+  // ------------------------------------------------------------ writing
+
+  private writeEvents(events: readonly ErlangTraceEvent[]): void {
+    const rows: SqlValue[][] = [];
+    for (const event of events) {
+      this.seq += 1;
+      const { subject, other, detail } = eventColumns(event);
+      rows.push([this.runId, this.seq, event.ts, event.kind, subject, other, detail]);
+    }
+    this.insertRows('INSERT INTO erlang_events VALUES', 7, rows);
+  }
+
+  private writeDirtyRows(): void {
+    const { runId, version } = this;
+    const d = this.dirty;
+    this.insertRows(
+      'INSERT OR REPLACE INTO erlang_processes VALUES',
+      17,
+      [...d.processes].map((p) => [
+        runId,
+        p.pid,
+        p.level,
+        p.chosen ? 1 : 0,
+        p.boundary ? 1 : 0,
+        p.state,
+        p.exitReason,
+        p.registeredName,
+        p.initialCall,
+        p.parent,
+        JSON.stringify(p.ancestors),
+        p.application,
+        p.trapExit === null ? null : p.trapExit ? 1 : 0,
+        p.firstTs,
+        p.spawnedTs,
+        p.exitedTs,
+        version,
+      ]),
+    );
+    this.insertRows(
+      'INSERT OR REPLACE INTO erlang_links VALUES',
+      7,
+      [...d.links].map((l) => [runId, l.a, l.b, l.active ? 1 : 0, l.since, l.until, version]),
+    );
+    this.insertRows(
+      'INSERT OR REPLACE INTO erlang_monitors VALUES',
+      6,
+      [...d.monitors].map((m) => [runId, m.watcher, m.target, m.active ? 1 : 0, m.ts, version]),
+    );
+    this.insertRows(
+      'INSERT OR REPLACE INTO erlang_messages VALUES',
+      9,
+      [...d.messages].map((m) => [
+        runId,
+        m.sender,
+        m.receiver,
+        m.messages,
+        m.bytes,
+        m.summarised,
+        m.firstTs,
+        m.lastTs,
+        version,
+      ]),
+    );
+    this.insertRows(
+      'INSERT OR REPLACE INTO erlang_ports VALUES',
+      8,
+      [...d.ports].map((p) => [
+        runId,
+        p.port,
+        p.name,
+        p.owner,
+        p.open ? 'open' : 'closed',
+        p.closeReason,
+        p.firstTs,
+        p.closedTs,
+      ]),
+    );
+    this.insertRows(
+      'INSERT OR REPLACE INTO erlang_ets_tables VALUES',
+      12,
+      [...d.tables].map((t) => [
+        runId,
+        t.table,
+        t.name,
+        t.owner,
+        t.heir,
+        t.type,
+        t.protection,
+        t.size,
+        t.memory,
+        t.live ? 'live' : 'deleted',
+        t.firstTs,
+        t.deletedTs,
+      ]),
+    );
+    for (const set of Object.values(d)) set.clear();
+  }
+
+  /** Multi-row INSERTs: one prepared statement per few hundred rows, not per row. */
+  private insertRows(prefix: string, columns: number, rows: SqlValue[][]): void {
+    const group = `(${new Array<string>(columns).fill('?').join(',')})`;
+    for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
+      const chunk = rows.slice(start, start + ROWS_PER_STATEMENT);
+      const sql = `${prefix} ${new Array<string>(chunk.length).fill(group).join(',')}`;
+      this.store.query(sql, chunk.flat());
+    }
+  }
+}
+
+/** How an event maps onto erlang_events' subject / other / detail columns. */
+export function eventColumns(event: ErlangTraceEvent): {
+  subject: string | null;
+  other: string | null;
+  detail: string | null;
+} {
+  const { kind: _kind, ts: _ts, ...rest } = event as unknown as Record<string, unknown>;
+  const subjectKey = ['pid', 'port', 'table'].find((key) => key in rest);
+  const otherKey = ['other', 'child', 'to', 'owner'].find((key) => key in rest);
+  const subject = subjectKey ? (rest[subjectKey] as string) : null;
+  const other = otherKey ? (rest[otherKey] as string) : null;
+  if (subjectKey) delete rest[subjectKey];
+  if (otherKey) delete rest[otherKey];
+  return { subject, other, detail: Object.keys(rest).length > 0 ? JSON.stringify(rest) : null };
+}

@@ -1,0 +1,308 @@
+// Data flows through code the agent does not instrument (the JDK). Microbat's dependencies stop
+// at such calls: `list.add(x)` at one step and `y = list.get(0)` at a later one share no
+// recorded variable, so "y is wrong" leads nowhere. Here the hidden state of each object of an
+// uninstrumented class (a collection, a StringBuilder, ...) becomes a virtual variable,
+// "contents of list": every step that uses the object reads it, and a step that hands the
+// object to a possibly mutating call writes it. Arrays get the same treatment for bulk
+// operations (Arrays.fill, System.arraycopy, sort): an element read depends on the latest of
+// the element's own last write and the last call that received the whole array.
+//
+// Which calls mutate is a guess. With the line's source text: a call of a method on the
+// variable that is not a known query (get, size, contains, ...), or passing the variable as a
+// call argument (except to printing and formatting methods). Without source: a step that uses
+// the object and stores no result anywhere (`list.add(x);`, `sb.append(y);`).
+
+import type { JvmStep } from '../decoder';
+import { stepId, type StepRef, type TraceStep } from './traceView';
+
+/** Text of a source line of a class, or undefined when unknown. */
+export type SourceLines = (className: string, line: number) => string | undefined;
+
+/** Immutable JDK types: nothing can change behind a reference to them. */
+const IMMUTABLE_TYPES = new Set(
+  [
+    'String',
+    'Integer',
+    'Long',
+    'Short',
+    'Byte',
+    'Character',
+    'Boolean',
+    'Double',
+    'Float',
+    'Class',
+    'math.BigInteger',
+    'math.BigDecimal',
+  ].map((name) => (name.includes('.') ? `java.${name}` : `java.lang.${name}`)),
+);
+
+/** Methods of JDK classes that only look at the object. */
+const QUERY_METHODS = new Set([
+  'get',
+  'size',
+  'isEmpty',
+  'contains',
+  'containsKey',
+  'containsValue',
+  'indexOf',
+  'lastIndexOf',
+  'equals',
+  'hashCode',
+  'toString',
+  'length',
+  'charAt',
+  'peek',
+  'peekFirst',
+  'peekLast',
+  'getFirst',
+  'getLast',
+  'getOrDefault',
+  'keySet',
+  'values',
+  'entrySet',
+  'stream',
+  'toArray',
+  'firstKey',
+  'lastKey',
+  'compareTo',
+  'substring',
+  'getKey',
+  'getValue',
+  'hasNext',
+  'isPresent',
+]);
+
+/** Calls that receive an object only to read or print it. */
+const READING_CALLS = new Set([
+  'println',
+  'print',
+  'printf',
+  'format',
+  'valueOf',
+  'toString',
+  'deepToString',
+  'equals',
+  'hash',
+  'hashCode',
+  'requireNonNull',
+]);
+
+interface TrackedObject {
+  id: number;
+  text: string;
+  isArray: boolean;
+}
+
+export class LibraryFlowTracker {
+  /** Per object id: the last step that may have changed its hidden state (or created it). */
+  private readonly lastChange = new Map<number, StepRef & { seq: number }>();
+  /**
+   * Per object id: what went into it, as the values of the changing steps' other reads. Two
+   * runs that fed an object the same values hold the same state (the JDK is deterministic), so
+   * this stands in for the contents nobody recorded, and lets versions be compared.
+   */
+  private readonly history = new Map<number, { changes: number; digest: number }>();
+  /** Per array id: last known value and writer of each element (recorded element writes). */
+  private readonly elements = new Map<number, Map<number, { value: string; writer: StepRef }>>();
+  private readonly seqOf = new Map<string, number>();
+
+  constructor(
+    private readonly instrumentedClasses: ReadonlySet<string>,
+    private readonly sourceLine?: SourceLines,
+  ) {}
+
+  /** Adds virtual reads/writes to `step` (built from `raw`) and rewires bulk array writes. */
+  visit(step: TraceStep, raw: JvmStep): void {
+    this.seqOf.set(stepId(step), step.seq);
+    const text = this.sourceLine?.(step.className, step.line);
+    this.linkElementReadsToBulkWrites(step);
+    const elementOwners = new Set(
+      [...raw.reads, ...raw.writes].filter((a) => a.kind === 'array').map((a) => a.ownerId),
+    );
+    const seen = new Set<number>();
+    const inputs = step.reads
+      .filter((r) => r.kind !== 'library')
+      .map((r) => comparableValue(r.value));
+    for (const read of raw.reads) {
+      // System.out and other JDK statics are sinks or shared services, not data a program keeps.
+      if (read.kind === 'static' && read.name.startsWith('java.')) continue;
+      const object = this.trackedObject(read.value);
+      if (!object || seen.has(object.id)) continue;
+      seen.add(object.id);
+      if (!object.isArray) this.addHiddenRead(step, object, read.name);
+      const handedOver =
+        !elementOwners.has(object.id) &&
+        text !== undefined &&
+        passedAsArgument(text, read.name, true);
+      // Uninstrumented code reading a whole array (Arrays.toString, a copy): its elements are read.
+      if (object.isArray && handedOver) this.addElementReads(step, object);
+      const mutates = object.isArray
+        ? !elementOwners.has(object.id) && text !== undefined && passedAsArgument(text, read.name)
+        : this.mayMutate(object, read.name, raw, text);
+      if (mutates)
+        this.recordChange(
+          step,
+          object,
+          read.name,
+          inputs.filter((v) => v !== comparableValue(object.text)),
+        );
+    }
+    for (const write of raw.writes) {
+      const object = this.trackedObject(write.value);
+      // The step that first stores a new object made its initial state.
+      if (object && !this.lastChange.has(object.id))
+        this.recordChange(step, object, write.name, []);
+    }
+    for (const write of raw.writes) {
+      if (write.kind !== 'array' || write.ownerId === undefined) continue;
+      let known = this.elements.get(write.ownerId);
+      if (!known) this.elements.set(write.ownerId, (known = new Map()));
+      const index = Number(write.name.slice(1, -1));
+      known.set(index, {
+        value: write.value,
+        writer: { threadId: step.threadId, order: step.order },
+      });
+    }
+  }
+
+  /** The recorded elements of an array handed to uninstrumented code, as reads of this step. */
+  private addElementReads(step: TraceStep, object: TrackedObject): void {
+    const known = this.elements.get(object.id);
+    if (!known) return;
+    const indices = [...known.keys()].sort((a, b) => a - b).slice(0, MAX_ELEMENT_READS);
+    for (const index of indices) {
+      const element = known.get(index)!;
+      step.reads.push({
+        kind: 'array',
+        name: `[${index}]`,
+        owner: object.text,
+        value: element.value,
+        writer: element.writer,
+      });
+    }
+  }
+
+  private addHiddenRead(step: TraceStep, object: TrackedObject, variable: string): void {
+    const change = this.lastChange.get(object.id);
+    step.reads.push({
+      kind: 'library',
+      name: `contents of ${variable}`,
+      owner: object.text,
+      value: this.describeState(object.id),
+      ...(change ? { writer: { threadId: change.threadId, order: change.order } } : {}),
+    });
+  }
+
+  private recordChange(
+    step: TraceStep,
+    object: TrackedObject,
+    variable: string,
+    inputs: string[],
+  ): void {
+    this.lastChange.set(object.id, { threadId: step.threadId, order: step.order, seq: step.seq });
+    if (object.isArray) return; // element writes are recorded for real
+    const before = this.history.get(object.id) ?? { changes: -1, digest: FNV_OFFSET };
+    this.history.set(object.id, {
+      changes: before.changes + 1,
+      digest: fnv(before.digest, inputs.join('\u0000') + '\u0001'),
+    });
+    step.writes.push({
+      kind: 'library',
+      name: `contents of ${variable}`,
+      owner: object.text,
+      value: this.describeState(object.id),
+    });
+  }
+
+  /** The hidden state as far as it is known: how many changes, and a digest of their inputs. */
+  private describeState(id: number): string {
+    const state = this.history.get(id);
+    if (!state) return '(made outside the trace)';
+    const digest = state.digest.toString(16).padStart(8, '0');
+    return state.changes === 0
+      ? '(as created)'
+      : `(after ${state.changes} change(s), inputs #${digest})`;
+  }
+
+  private mayMutate(
+    object: TrackedObject,
+    variable: string,
+    raw: JvmStep,
+    text: string | undefined,
+  ): boolean {
+    if (text === undefined) return raw.writes.every((w) => w.value === object.text);
+    return callsMutatingMethod(text, variable) || passedAsArgument(text, variable);
+  }
+
+  /** An element read sees a bulk write (arraycopy, fill) made after the element's last write. */
+  private linkElementReadsToBulkWrites(step: TraceStep): void {
+    for (const read of step.reads) {
+      if (read.kind !== 'array' || read.owner === undefined) continue;
+      const id = objectIdOf(read.owner);
+      const bulk = id === undefined ? undefined : this.lastChange.get(id);
+      if (!bulk || sameRef(bulk, step)) continue;
+      const elementSeq = read.writer ? (this.seqOf.get(stepId(read.writer)) ?? -1) : -1;
+      if (bulk.seq > elementSeq) read.writer = { threadId: bulk.threadId, order: bulk.order };
+    }
+  }
+
+  private trackedObject(value: string): TrackedObject | undefined {
+    const match = /^([^"@\s][^@\s]*)@(\d+)$/.exec(value);
+    if (!match) return undefined;
+    const type = match[1];
+    const isArray = type.endsWith('[]');
+    if (!isArray && (IMMUTABLE_TYPES.has(type) || this.instrumentedClasses.has(type))) {
+      return undefined;
+    }
+    return { id: Number(match[2]), text: value, isArray };
+  }
+}
+
+/** Elements of an array handed to uninstrumented code that become reads, at most. */
+const MAX_ELEMENT_READS = 256;
+const FNV_OFFSET = 0x811c9dc5;
+
+function fnv(hash: number, text: string): number {
+  let h = hash;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+/** Object identities differ between runs; their types do not. */
+function comparableValue(value: string): string {
+  return value.startsWith('"') ? value : value.replace(/@\d+$/, '@');
+}
+
+function sameRef(a: StepRef, b: StepRef): boolean {
+  return a.threadId === b.threadId && a.order === b.order;
+}
+
+function objectIdOf(text: string): number | undefined {
+  const match = /@(\d+)$/.exec(text);
+  return match ? Number(match[1]) : undefined;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function callsMutatingMethod(text: string, variable: string): boolean {
+  const call = new RegExp(`\\b${escapeRegExp(variable)}\\s*\\.\\s*(\\w+)\\s*\\(`, 'g');
+  for (const match of text.matchAll(call)) {
+    if (!QUERY_METHODS.has(match[1])) return true;
+  }
+  return false;
+}
+
+/** Whether the variable is a whole argument of a call (reading calls count only if asked). */
+function passedAsArgument(text: string, variable: string, includingReadingCalls = false): boolean {
+  const name = escapeRegExp(variable);
+  const argument = new RegExp(`(\\w+)\\s*\\(\\s*(?:[^()]*,\\s*)?(?:this\\.)?${name}\\s*[,)]`, 'g');
+  for (const match of text.matchAll(argument)) {
+    if (includingReadingCalls || !READING_CALLS.has(match[1])) return true;
+  }
+  return false;
+}

@@ -1,0 +1,148 @@
+// Builds an in-memory TraceView from decoded agent steps: per-read data dominators (last writer
+// of the same storage), control dominators and invocation parents (computeRelations), plus the
+// flows through uninstrumented code that the agent cannot see (libraryFlows.ts).
+
+import type { JvmMethodInfo, JvmStep } from '../decoder';
+import { computeRelations } from '../relations';
+import { LibraryFlowTracker, type SourceLines } from './libraryFlows';
+import { MemoryTraceView, type StepRef, type TraceAccess, type TraceStep } from './traceView';
+
+export interface MemoryTraceOptions {
+  /** Source text of a line, when known: sharpens the guesses about library calls. */
+  sourceLine?: SourceLines;
+  /** Leave out the library-flow links (to measure what they bring). */
+  withoutLibraryFlows?: boolean;
+}
+
+export function buildMemoryTrace(
+  steps: readonly JvmStep[],
+  methods: ReadonlyMap<number, JvmMethodInfo>,
+  options: MemoryTraceOptions = {},
+): MemoryTraceView {
+  const relations = computeRelations(steps, methods);
+  const refOf = (index: number): StepRef | undefined =>
+    index < 0 ? undefined : { threadId: steps[index].threadId, order: steps[index].order };
+  const lastWriter = new Map<string, StepRef>();
+  const instrumented = new Set(steps.map((s) => s.className));
+  const library = options.withoutLibraryFlows
+    ? undefined
+    : new LibraryFlowTracker(instrumented, options.sourceLine);
+  const built: TraceStep[] = [];
+  const returns = new ReturnLinker(steps, built);
+  const framesSeen = new Set<number>();
+  steps.forEach((step, index) => {
+    const ref = refOf(index)!;
+    const reads: TraceAccess[] = step.reads.map((read) => ({
+      kind: read.kind,
+      name: read.name,
+      ...(read.owner === undefined ? {} : { owner: read.owner }),
+      value: read.value,
+      writer: lastWriter.get(read.key),
+    }));
+    const writes: TraceAccess[] = step.writes.map((write) => ({
+      kind: write.kind,
+      name: write.name,
+      ...(write.owner === undefined ? {} : { owner: write.owner }),
+      value: write.value,
+    }));
+    const traceStep: TraceStep = {
+      ...ref,
+      seq: step.seq,
+      className: step.className,
+      method: step.method,
+      line: step.line,
+      reads,
+      writes,
+      controlDominator: refOf(relations.controlDominator[index]),
+      invocationParent: refOf(relations.invocationParent[index]),
+    };
+    if (!framesSeen.has(step.frameId)) {
+      framesSeen.add(step.frameId);
+      addArgumentReads(traceStep, step);
+    }
+    built.push(traceStep);
+    returns.visit(index, relations.invocationParent[index]);
+    library?.visit(traceStep, step);
+    for (const write of step.writes) lastWriter.set(write.key, ref);
+  });
+  return new MemoryTraceView(built);
+}
+
+/**
+ * A method's first step carries its argument writes; the values come from the calling step.
+ * Reads of them, written by the caller, let "this argument is wrong" lead back to the call.
+ */
+function addArgumentReads(step: TraceStep, raw: JvmStep): void {
+  if (!step.invocationParent) return;
+  const count = parameterCount(raw.methodDescriptor);
+  const parameters = raw.writes.slice(0, count).filter((w) => w.kind === 'local');
+  // The first line's own reads of a parameter see the caller's value.
+  raw.reads.forEach((read, i) => {
+    if (!step.reads[i].writer && parameters.some((p) => p.key === read.key)) {
+      step.reads[i].writer = step.invocationParent;
+    }
+  });
+  for (const write of parameters) {
+    step.reads.push({
+      kind: 'local',
+      name: `${write.name} (argument)`,
+      value: write.value,
+      writer: step.invocationParent,
+    });
+  }
+}
+
+function parameterCount(descriptor: string): number {
+  let count = 0;
+  for (let i = 1; i < descriptor.length && descriptor[i] !== ')'; i++) {
+    while (descriptor[i] === '[') i++;
+    if (descriptor[i] === 'L') i = descriptor.indexOf(';', i);
+    count++;
+  }
+  return count;
+}
+
+/**
+ * Links a callee's returned value to the caller step that consumes it: the caller's next step
+ * when it continues the calling line after the call (`x = f(y)` splits into two steps), else
+ * the calling step itself. Without it, `x = f(y)` would seem to compute x from y alone.
+ */
+class ReturnLinker {
+  /** Caller frame id -> the returned value waiting for the frame's next step. */
+  private readonly pending = new Map<number, { access: TraceAccess; callIndex: number }>();
+  /** Frame id of each step, to find the caller frame of a returning step. */
+  private readonly frameOfStep: number[] = [];
+
+  constructor(
+    private readonly steps: readonly JvmStep[],
+    private readonly built: TraceStep[],
+  ) {}
+
+  visit(index: number, callerIndex: number): void {
+    const step = this.steps[index];
+    this.frameOfStep[index] = step.frameId;
+    const waiting = this.pending.get(step.frameId);
+    if (waiting) {
+      this.pending.delete(step.frameId);
+      const resumed = step.line === this.steps[waiting.callIndex].line;
+      const consumer = this.built[resumed ? index : waiting.callIndex];
+      if (resumed) {
+        // `total += f(x)` read total before the call: the step after the call computes with it.
+        const before = this.built[waiting.callIndex].reads.filter((r) => r.kind !== 'return');
+        consumer.reads.push(...before.map((r) => ({ ...r })));
+      }
+      consumer.reads.push(waiting.access);
+    }
+    if (step.returnValue === undefined || callerIndex < 0) return;
+    const callerFrame = this.steps[callerIndex].frameId;
+    this.pending.set(callerFrame, {
+      callIndex: callerIndex,
+      access: {
+        kind: 'return',
+        name: `${step.method}() returned`,
+        value: step.returnValue,
+        writer: { threadId: step.threadId, order: step.order },
+      },
+    });
+  }
+}

@@ -1,0 +1,514 @@
+// Microbat-style feedback debugging: the person judges the step in front of them and the
+// recommender answers with the next step to inspect, and why.
+//
+//   wrong value of a read variable -> the step that last wrote it (its data dominator)
+//   wrong path (should not have run) -> the branch that made it run (control dominator), or the
+//                                       call that entered its method
+//   correct, on a step suspected of producing something wrong -> root cause: its inputs are
+//                                       right, so its own line is at fault
+//   correct, otherwise -> the fault lies between: binary search over what the latest wrong
+//                                       step depends on, leaving out what the correct step does
+//   unclear -> the enclosing loop iteration or method call, easier to judge
+//
+// A loop that carries a wrong value from iteration to iteration would cost one feedback per
+// iteration. Once the person has given the same judgement at a line, the recommender jumps to
+// the first iteration of the chain; if that one is correct, it bisects the skipped iterations.
+//
+// Undo replays the history without its last entry, so every state is reproducible.
+
+import {
+  describeAccess,
+  locationOf,
+  sameStep,
+  stepId,
+  type StepRef,
+  type TraceAccess,
+  type TraceStep,
+  type TraceView,
+} from './traceView';
+
+/**
+ * `missing-update` (beyond Microbat): the step is right, what it wrote included, yet a later
+ * step read that value as wrong: an update that should have come after it never happened.
+ */
+export type FeedbackKind = 'correct' | 'wrong-value' | 'wrong-path' | 'unclear' | 'missing-update';
+
+export interface Feedback {
+  step: StepRef;
+  kind: FeedbackKind;
+  /** wrong-value: which of the step's reads holds the wrong value (index into reads). */
+  readIndex?: number;
+}
+
+export interface Suggestion {
+  /** The step to inspect next (or the root cause when `rootCause`). */
+  step: StepRef;
+  /** Why this step, in words a person can check. */
+  reason: string;
+  /** The search ended: this step is where the fault most likely is. */
+  rootCause: boolean;
+}
+
+export interface HistoryEntry {
+  feedback: Feedback;
+  /** What the recommender suggested in answer. */
+  suggestion: Suggestion;
+}
+
+/** Why the current step is under suspicion: decides what "correct" means for it. */
+type Suspicion =
+  | { kind: 'failure' }
+  | { kind: 'writer'; variable: string; reader: StepRef }
+  | { kind: 'controller' }
+  | { kind: 'free' }
+  | { kind: 'bisect'; chain: StepRef[]; low: number; high: number; variable: string }
+  | { kind: 'between'; frontier: StepRef }
+  | { kind: 'abstraction'; of: StepRef }
+  | { kind: 'found' };
+
+interface State {
+  suggestion: Suggestion;
+  suspicion: Suspicion;
+}
+
+/** Steps whose dependences the "between" search explores at most. */
+const SLICE_LIMIT = 20_000;
+/** Iterations a skip follows at most. */
+const CHAIN_LIMIT = 100_000;
+
+export class FeedbackRecommender {
+  private readonly entries: HistoryEntry[] = [];
+  private state: State;
+
+  /**
+   * @param failure the step where the failure shows (wrong output, failed assertion, crash);
+   *   it is the first step to judge
+   */
+  constructor(
+    private readonly view: TraceView,
+    private readonly failure: StepRef,
+  ) {
+    this.state = this.initialState();
+  }
+
+  /** The step to inspect now. */
+  current(): Suggestion {
+    return this.state.suggestion;
+  }
+
+  history(): readonly HistoryEntry[] {
+    return this.entries;
+  }
+
+  /** Records a judgement of `step` and returns the next suggestion. */
+  feedback(step: StepRef, kind: FeedbackKind, readIndex?: number): Suggestion {
+    const feedback: Feedback = { step, kind, ...(readIndex === undefined ? {} : { readIndex }) };
+    this.state = this.apply(this.state, feedback, this.entries);
+    this.entries.push({ feedback, suggestion: this.state.suggestion });
+    return this.state.suggestion;
+  }
+
+  /** Takes back the last judgement; returns the suggestion that was current before it. */
+  undo(): Suggestion {
+    const kept = this.entries.slice(0, -1);
+    this.entries.length = 0;
+    this.state = this.initialState();
+    for (const entry of kept) {
+      this.state = this.apply(this.state, entry.feedback, this.entries);
+      this.entries.push({ feedback: entry.feedback, suggestion: this.state.suggestion });
+    }
+    return this.state.suggestion;
+  }
+
+  private initialState(): State {
+    return {
+      suggestion: {
+        step: this.failure,
+        reason: 'The failure shows here. Are the values this step reads right?',
+        rootCause: false,
+      },
+      suspicion: { kind: 'failure' },
+    };
+  }
+
+  private apply(state: State, feedback: Feedback, earlier: readonly HistoryEntry[]): State {
+    const step = this.view.step(feedback.step);
+    if (!step) throw new Error(`no step ${stepId(feedback.step)} in the trace`);
+    // Feedback on a step the person navigated to by themselves carries no suspicion.
+    const suspicion: Suspicion = sameStep(state.suggestion.step, step)
+      ? state.suspicion
+      : { kind: 'free' };
+    switch (feedback.kind) {
+      case 'wrong-value':
+        return this.onWrongValue(step, feedback.readIndex, suspicion, earlier);
+      case 'wrong-path':
+        return this.onWrongPath(step);
+      case 'correct':
+        return suspicion.kind === 'found' ? state : this.onCorrect(step, suspicion, earlier);
+      case 'unclear':
+        return this.onUnclear(step);
+      case 'missing-update':
+        if (suspicion.kind === 'writer') return this.onMissingUpdate(step, suspicion);
+        return suspicion.kind === 'found' ? state : this.onCorrect(step, suspicion, earlier);
+    }
+  }
+
+  // ---- wrong value ---------------------------------------------------------------------------
+
+  private onWrongValue(
+    step: TraceStep,
+    readIndex: number | undefined,
+    suspicion: Suspicion,
+    earlier: readonly HistoryEntry[],
+  ): State {
+    const read = readIndex === undefined ? undefined : step.reads[readIndex];
+    if (!read)
+      throw new Error(`wrong-value feedback needs one of the step's ${step.reads.length} reads`);
+    const variable = describeAccess(read);
+    if (suspicion.kind === 'bisect' && suspicion.variable === read.name) {
+      const probe = suspicion.chain.findIndex((s) => sameStep(s, step));
+      // The probed iteration already read a wrong value: the fault is in an earlier one.
+      if (probe > 0) return this.bisect({ ...suspicion, high: probe - 1 });
+    }
+    const writer = read.writer && this.view.step(read.writer);
+    if (!writer) return this.unwritten(step, read);
+    if (this.repeatsJudgedPattern(step, read, earlier) && locationOf(writer) === locationOf(step)) {
+      const chain = this.iterationChain(writer, read.name);
+      if (chain.length > 1) {
+        return this.bisect({
+          kind: 'bisect',
+          chain,
+          low: -1,
+          high: chain.length - 1,
+          variable: read.name,
+        });
+      }
+    }
+    return {
+      suggestion: {
+        step: refOf(writer),
+        reason: `${variable} (${read.value}) read at ${here(step)} was last written here.`,
+        rootCause: false,
+      },
+      suspicion: { kind: 'writer', variable, reader: refOf(step) },
+    };
+  }
+
+  /** A value nobody in the trace wrote: the reading step is the best place left to look. */
+  private unwritten(step: TraceStep, read: TraceAccess): State {
+    return this.found(
+      step,
+      `No recorded step wrote ${describeAccess(read)}: it comes from outside the trace (an ` +
+        `argument of the entry point, a default value, or uninstrumented code). The fault is ` +
+        `most likely where this line gets it.`,
+    );
+  }
+
+  /** The person already said "wrong <same variable>" at this line: a loop carries the value. */
+  private repeatsJudgedPattern(
+    step: TraceStep,
+    read: TraceAccess,
+    earlier: readonly HistoryEntry[],
+  ): boolean {
+    const location = locationOf(step);
+    return earlier.some((entry) => {
+      if (entry.feedback.kind !== 'wrong-value' || sameStep(entry.feedback.step, step)) {
+        return false;
+      }
+      const judged = this.view.step(entry.feedback.step);
+      const judgedRead = judged?.reads[entry.feedback.readIndex ?? -1];
+      return (
+        judged !== undefined && locationOf(judged) === location && judgedRead?.name === read.name
+      );
+    });
+  }
+
+  /** Earlier iterations of `latest`'s line that handed `variable` along, oldest first. */
+  private iterationChain(latest: TraceStep, variable: string): StepRef[] {
+    const location = locationOf(latest);
+    const chain: StepRef[] = [refOf(latest)];
+    let current: TraceStep | undefined = latest;
+    while (current && chain.length < CHAIN_LIMIT) {
+      const read: TraceAccess | undefined = current.reads.find(
+        (r) => r.name === variable && r.writer,
+      );
+      const previous: TraceStep | undefined = read?.writer && this.view.step(read.writer);
+      if (!previous || locationOf(previous) !== location) break;
+      chain.push(refOf(previous));
+      current = previous;
+    }
+    return chain.reverse();
+  }
+
+  /**
+   * Binary search over a chain of iterations: chain[low] read a correct value (or low = -1:
+   * nothing known yet), chain[high] wrote a wrong one. Ends where correct turns wrong.
+   */
+  private bisect(search: Extract<Suspicion, { kind: 'bisect' }>): State {
+    const { chain, low, high, variable } = search;
+    if (low >= high && low >= 0) {
+      return this.found(
+        this.view.step(chain[low])!,
+        `This iteration read a correct ${variable} and the next one read a wrong one: this ` +
+          `iteration computed it wrongly.`,
+      );
+    }
+    const probe = low < 0 ? 0 : Math.ceil((low + high) / 2);
+    const skipped = low < 0 ? chain.length - 1 : undefined;
+    const reason =
+      skipped !== undefined
+        ? `This line passed a wrong ${variable} along ${chain.length} times in a row, a pattern ` +
+          `you already judged; skipped ${skipped} iterations back to the first one.`
+        : `Binary search over the skipped iterations: iteration ${probe + 1} of ${chain.length} ` +
+          `(iterations ${low + 1} and before look right, ${high + 2} and after wrong).`;
+    return {
+      suggestion: { step: chain[probe], reason, rootCause: false },
+      suspicion: search,
+    };
+  }
+
+  // ---- wrong path ----------------------------------------------------------------------------
+
+  private onWrongPath(step: TraceStep): State {
+    const controller = step.controlDominator && this.view.step(step.controlDominator);
+    if (controller) {
+      return {
+        suggestion: {
+          step: refOf(controller),
+          reason: `${here(step)} should not have run; this branch decided that it would.`,
+          rootCause: false,
+        },
+        suspicion: { kind: 'controller' },
+      };
+    }
+    const caller = step.invocationParent && this.view.step(step.invocationParent);
+    if (caller) {
+      return {
+        suggestion: {
+          step: refOf(caller),
+          reason: `${here(step)} runs whenever ${step.method} is called; this call made it run.`,
+          rootCause: false,
+        },
+        suspicion: { kind: 'controller' },
+      };
+    }
+    return this.found(step, 'Nothing decided that this step would run: its own line is suspect.');
+  }
+
+  // ---- missing update ------------------------------------------------------------------------
+
+  /**
+   * The writer was right and the reader saw a stale value: a decision after the writer skipped
+   * the update (a loop that stopped early, a branch not taken). Candidates are later runs of
+   * the decisions the writer itself depended on, in its frame, before the reader.
+   */
+  private onMissingUpdate(
+    writer: TraceStep,
+    suspicion: Extract<Suspicion, { kind: 'writer' }>,
+  ): State {
+    const reader = this.view.step(suspicion.reader);
+    const decisionLines = new Set<string>();
+    for (let c = this.controlOf(writer); c; c = this.controlOf(c)) decisionLines.add(locationOf(c));
+    let decision: TraceStep | undefined;
+    if (reader && reader.threadId === writer.threadId) {
+      for (let order = writer.order + 1; order < reader.order; order++) {
+        const candidate = this.view.step({ threadId: writer.threadId, order });
+        if (candidate && decisionLines.has(locationOf(candidate)) && sameFrame(candidate, writer)) {
+          decision = candidate;
+        }
+      }
+    }
+    if (!decision) {
+      return this.found(
+        writer,
+        `This step wrote a correct ${suspicion.variable}, later read as wrong, and nothing ` +
+          `decided against updating it: an assignment is missing after this line.`,
+      );
+    }
+    return {
+      suggestion: {
+        step: refOf(decision),
+        reason:
+          `${suspicion.variable} was right when written at ${here(writer)} but stale when read: ` +
+          `this decision, taken again after the write, may have skipped its update.`,
+        rootCause: false,
+      },
+      suspicion: { kind: 'controller' },
+    };
+  }
+
+  private controlOf(step: TraceStep): TraceStep | undefined {
+    return step.controlDominator && this.view.step(step.controlDominator);
+  }
+
+  // ---- correct -------------------------------------------------------------------------------
+
+  private onCorrect(
+    step: TraceStep,
+    suspicion: Suspicion,
+    earlier: readonly HistoryEntry[],
+  ): State {
+    switch (suspicion.kind) {
+      case 'failure':
+        return this.found(step, 'This step reads correct values, yet the failure shows here.');
+      case 'writer':
+        return this.found(
+          step,
+          `This step read correct values but wrote a wrong ${suspicion.variable}: its line ` +
+            `computes it wrongly (or an assignment to it is missing after it).`,
+        );
+      case 'controller':
+        return this.found(
+          step,
+          'This step read correct values but sent execution the wrong way: its condition ' +
+            '(or call) is wrong.',
+        );
+      case 'bisect': {
+        const probe = suspicion.chain.findIndex((s) => sameStep(s, step));
+        return this.bisect({ ...suspicion, low: Math.max(suspicion.low, probe) });
+      }
+      case 'found':
+        return this.found(step, 'Confirmed.');
+      case 'abstraction':
+        return this.between(suspicion.of, earlier, step);
+      case 'between':
+        return this.between(suspicion.frontier, earlier, step);
+      case 'free': {
+        const frontier = latestWrong(earlier) ?? this.failure;
+        return this.between(frontier, earlier, step);
+      }
+    }
+  }
+
+  /**
+   * The fault is among the steps `frontier` depends on, but not among those a correct step
+   * depends on. Suggests the middle one (by execution order) of what is left.
+   */
+  private between(
+    frontier: StepRef,
+    earlier: readonly HistoryEntry[],
+    justCorrect: TraceStep,
+  ): State {
+    const cleared = new Set<string>();
+    const correctSteps = [
+      justCorrect,
+      ...earlier.filter((e) => e.feedback.kind === 'correct').map((e) => e.feedback.step),
+    ];
+    for (const correct of correctSteps) {
+      for (const id of this.backwardSlice(correct).keys()) cleared.add(id);
+    }
+    const judged = new Set(earlier.map((e) => stepId(e.feedback.step)));
+    const candidates = [...this.backwardSlice(frontier).values()]
+      .filter((s) => !cleared.has(stepId(s)) && !judged.has(stepId(s)) && !sameStep(s, frontier))
+      .sort((a, b) => a.seq - b.seq);
+    const frontierStep = this.view.step(frontier)!;
+    if (candidates.length === 0) {
+      return this.found(
+        frontierStep,
+        'Everything the wrong step depends on was judged correct: the wrong step itself is the ' +
+          'likeliest root cause.',
+      );
+    }
+    const middle = candidates[Math.floor(candidates.length / 2)];
+    return {
+      suggestion: {
+        step: refOf(middle),
+        reason:
+          `${here(justCorrect)} is correct, ${here(frontierStep)} is not: ${candidates.length} ` +
+          `step(s) between them could be at fault; this one halves them.`,
+        rootCause: false,
+      },
+      suspicion: { kind: 'between', frontier },
+    };
+  }
+
+  /** Steps `from` depends on, transitively (data and control), itself included. */
+  private backwardSlice(from: StepRef): Map<string, TraceStep> {
+    const slice = new Map<string, TraceStep>();
+    const queue: StepRef[] = [from];
+    while (queue.length > 0 && slice.size < SLICE_LIMIT) {
+      const ref = queue.pop()!;
+      if (slice.has(stepId(ref))) continue;
+      const step = this.view.step(ref);
+      if (!step) continue;
+      slice.set(stepId(ref), step);
+      for (const read of step.reads) if (read.writer) queue.push(read.writer);
+      if (step.controlDominator) queue.push(step.controlDominator);
+    }
+    return slice;
+  }
+
+  // ---- unclear -------------------------------------------------------------------------------
+
+  private onUnclear(step: TraceStep): State {
+    const loopHead = this.enclosingLoopHead(step);
+    const caller = step.invocationParent && this.view.step(step.invocationParent);
+    const parent = loopHead ?? caller;
+    if (!parent) {
+      return {
+        suggestion: {
+          step: refOf(step),
+          reason: 'Nothing encloses this step (no loop, no caller): judge one of its values.',
+          rootCause: false,
+        },
+        suspicion: { kind: 'free' },
+      };
+    }
+    const what = loopHead ? 'the loop iteration' : `the call of ${step.method}`;
+    return {
+      suggestion: {
+        step: refOf(parent),
+        reason: `${here(step)} is hard to judge on its own; judge ${what} that contains it instead.`,
+        rootCause: false,
+      },
+      suspicion: { kind: 'abstraction', of: step },
+    };
+  }
+
+  /**
+   * The loop condition step of this iteration: a control dominator that is itself controlled by
+   * an earlier run of its own line (so from the second iteration on).
+   */
+  private enclosingLoopHead(step: TraceStep): TraceStep | undefined {
+    let controller = step.controlDominator && this.view.step(step.controlDominator);
+    while (controller) {
+      const above = controller.controlDominator && this.view.step(controller.controlDominator);
+      if (above && locationOf(above) === locationOf(controller)) return controller;
+      controller = above;
+    }
+    return undefined;
+  }
+
+  private found(step: TraceStep, reason: string): State {
+    return {
+      suggestion: { step: refOf(step), reason, rootCause: true },
+      suspicion: { kind: 'found' },
+    };
+  }
+}
+
+/** Same invocation: same method called from the same step (frames are not in the view). */
+function sameFrame(a: TraceStep, b: TraceStep): boolean {
+  return (
+    a.className === b.className &&
+    a.method === b.method &&
+    a.invocationParent?.order === b.invocationParent?.order
+  );
+}
+
+function refOf(step: StepRef): StepRef {
+  return { threadId: step.threadId, order: step.order };
+}
+
+function here(step: TraceStep): string {
+  const simpleClass = step.className.slice(step.className.lastIndexOf('.') + 1);
+  return `${simpleClass}.${step.method} line ${step.line}`;
+}
+
+function latestWrong(entries: readonly HistoryEntry[]): StepRef | undefined {
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const kind = entries[i].feedback.kind;
+    if (kind === 'wrong-value' || kind === 'wrong-path') return entries[i].feedback.step;
+  }
+  return undefined;
+}

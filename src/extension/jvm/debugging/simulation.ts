@@ -1,0 +1,336 @@
+// Simulated feedback (research mode), after Microbat's and Tregression's evaluations: record a
+// buggy and a fixed version of a program, align their traces, and let the fixed run answer the
+// recommender's questions the way a person who knows the right behaviour would:
+//
+//   a buggy step with no partner in the fixed run        -> wrong path
+//   a read whose value differs from the partner's read   -> wrong value of that variable
+//   otherwise                                            -> correct
+//
+// Only the oracle sees the fixed run. The root cause used for scoring (steps on lines the fix
+// changed) is computed from a diff of the sources and looked at only after the search ended.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { decodeTrace, type JvmMethodInfo, type JvmStep } from '../decoder';
+import { alignTraces } from './alignment';
+import { buildMemoryTrace } from './memoryTrace';
+import { FeedbackRecommender, type FeedbackKind } from './recommender';
+import { diffSources, type SourceDiff } from './sourceDiff';
+import { type MemoryTraceView, type TraceAccess, type TraceStep } from './traceView';
+
+export interface ProgramVersion {
+  classPath: string;
+  /** Where the .java files are (package directories below); default: the class path. */
+  sourceRoots?: string[];
+}
+
+export interface SimulationOptions {
+  buggy: ProgramVersion;
+  fixed: ProgramVersion;
+  mainClass: string;
+  args?: string[];
+  agentJar: string;
+  java?: string;
+  /** Give up after this many feedbacks. */
+  maxFeedbacks?: number;
+  /** Leave out the library-flow links (Microbat's plain dependencies), for comparison. */
+  withoutLibraryFlows?: boolean;
+}
+
+export interface StepLocation {
+  class: string;
+  method: string;
+  line: number;
+}
+
+export interface FeedbackRecord extends StepLocation {
+  order: number;
+  feedback: FeedbackKind;
+  variable?: string;
+  reason: string;
+}
+
+export interface SimulationResult {
+  /** The search ended on a step of a line the fix changed. */
+  located: boolean;
+  feedbacks: number;
+  /** Where the search ended (undefined when it gave up). */
+  rootCause?: StepLocation;
+  /** Feedbacks until a root-cause step was first suggested (-1: never). */
+  reachedAfter: number;
+  /** Lines the fix changed, per source file, as scored. */
+  expected: { class: string; lines: number[] }[];
+  failureStep: StepLocation & { order: number; how: string };
+  steps: { buggy: number; fixed: number; aligned: number };
+  output: { buggy: string; fixed: string };
+  path: FeedbackRecord[];
+}
+
+interface RecordedRun {
+  steps: JvmStep[];
+  methods: ReadonlyMap<number, JvmMethodInfo>;
+  sourceFiles: Map<string, string>;
+  stdout: string;
+}
+
+/** Runs the program with the agent's file sink and decodes the trace. */
+export function recordRun(
+  version: ProgramVersion,
+  mainClass: string,
+  args: string[],
+  agentJar: string,
+  java = 'java',
+): RecordedRun {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bathy-debug-sim-'));
+  const traceFile = path.join(dir, 'trace.bstr');
+  try {
+    const result = spawnSync(
+      java,
+      [`-javaagent:${agentJar}=file=${traceFile}`, '-cp', version.classPath, mainClass, ...args],
+      { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 },
+    );
+    if (result.error) throw new Error(`cannot run ${java}: ${result.error.message}`);
+    if (!existsSync(traceFile)) {
+      throw new Error(`no trace recorded for ${mainClass} (${result.stderr.trim().slice(0, 400)})`);
+    }
+    const { steps, decoder } = decodeTrace(readFileSync(traceFile));
+    const sourceFiles = new Map<string, string>();
+    for (const { name, sourceFile } of decoder.classTable().values()) {
+      sourceFiles.set(name, sourceFile);
+    }
+    return { steps, methods: decoder.methodTable(), sourceFiles, stdout: result.stdout };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Finds and caches source files of classes below a version's source roots. */
+class SourceSet {
+  private readonly texts = new Map<string, string | undefined>();
+
+  constructor(
+    private readonly roots: string[],
+    private readonly sourceFiles: Map<string, string>,
+  ) {}
+
+  /** Path of the class's source file relative to a root, e.g. `demo/Main.java`. */
+  relativePath(className: string): string {
+    const packagePath = className.includes('.')
+      ? className.slice(0, className.lastIndexOf('.')).replace(/\./g, '/') + '/'
+      : '';
+    const topLevel = className.slice(className.lastIndexOf('.') + 1).split('$')[0];
+    return packagePath + (this.sourceFiles.get(className) || `${topLevel}.java`);
+  }
+
+  text(className: string): string | undefined {
+    const relative = this.relativePath(className);
+    if (!this.texts.has(relative)) {
+      const file = this.roots
+        .map((root) => path.join(root, relative))
+        .find((candidate) => existsSync(candidate));
+      this.texts.set(relative, file ? readFileSync(file, 'utf8') : undefined);
+    }
+    return this.texts.get(relative);
+  }
+
+  line(className: string, line: number): string | undefined {
+    return this.text(className)?.split(/\r?\n/)[line - 1];
+  }
+}
+
+export function simulateDebugging(options: SimulationOptions): SimulationResult {
+  const args = options.args ?? [];
+  const buggyRun = recordRun(
+    options.buggy,
+    options.mainClass,
+    args,
+    options.agentJar,
+    options.java,
+  );
+  const fixedRun = recordRun(
+    options.fixed,
+    options.mainClass,
+    args,
+    options.agentJar,
+    options.java,
+  );
+  const buggySources = new SourceSet(rootsOf(options.buggy), buggyRun.sourceFiles);
+  const fixedSources = new SourceSet(rootsOf(options.fixed), fixedRun.sourceFiles);
+  const diffs = new Map<string, SourceDiff>();
+  const diffOf = (className: string): SourceDiff | undefined => {
+    const relative = buggySources.relativePath(className);
+    if (!diffs.has(relative)) {
+      const before = buggySources.text(className);
+      const after = fixedSources.text(className);
+      if (before === undefined || after === undefined) return undefined;
+      diffs.set(relative, diffSources(before, after));
+    }
+    return diffs.get(relative);
+  };
+  const mapLine = (className: string, line: number) =>
+    diffOf(className)?.buggyToFixed.get(line) ?? line;
+
+  const sourceLine = (className: string, line: number) => buggySources.line(className, line);
+  const buggyView = buildMemoryTrace(buggyRun.steps, buggyRun.methods, {
+    sourceLine,
+    withoutLibraryFlows: options.withoutLibraryFlows,
+  });
+  const fixedView = buildMemoryTrace(fixedRun.steps, fixedRun.methods, {
+    sourceLine: (className, line) => fixedSources.line(className, line),
+  });
+  const matches = alignTraces(buggyRun.steps, fixedRun.steps, mapLine);
+  const oracle = new FixedRunOracle(buggyView, fixedView, matches);
+
+  const failure = findFailureStep(buggyView, oracle, sourceLine, buggyRun.stdout, fixedRun.stdout);
+  const isRootCause = (step: TraceStep) =>
+    diffOf(step.className)?.rootCauseLines.has(step.line) ?? false;
+
+  const recommender = new FeedbackRecommender(buggyView, failure.step);
+  const pathTaken: FeedbackRecord[] = [];
+  const maxFeedbacks = options.maxFeedbacks ?? 300;
+  let suggestion = recommender.current();
+  let reachedAfter = isRootCause(failure.step) ? 0 : -1;
+  while (!suggestion.rootCause && pathTaken.length < maxFeedbacks) {
+    const step = buggyView.step(suggestion.step)!;
+    const judgement = oracle.judge(step, failure.step);
+    pathTaken.push({
+      ...locationRecord(step),
+      order: step.order,
+      feedback: judgement.kind,
+      ...(judgement.readIndex === undefined
+        ? {}
+        : { variable: step.reads[judgement.readIndex].name }),
+      reason: suggestion.reason,
+    });
+    suggestion = recommender.feedback(step, judgement.kind, judgement.readIndex);
+    const next = buggyView.step(suggestion.step)!;
+    if (reachedAfter < 0 && isRootCause(next)) reachedAfter = pathTaken.length;
+  }
+  const end = suggestion.rootCause ? buggyView.step(suggestion.step) : undefined;
+  return {
+    located: end !== undefined && isRootCause(end),
+    feedbacks: pathTaken.length,
+    ...(end ? { rootCause: locationRecord(end) } : {}),
+    reachedAfter,
+    expected: [...new Set(buggyRun.steps.map((s) => s.className))]
+      .map((className) => ({
+        class: className,
+        lines: [...(diffOf(className)?.rootCauseLines ?? [])],
+      }))
+      .filter((entry) => entry.lines.length > 0),
+    failureStep: { ...locationRecord(failure.step), order: failure.step.order, how: failure.how },
+    steps: { buggy: buggyRun.steps.length, fixed: fixedRun.steps.length, aligned: matches.size },
+    output: { buggy: buggyRun.stdout, fixed: fixedRun.stdout },
+    path: pathTaken,
+  };
+}
+
+function rootsOf(version: ProgramVersion): string[] {
+  return version.sourceRoots ?? version.classPath.split(path.delimiter);
+}
+
+function locationRecord(step: TraceStep): StepLocation {
+  return { class: step.className, method: step.method, line: step.line };
+}
+
+interface Judgement {
+  kind: FeedbackKind;
+  readIndex?: number;
+}
+
+/** Answers feedback questions about buggy steps from the aligned fixed run. */
+export class FixedRunOracle {
+  private readonly partnerBySeq = new Map<number, TraceStep>();
+
+  constructor(buggy: MemoryTraceView, fixed: MemoryTraceView, matches: Map<number, number>) {
+    for (const [b, f] of matches) this.partnerBySeq.set(buggy.steps[b].seq, fixed.steps[f]);
+  }
+
+  partner(step: TraceStep): TraceStep | undefined {
+    return this.partnerBySeq.get(step.seq);
+  }
+
+  /**
+   * @param failure the step where the failure shows: its effect (the output) is known to be
+   *   wrong even when it writes no variable
+   */
+  judge(step: TraceStep, failure: { seq: number }): Judgement {
+    const partner = this.partner(step);
+    if (!partner) return { kind: 'wrong-path' };
+    const wrongRead = firstDifference(step.reads, partner.reads);
+    if (wrongRead !== undefined) return { kind: 'wrong-value', readIndex: wrongRead };
+    // Visible inputs agree but the step's effect does not: the hidden state of a library object
+    // it used (a collection's contents) must be what is wrong.
+    const hidden = step.reads.findIndex((r) => r.kind === 'library');
+    const effectDiffers =
+      step.seq === failure.seq || firstDifference(step.writes, partner.writes) !== undefined;
+    if (hidden >= 0 && effectDiffers) return { kind: 'wrong-value', readIndex: hidden };
+    // Right inputs and right outputs: if a later step read this output as wrong, an update of
+    // it went missing in between (the recommender decides whether that question applies).
+    const wroteSomething = step.writes.some((w) => w.kind !== 'library');
+    return { kind: wroteSomething && !effectDiffers ? 'missing-update' : 'correct' };
+  }
+}
+
+/**
+ * Index of the first access whose value differs from the same variable's (same kind and name,
+ * n-th occurrence) in the partner step. Object identities differ between runs, so references
+ * compare by type only. Accesses without counterpart (the fix reads other variables) and
+ * library state (hidden on both sides) are not compared.
+ */
+function firstDifference(
+  accesses: readonly TraceAccess[],
+  partners: readonly TraceAccess[],
+): number | undefined {
+  const seen = new Map<string, number>();
+  for (let i = 0; i < accesses.length; i++) {
+    const access = accesses[i];
+    if (access.kind === 'library') continue;
+    const key = `${access.kind}:${access.name}`;
+    const occurrence = seen.get(key) ?? 0;
+    seen.set(key, occurrence + 1);
+    const partner = partners.filter((p) => `${p.kind}:${p.name}` === key)[occurrence];
+    if (partner && comparable(partner.value) !== comparable(access.value)) return i;
+  }
+  return undefined;
+}
+
+function comparable(value: string): string {
+  return value.startsWith('"') ? value : value.replace(/@\d+$/, '@');
+}
+
+/**
+ * Where the failure shows: the first output statement (System.out/err) that the oracle finds
+ * wrong; else the output statement that printed the first differing line (one line per
+ * statement assumed); else the main thread's last step.
+ */
+function findFailureStep(
+  view: MemoryTraceView,
+  oracle: FixedRunOracle,
+  sourceLine: (className: string, line: number) => string | undefined,
+  buggyOutput: string,
+  fixedOutput: string,
+): { step: TraceStep; how: string } {
+  const mainThread = view.steps[0]?.threadId;
+  const outputs = view.steps.filter(
+    (s) =>
+      /System\s*\.\s*(out|err)\s*\.\s*print/.test(sourceLine(s.className, s.line) ?? '') &&
+      s.threadId === mainThread,
+  );
+  const noFailure = { seq: -1 };
+  const wrong = outputs.find((s) =>
+    ['wrong-value', 'wrong-path'].includes(oracle.judge(s, noFailure).kind),
+  );
+  if (wrong) return { step: wrong, how: 'first output statement with a wrong value or path' };
+  const buggyLines = buggyOutput.split('\n');
+  const fixedLines = fixedOutput.split('\n');
+  const firstDifferent = buggyLines.findIndex((line, i) => line !== fixedLines[i]);
+  if (firstDifferent >= 0 && firstDifferent < outputs.length) {
+    return { step: outputs[firstDifferent], how: 'output statement of the first differing line' };
+  }
+  const last = [...view.steps].reverse().find((s) => s.threadId === mainThread);
+  if (!last) throw new Error('the buggy run recorded no steps');
+  return { step: last, how: 'last step of the main thread' };
+}

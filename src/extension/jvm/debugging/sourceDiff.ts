@@ -1,0 +1,73 @@
+// What a fix changed in one source file: which buggy lines correspond to which fixed lines (to
+// align the traces of the two versions), and which buggy lines count as the root cause (to
+// score a debugging session).
+
+import { longestCommonSubsequence } from './lcs';
+
+export interface SourceDiff {
+  /** Buggy line -> fixed line (1-based); lines of a replaced block pair up in order. */
+  buggyToFixed: Map<number, number>;
+  /**
+   * Buggy lines the fix changed or deleted. Where the fix only inserted lines, the code lines
+   * just before and after the insertion stand for it (the omission shows there).
+   */
+  rootCauseLines: Set<number>;
+}
+
+export function diffSources(buggyText: string, fixedText: string): SourceDiff {
+  const buggy = buggyText.split(/\r?\n/);
+  const fixed = fixedText.split(/\r?\n/);
+  const normalise = (line: string) => line.trim().replace(/\s+/g, ' ');
+  const pairs = longestCommonSubsequence(buggy.map(normalise), fixed.map(normalise));
+  const buggyToFixed = new Map<number, number>();
+  const rootCauseLines = new Set<number>();
+  let previous: [number, number] = [-1, -1];
+  for (const pair of [...pairs, [buggy.length, fixed.length] as [number, number]]) {
+    const removed = range(previous[0] + 1, pair[0]);
+    const added = range(previous[1] + 1, pair[1]);
+    const code = removed.filter((i) => isCode(buggy[i]));
+    if (code.length > 0) {
+      for (const i of code) rootCauseLines.add(i + 1);
+    } else if (added.some((j) => isCode(fixed[j]))) {
+      markAroundInsertion(buggy, previous[0], pair[0], rootCauseLines);
+    }
+    removed.forEach((i, k) => {
+      if (k < added.length) buggyToFixed.set(i + 1, added[k] + 1);
+    });
+    if (pair[0] < buggy.length) buggyToFixed.set(pair[0] + 1, pair[1] + 1);
+    previous = pair;
+  }
+  return { buggyToFixed, rootCauseLines };
+}
+
+function range(from: number, to: number): number[] {
+  const out: number[] = [];
+  for (let i = from; i < to; i++) out.push(i);
+  return out;
+}
+
+/** A line with a statement or condition on it (not blank, a lone brace or a comment). */
+function isCode(line: string): boolean {
+  const text = line.trim();
+  return text !== '' && !/^[{}]+;?$/.test(text) && !text.startsWith('//') && text !== '} else {';
+}
+
+function markAroundInsertion(
+  buggy: string[],
+  before: number,
+  after: number,
+  lines: Set<number>,
+): void {
+  for (let i = before; i >= 0; i--) {
+    if (isCode(buggy[i])) {
+      lines.add(i + 1);
+      break;
+    }
+  }
+  for (let i = after; i < buggy.length; i++) {
+    if (isCode(buggy[i])) {
+      lines.add(i + 1);
+      break;
+    }
+  }
+}

@@ -1,0 +1,108 @@
+// The read-only view of a recorded trace that feedback debugging works on. It asks only for
+// single steps by (thread, order), so it runs on an in-memory trace (tests, the debug-sim
+// research mode) and on a session-backed one (JvmTraceReader) alike.
+
+import type { JvmTraceReader, JvmStoredAccess } from '../traceReader';
+
+export interface StepRef {
+  threadId: number;
+  /** 1-based position in the thread. */
+  order: number;
+}
+
+export type TraceAccessKind = 'local' | 'field' | 'static' | 'array' | 'library' | 'return';
+
+export interface TraceAccess {
+  /**
+   * `library` is a virtual variable: the hidden state of an object only uninstrumented code
+   * (the JDK) reads and writes, e.g. the contents of an ArrayList (see libraryFlows.ts).
+   * `return` is the value a traced callee returned, read by the caller's step that uses it.
+   */
+  kind: TraceAccessKind;
+  name: string;
+  owner?: string;
+  value: string;
+  /** Reads: the step that last wrote this variable (its data dominator for this read). */
+  writer?: StepRef;
+}
+
+export interface TraceStep extends StepRef {
+  /** Global execution order across threads (used to tell "between" and "before"). */
+  seq: number;
+  className: string;
+  method: string;
+  line: number;
+  reads: TraceAccess[];
+  writes: TraceAccess[];
+  controlDominator?: StepRef;
+  invocationParent?: StepRef;
+}
+
+export interface TraceView {
+  step(ref: StepRef): TraceStep | undefined;
+}
+
+export function stepId(ref: StepRef): string {
+  return `${ref.threadId}:${ref.order}`;
+}
+
+export function sameStep(a: StepRef | undefined, b: StepRef | undefined): boolean {
+  return a !== undefined && b !== undefined && a.threadId === b.threadId && a.order === b.order;
+}
+
+/** `Class.method:line`: what repeats when a loop runs the same line again. */
+export function locationOf(step: { className: string; method: string; line: number }): string {
+  return `${step.className}.${step.method}:${step.line}`;
+}
+
+/** How a person names a variable: `sum`, `this.items`, `arr[3]`, `contents of list`. */
+export function describeAccess(access: TraceAccess): string {
+  if (access.kind === 'array') return `${access.owner ?? 'array'}${access.name}`;
+  if (access.kind === 'field') return `${access.owner ?? ''}.${access.name}`;
+  return access.name;
+}
+
+/** A trace held in memory, e.g. built by buildMemoryTrace from decoded steps. */
+export class MemoryTraceView implements TraceView {
+  private readonly byRef = new Map<string, TraceStep>();
+
+  constructor(readonly steps: readonly TraceStep[]) {
+    for (const step of steps) this.byRef.set(stepId(step), step);
+  }
+
+  step(ref: StepRef): TraceStep | undefined {
+    return this.byRef.get(stepId(ref));
+  }
+}
+
+/** A run stored in a session. Library flows are not added here (they need a pass over the run). */
+export class SessionTraceView implements TraceView {
+  constructor(private readonly reader: JvmTraceReader) {}
+
+  step(ref: StepRef): TraceStep | undefined {
+    const stored = this.reader.step(ref.threadId, ref.order);
+    if (!stored) return undefined;
+    const sameThread = (order: number | null) =>
+      order === null ? undefined : { threadId: ref.threadId, order };
+    const plain = (access: JvmStoredAccess): TraceAccess => ({
+      kind: access.kind,
+      name: access.name,
+      ...(access.owner === undefined ? {} : { owner: access.owner }),
+      value: access.value,
+      ...(access.writer === undefined ? {} : { writer: access.writer }),
+    });
+    return {
+      threadId: ref.threadId,
+      order: ref.order,
+      seq: stored.seq,
+      className: stored.className,
+      method: stored.method,
+      line: stored.line,
+      reads: stored.reads.map(plain),
+      // A stored write's `writer` is the previous write of the variable, not a dependence.
+      writes: stored.writes.map((w) => ({ ...plain(w), writer: undefined })),
+      controlDominator: sameThread(stored.controlDominator),
+      invocationParent: sameThread(stored.invocationParent),
+    };
+  }
+}

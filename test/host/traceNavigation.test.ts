@@ -1,0 +1,141 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { writeJavaDemo } from '../support/javaDemo';
+import { activateExtension, waitFor } from './extensionUnderTest';
+
+/** The demo program's lines (test/fixtures/demo/java/demo/Main.java). */
+const LINE = {
+  mainNew: 40,
+  mainAverage: 41,
+  averageCount: 24,
+  sumReset: 16,
+  sumLoop: 17,
+  sumAdd: 18,
+  maxCompare: 32,
+  maxAssign: 33,
+};
+
+describe('Bathysphere in the extension host: travelling through a Java trace', () => {
+  let workspace: string;
+  let sessionFile: string;
+
+  before(async function () {
+    workspace = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    await writeJavaDemo(workspace);
+    sessionFile = path.join(workspace, 'navigation.bathy');
+    const ended = new Promise<void>((resolve) => {
+      const listener = vscode.debug.onDidTerminateDebugSession(() => {
+        listener.dispose();
+        resolve();
+      });
+    });
+    await vscode.debug.startDebugging(vscode.workspace.workspaceFolders![0], {
+      type: 'bathysphere-java',
+      request: 'launch',
+      name: 'Record for navigation',
+      mainClass: 'demo.Main',
+      classPaths: [path.join(workspace, 'out')],
+      sessionFile,
+    });
+    await ended;
+    assert.ok(fs.existsSync(sessionFile));
+  });
+  after(async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  async function at(): Promise<
+    NonNullable<ReturnType<Awaited<ReturnType<typeof activateExtension>>['currentStep']>>
+  > {
+    const api = await activateExtension();
+    return waitFor('a current step', () => api.currentStep());
+  }
+
+  it('opens the run at its first step and shows the source line', async () => {
+    const api = await activateExtension();
+    const store = api.sessions.get(sessionFile)!;
+    await vscode.commands.executeCommand('bathysphere.trace.open', {
+      file: sessionFile,
+      run: store.runs()[0],
+    });
+    const step = await at();
+    assert.equal(step.order, 1);
+    assert.equal(step.className, 'demo.Main');
+    assert.equal(step.method, 'main');
+    assert.equal(step.line, LINE.mainNew);
+    assert.equal(step.threadName, 'main');
+    assert.equal(step.sourceFile, path.join(workspace, 'src/demo/Main.java'));
+    const editor = vscode.window.activeTextEditor!;
+    assert.equal(editor.document.uri.fsPath, step.sourceFile);
+    assert.equal(editor.selection.active.line, LINE.mainNew - 1);
+  });
+
+  it('steps into, over and out, forwards and backwards', async () => {
+    await vscode.commands.executeCommand('bathysphere.trace.stepInto'); // into the constructor
+    const constructor = await at();
+    assert.equal(constructor.method, '<init>');
+    await vscode.commands.executeCommand('bathysphere.trace.stepOut');
+    assert.equal((await at()).order, 1);
+    await vscode.commands.executeCommand('bathysphere.trace.stepOverForward');
+    const average = await at();
+    assert.equal(average.line, LINE.mainAverage);
+    assert.equal(average.method, 'main');
+    await vscode.commands.executeCommand('bathysphere.trace.stepOverBack');
+    assert.equal((await at()).order, 1);
+    await vscode.commands.executeCommand('bathysphere.trace.stepForward');
+    assert.equal((await at()).order, 2);
+    await vscode.commands.executeCommand('bathysphere.trace.stepBack');
+    assert.equal((await at()).order, 1);
+  });
+
+  it('shows the reads and writes of the current step with their values', async () => {
+    // The first execution of `total += readings[i]` reads total = 0 and readings[0] = 4.
+    const editor = vscode.window.activeTextEditor!;
+    editor.selection = new vscode.Selection(LINE.sumAdd - 1, 0, LINE.sumAdd - 1, 0);
+    await vscode.commands.executeCommand('bathysphere.trace.nextExecution');
+    const add = await at();
+    assert.equal(add.line, LINE.sumAdd);
+    assert.ok(
+      add.readsText.some((text) => /\[0\] = 4$/.test(text)),
+      add.readsText.join('; '),
+    );
+    assert.ok(
+      add.writesText.some((text) => /total = 4$/.test(text)),
+      add.writesText.join('; '),
+    );
+    await vscode.commands.executeCommand('bathysphere.trace.nextExecution');
+    const second = await at();
+    assert.equal(second.line, LINE.sumAdd);
+    assert.ok(second.order > add.order);
+    assert.ok(
+      second.writesText.some((text) => /total = 12$/.test(text)),
+      second.writesText.join('; '),
+    );
+    await vscode.commands.executeCommand('bathysphere.trace.previousExecution');
+    assert.equal((await at()).order, add.order);
+  });
+
+  it('goes to the control dominator and to the step that wrote a read variable', async () => {
+    await vscode.commands.executeCommand('bathysphere.trace.goToControlDominator');
+    const loop = await at();
+    assert.equal(loop.line, LINE.sumLoop, 'the loop condition controls the loop body');
+    await vscode.commands.executeCommand('bathysphere.trace.nextExecution');
+    await vscode.commands.executeCommand('bathysphere.trace.stepForward');
+    const add = await at();
+    assert.equal(add.line, LINE.sumAdd);
+    await vscode.commands.executeCommand('bathysphere.trace.goToWriter', 'total');
+    const writer = await at();
+    assert.ok(writer.order < add.order);
+    assert.ok(
+      [LINE.sumReset, LINE.sumAdd].includes(writer.line),
+      `wrote total at line ${writer.line}`,
+    );
+  });
+
+  it('goes to a numbered step', async () => {
+    await vscode.commands.executeCommand('bathysphere.trace.goToStep', 3);
+    assert.equal((await at()).order, 3);
+  });
+});

@@ -1,0 +1,380 @@
+// The feedback recommender on hand-built traces: one rule per feedback kind, the loop skip and
+// its binary-search recovery, undo, and the library-flow links that Microbat lacks.
+
+import { strict as assert } from 'node:assert';
+import type { JvmStep, JvmVarAccess } from '../../../src/extension/jvm/decoder';
+import { FeedbackRecommender } from '../../../src/extension/jvm/debugging/recommender';
+import { LibraryFlowTracker } from '../../../src/extension/jvm/debugging/libraryFlows';
+import {
+  MemoryTraceView,
+  type TraceAccess,
+  type TraceStep,
+} from '../../../src/extension/jvm/debugging/traceView';
+
+interface StepSpec {
+  line: number;
+  method?: string;
+  reads?: [name: string, value: string, writerOrder?: number][];
+  writes?: [name: string, value: string][];
+  control?: number;
+  parent?: number;
+}
+
+/** One thread; step i (1-based) is specs[i - 1]. */
+function trace(specs: StepSpec[]): MemoryTraceView {
+  const steps: TraceStep[] = specs.map((spec, i) => ({
+    threadId: 1,
+    order: i + 1,
+    seq: i,
+    className: 'demo.Main',
+    method: spec.method ?? 'main',
+    line: spec.line,
+    reads: (spec.reads ?? []).map(([name, value, writer]) => ({
+      kind: 'local',
+      name,
+      value,
+      ...(writer === undefined ? {} : { writer: { threadId: 1, order: writer } }),
+    })),
+    writes: (spec.writes ?? []).map(([name, value]) => ({ kind: 'local', name, value })),
+    ...(spec.control === undefined
+      ? {}
+      : { controlDominator: { threadId: 1, order: spec.control } }),
+    ...(spec.parent === undefined ? {} : { invocationParent: { threadId: 1, order: spec.parent } }),
+  }));
+  return new MemoryTraceView(steps);
+}
+
+const at = (order: number) => ({ threadId: 1, order });
+
+/*
+ *  1  int a = 2;            line 3
+ *  2  int b = 3;            line 4
+ *  3  int c = a - b;        line 5   <- bug: should be a + b
+ *  4  if (c < 0)            line 6
+ *  5    c = 0;              line 7   (controlled by 4)
+ *  6  print(c)              line 8
+ */
+const straightLine = () =>
+  trace([
+    { line: 3, writes: [['a', '2']] },
+    { line: 4, writes: [['b', '3']] },
+    {
+      line: 5,
+      reads: [
+        ['a', '2', 1],
+        ['b', '3', 2],
+      ],
+      writes: [['c', '-1']],
+    },
+    { line: 6, reads: [['c', '-1', 3]] },
+    { line: 7, control: 4, writes: [['c', '0']] },
+    { line: 8, reads: [['c', '0', 5]] },
+  ]);
+
+describe('feedback recommender: rules', () => {
+  it('starts at the failure and follows a wrong value to its writer', () => {
+    const recommender = new FeedbackRecommender(straightLine(), at(6));
+    assert.deepEqual(recommender.current().step, at(6));
+    const next = recommender.feedback(at(6), 'wrong-value', 0);
+    assert.deepEqual(next.step, at(5));
+    assert.match(next.reason, /c \(0\) read at Main\.main line 8 was last written here/);
+    assert.equal(next.rootCause, false);
+  });
+
+  it('follows a wrong path to the control dominator, and ends where the inputs are right', () => {
+    const recommender = new FeedbackRecommender(straightLine(), at(6));
+    recommender.feedback(at(6), 'wrong-value', 0);
+    const branch = recommender.feedback(at(5), 'wrong-path');
+    assert.deepEqual(branch.step, at(4));
+    assert.match(branch.reason, /should not have run/);
+    const writer = recommender.feedback(at(4), 'wrong-value', 0);
+    assert.deepEqual(writer.step, at(3));
+    const end = recommender.feedback(at(3), 'correct');
+    assert.equal(end.rootCause, true);
+    assert.deepEqual(end.step, at(3));
+    assert.match(end.reason, /wrote a wrong c/);
+    assert.equal(recommender.history().length, 4);
+  });
+
+  it('takes the failure step itself as root cause when everything it reads is right', () => {
+    const recommender = new FeedbackRecommender(straightLine(), at(6));
+    const end = recommender.feedback(at(6), 'correct');
+    assert.equal(end.rootCause, true);
+    assert.deepEqual(end.step, at(6));
+  });
+
+  it('goes to the caller when a wrong-path step has no branch above it in its method', () => {
+    const view = trace([
+      { line: 3, writes: [['x', '1']] },
+      { line: 4, reads: [['x', '1', 1]] }, // helper(x)
+      { line: 20, method: 'helper', parent: 2, writes: [['y', '5']] },
+    ]);
+    const recommender = new FeedbackRecommender(view, at(3));
+    const next = recommender.feedback(at(3), 'wrong-path');
+    assert.deepEqual(next.step, at(2));
+    assert.match(next.reason, /runs whenever helper is called/);
+  });
+
+  it('answers "unclear" with the enclosing call, and searches inside once that is correct', () => {
+    const view = trace([
+      { line: 3, writes: [['n', '4']] },
+      { line: 4, reads: [['n', '4', 1]] }, // r = twice(n)
+      { line: 20, method: 'twice', parent: 2, reads: [['n', '4']], writes: [['t', '8']] },
+      { line: 21, method: 'twice', parent: 2, reads: [['t', '8', 3]], writes: [['u', '9']] },
+      { line: 22, method: 'twice', parent: 2, reads: [['u', '9', 4]] },
+    ]);
+    const recommender = new FeedbackRecommender(view, at(5));
+    const parent = recommender.feedback(at(5), 'unclear');
+    assert.deepEqual(parent.step, at(2));
+    assert.match(parent.reason, /judge the call of twice/);
+    const inside = recommender.feedback(at(2), 'correct');
+    assert.equal(inside.rootCause, false);
+    assert.ok([3, 4].includes(inside.step.order), `suggested ${inside.step.order}`);
+    assert.match(inside.reason, /halves them/);
+  });
+
+  it('feedback on a step the person chose keeps the search between it and the last wrong step', () => {
+    const recommender = new FeedbackRecommender(straightLine(), at(6));
+    recommender.feedback(at(6), 'wrong-value', 0);
+    // The person jumps to step 1 and says it is fine: 2..5 remain, minus what 1 explains.
+    const next = recommender.feedback(at(1), 'correct');
+    assert.equal(next.rootCause, false);
+    assert.ok([2, 3, 4, 5].includes(next.step.order));
+  });
+
+  it('rejects a wrong-value judgement that names no read', () => {
+    const recommender = new FeedbackRecommender(straightLine(), at(6));
+    assert.throws(
+      () => recommender.feedback(at(6), 'wrong-value', 3),
+      /needs one of the step's 1 reads/,
+    );
+  });
+});
+
+/*
+ *  1            sum = 0                       line 3
+ *  2..11        sum += a[i]   (10 iterations) line 5, each reads sum written by the previous
+ *  12           print(sum)                    line 7
+ *  The fault: iteration 4 (step 5) adds the wrong amount; iterations 5.. carry it on.
+ */
+function loopTrace(): MemoryTraceView {
+  const specs: StepSpec[] = [{ line: 3, writes: [['sum', '0']] }];
+  for (let i = 0; i < 10; i++) {
+    const order = i + 2;
+    const correct = i < 4; // reads sum correct for iterations 1..4 (steps 2..5)
+    specs.push({
+      line: 5,
+      reads: [
+        ['sum', correct ? `${i}` : `wrong${i}`, order - 1],
+        ['i', `${i}`],
+      ],
+      writes: [['sum', `${i + 1}`]],
+    });
+  }
+  specs.push({ line: 7, reads: [['sum', 'wrong10', 11]] });
+  return trace(specs);
+}
+
+/** Answers like a person who knows step 5 is the root cause. */
+function judgeLoopStep(order: number): 'correct' | 'wrong-value' {
+  return order <= 5 ? 'correct' : 'wrong-value';
+}
+
+describe('feedback recommender: loops', () => {
+  it('skips iterations that repeat a judged pattern, then bisects back to the fault', () => {
+    const recommender = new FeedbackRecommender(loopTrace(), at(12));
+    const visited: number[] = [];
+    let suggestion = recommender.current();
+    for (let i = 0; i < 20 && !suggestion.rootCause; i++) {
+      visited.push(suggestion.step.order);
+      const kind = judgeLoopStep(suggestion.step.order);
+      suggestion = recommender.feedback(
+        suggestion.step,
+        kind,
+        kind === 'wrong-value' ? 0 : undefined,
+      );
+    }
+    assert.equal(suggestion.rootCause, true);
+    assert.deepEqual(suggestion.step, at(5));
+    // 12 (print), 11, 10 judged one by one; then the skip to the first iteration (2) and a
+    // binary search over 2..9 — far fewer than walking back through every iteration.
+    assert.deepEqual(visited.slice(0, 4), [12, 11, 10, 2]);
+    assert.ok(visited.length <= 8, `visited ${visited.join(',')}`);
+    const skip = recommender.history()[2].suggestion;
+    assert.match(skip.reason, /skipped 7 iterations back to the first one/);
+    const search = recommender.history()[3].suggestion;
+    assert.match(search.reason, /Binary search over the skipped iterations/);
+  });
+
+  it('leaves the loop when the first iteration already read a wrong value', () => {
+    const specs: StepSpec[] = [{ line: 3, writes: [['sum', '7']] }]; // fault: sum = 7, not 0
+    for (let i = 0; i < 5; i++) {
+      specs.push({ line: 5, reads: [['sum', `w${i}`, i + 1]], writes: [['sum', `w${i + 1}`]] });
+    }
+    specs.push({ line: 7, reads: [['sum', 'w5', 6]] });
+    const recommender = new FeedbackRecommender(trace(specs), at(7));
+    recommender.feedback(at(7), 'wrong-value', 0);
+    recommender.feedback(at(6), 'wrong-value', 0);
+    const skipped = recommender.feedback(at(5), 'wrong-value', 0);
+    assert.deepEqual(skipped.step, at(2));
+    const outside = recommender.feedback(at(2), 'wrong-value', 0);
+    assert.deepEqual(outside.step, at(1));
+    const end = recommender.feedback(at(1), 'correct');
+    assert.equal(end.rootCause, true);
+    assert.deepEqual(end.step, at(1));
+  });
+});
+
+describe('feedback recommender: undo', () => {
+  it('takes back the last judgement and replays the rest', () => {
+    const recommender = new FeedbackRecommender(straightLine(), at(6));
+    recommender.feedback(at(6), 'wrong-value', 0);
+    const wrongTurn = recommender.feedback(at(5), 'correct');
+    assert.equal(wrongTurn.rootCause, true);
+    const back = recommender.undo();
+    assert.deepEqual(back.step, at(5));
+    assert.equal(back.rootCause, false);
+    assert.equal(recommender.history().length, 1);
+    assert.deepEqual(recommender.feedback(at(5), 'wrong-path').step, at(4));
+    recommender.undo();
+    recommender.undo();
+    assert.deepEqual(recommender.current().step, at(6));
+    assert.equal(recommender.history().length, 0);
+    assert.deepEqual(recommender.undo().step, at(6), 'undo with no history stays at the start');
+  });
+});
+
+// ---- library flows ---------------------------------------------------------------------------
+
+function rawStep(order: number, reads: JvmVarAccess[], writes: JvmVarAccess[]): JvmStep {
+  return {
+    seq: order - 1,
+    threadId: 1,
+    thread: 'main',
+    order,
+    className: 'demo.Main',
+    method: 'main',
+    methodDescriptor: '([Ljava/lang/String;)V',
+    methodId: 1,
+    line: order + 10,
+    lineIndex: order,
+    reads,
+    writes,
+    frameId: 1,
+    depth: 1,
+    callerOrder: 0,
+    branches: [],
+  };
+}
+
+const local = (name: string, value: string): JvmVarAccess => ({
+  kind: 'local',
+  name,
+  value,
+  key: `L1:${name}`,
+});
+
+/** Runs the tracker over raw steps with the given source lines (line = order + 10). */
+function withLibraryFlows(raw: JvmStep[], source: string[]): TraceStep[] {
+  const tracker = new LibraryFlowTracker(new Set(['demo.Main']), (_, line) => source[line - 11]);
+  return raw.map((r) => {
+    const step: TraceStep = {
+      threadId: 1,
+      order: r.order,
+      seq: r.seq,
+      className: r.className,
+      method: r.method,
+      line: r.line,
+      reads: r.reads.map((a): TraceAccess => ({ kind: a.kind, name: a.name, value: a.value })),
+      writes: [],
+    };
+    tracker.visit(step, r);
+    return step;
+  });
+}
+
+describe('library flows (beyond Microbat)', () => {
+  it('links a value read back from a collection to the call that put it there', () => {
+    const list = 'java.util.ArrayList@5';
+    const steps = withLibraryFlows(
+      [
+        rawStep(1, [], [local('list', list)]),
+        rawStep(2, [local('list', list), local('x', '4')], []),
+        rawStep(3, [local('list', list)], [local('n', '1')]),
+        rawStep(4, [local('list', list)], [local('y', '4')]),
+      ],
+      [
+        'List<Integer> list = new ArrayList<>();',
+        'list.add(x);',
+        'int n = list.size();',
+        'int y = list.get(0);',
+      ],
+    );
+    const hidden = steps[3].reads.find((r) => r.kind === 'library');
+    assert.equal(hidden?.name, 'contents of list');
+    assert.deepEqual(hidden?.writer, at(2), 'size() only looks; add() is the last change');
+    assert.deepEqual(steps[1].reads.find((r) => r.kind === 'library')?.writer, at(1));
+  });
+
+  it('guesses without source: a use of the object that stores no result may change it', () => {
+    const builder = 'java.lang.StringBuilder@9';
+    const tracker = new LibraryFlowTracker(new Set(['demo.Main']));
+    const raw = [
+      rawStep(1, [], [local('sb', builder)]),
+      rawStep(2, [local('sb', builder), local('x', '"a"')], []),
+      rawStep(3, [local('sb', builder)], [local('s', '"a"')]),
+    ];
+    const steps = raw.map((r) => {
+      const step: TraceStep = { ...r, reads: [], writes: [], controlDominator: undefined };
+      step.reads = r.reads.map((a) => ({ kind: a.kind, name: a.name, value: a.value }));
+      tracker.visit(step, r);
+      return step;
+    });
+    assert.deepEqual(steps[2].reads.find((r) => r.kind === 'library')?.writer, at(2));
+  });
+
+  it('makes an array element read depend on a later bulk write of the whole array', () => {
+    const array = 'int[]@3';
+    const element = (value: string): JvmVarAccess => ({
+      kind: 'array',
+      name: '[0]',
+      owner: array,
+      value,
+      key: 'A3[0]',
+      ownerId: 3,
+    });
+    const source = [
+      'int[] arr = new int[4];',
+      'arr[0] = 1;',
+      'Arrays.fill(arr, 7);',
+      'int v = arr[0];',
+    ];
+    const raw = [
+      rawStep(1, [], [local('arr', array)]),
+      rawStep(2, [local('arr', array)], [element('1')]),
+      rawStep(3, [local('arr', array)], []),
+      rawStep(4, [local('arr', array), element('7')], [local('v', '7')]),
+    ];
+    const tracker = new LibraryFlowTracker(new Set(['demo.Main']), (_, line) => source[line - 11]);
+    const linked = raw.map((r) => {
+      const step: TraceStep = { ...r, reads: [], writes: [] };
+      step.reads = r.reads.map((a) => ({
+        kind: a.kind,
+        name: a.name,
+        owner: a.owner,
+        value: a.value,
+      }));
+      // As memoryTrace.ts would have it: the recorded last writer of arr[0] is step 2.
+      if (r.order === 4) step.reads[1].writer = at(2);
+      tracker.visit(step, r);
+      return step;
+    });
+    // fill() at step 3 overwrote arr[0] without a recorded write.
+    assert.deepEqual(linked[3].reads[1].writer, at(3));
+    assert.equal(
+      linked[2].reads.some((r) => r.kind === 'library'),
+      false,
+      'arrays get no hidden state',
+    );
+  });
+});
