@@ -1,6 +1,8 @@
 import * as assert from 'node:assert/strict';
+import { ErlangConnection } from '../../src/extension/erlang';
 import { startNode, stopAllNodes, type TestNode } from '../unit/erlang/helpers/erlang-node';
 import {
+  activeWebview,
   openWorkbench,
   screenshotOnFailure,
   runCommand,
@@ -14,6 +16,13 @@ describe('end to end: connecting to an Erlang node from the command palette', ()
 
   before(async () => {
     node = await startNode();
+    // The test application: a supervision tree with a linked island (test/unit/erlang/fixtures).
+    const probe = await ErlangConnection.connect({ node: node.node, cookie: node.cookie });
+    try {
+      await probe.rpc('bathytest_tree', 'start', []);
+    } finally {
+      probe.close();
+    }
     workbench = await openWorkbench(() => undefined);
   });
   afterEach(async function () {
@@ -44,5 +53,32 @@ describe('end to end: connecting to an Erlang node from the command palette', ()
       new RegExp(node.name),
     );
     await screenshot(page, 'erlang-connected');
+  });
+
+  it('explores the supervisor and the process map shows its island', async () => {
+    const { page } = workbench;
+    await runCommand(page, 'Bathysphere: Explore Process...');
+    const input = page.locator('.quick-input-widget input.input');
+    const row = page
+      .locator('.quick-input-list .monaco-list-row', { hasText: 'bathytest_sup' })
+      .first();
+    await input.fill('bathytest_sup');
+    await row.waitFor();
+    await input.press('Enter');
+    const root = activeWebview(page).locator('#graph-root[data-state="rendered"]');
+    await root.waitFor({ timeout: 60_000 });
+    // The supervisor, its two workers and the process alpha links to.
+    for (
+      let waited = 0;
+      Number(await root.getAttribute('data-node-count')) < 4 && waited < 20_000;
+      waited += 250
+    ) {
+      await page.waitForTimeout(250);
+    }
+    const nodes = Number(await root.getAttribute('data-node-count'));
+    assert.ok(nodes >= 4, `the map shows ${nodes} processes`);
+    assert.ok(Number(await root.getAttribute('data-edge-count')) >= 3);
+    await page.waitForTimeout(500);
+    await screenshot(page, 'process-map');
   });
 });

@@ -64,7 +64,7 @@ describe('end to end: recording a Java program from its launch configuration', (
     /** Presses a key and waits until the status bar shows another step. */
     const press = async (key: string): Promise<number> => {
       const before = await currentStep();
-      await page.keyboard.press(key);
+      for (const part of key.split(' ')) await page.keyboard.press(part); // chords: 'Alt+F12 V'
       for (let waited = 0; waited < 10_000; waited += 50) {
         const now = await currentStep();
         if (now !== before) return now;
@@ -94,5 +94,34 @@ describe('end to end: recording a Java program from its launch configuration', (
     await screenshot(page, 'trace-navigation');
     assert.ok(inLoop > inSum);
     assert.ok((await press('Alt+Shift+F11')) < inSum); // out to the caller
+
+    // Feedback, Microbat-style: the printed report is wrong (line 44).
+    await page.keyboard.press('Control+G');
+    await page.locator('.quick-input-widget input.input').fill(':44');
+    await page.keyboard.press('Enter');
+    const atPrint = await press('Alt+F7'); // next execution of line 44
+    /** Says a value read at the current step is wrong (Alt+F12 V), picking which one. */
+    const wrongValue = async (variable: string): Promise<number> => {
+      const before = await currentStep();
+      await page.keyboard.press('Alt+F12');
+      await page.keyboard.press('V');
+      await page
+        .locator('.quick-input-list .monaco-list-row', { hasText: `${variable} =` })
+        .first()
+        .click();
+      for (let waited = 0; (await currentStep()) === before && waited < 10_000; waited += 100) {
+        await page.waitForTimeout(100);
+      }
+      return currentStep();
+    };
+    const suggested = await wrongValue('report');
+    assert.ok(suggested < atPrint, `suggested step ${suggested} comes before the print`);
+    await page
+      .locator('.notifications-toasts', { hasText: /Inspect step #\d+/ })
+      .first()
+      .waitFor();
+    const next = await wrongValue('average'); // line 43 reads average and highest
+    assert.ok(next < suggested, `moved back to where average was computed (step ${next})`);
+    await screenshot(page, 'feedback');
   });
 });

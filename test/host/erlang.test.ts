@@ -82,3 +82,54 @@ describe('Bathysphere in the extension host: Erlang nodes', () => {
     assert.notEqual(api.erlangNode()?.state, 'connected');
   });
 });
+
+describe('Bathysphere in the extension host: the process map', () => {
+  let node: TestNode;
+  before(async () => {
+    node = await startNode();
+    const probe = await ErlangConnection.connect({ node: node.node, cookie: node.cookie });
+    try {
+      await probe.rpc('bathytest_tree', 'start', []);
+    } finally {
+      probe.close();
+    }
+  });
+  after(async () => {
+    await vscode.commands.executeCommand('bathysphere.disconnectErlang', { removeAgent: true });
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await stopAllNodes();
+  });
+
+  it('explores a process and draws its island, grouped under its supervisor', async () => {
+    const api = await activateExtension();
+    await vscode.commands.executeCommand('bathysphere.connectErlang', {
+      node: node.node,
+      cookie: node.cookie,
+    });
+    const explored = await vscode.commands.executeCommand<{
+      sessionFile: string;
+      runId: number;
+      pid: string;
+    }>('bathysphere.exploreProcess', 'bathysphere_alpha_missing');
+    assert.equal(explored, undefined, 'a process that does not exist is reported, not explored');
+    const alpha = await vscode.commands.executeCommand<{
+      sessionFile: string;
+      runId: number;
+      pid: string;
+    }>('bathysphere.exploreProcess', 'bathytest_alpha');
+    assert.match(alpha.pid, /^<\d+\.\d+\.\d+>$/);
+    // alpha, the beta it links to, and the supervisor where the island stops.
+    const panel = await waitFor('the process map to draw the island', () =>
+      api
+        .graphPanels()
+        .find(
+          (status) => status.source.runId === alpha.runId && (status.rendered?.nodeCount ?? 0) >= 3,
+        ),
+    );
+    assert.equal(panel.source.sessionFile, alpha.sessionFile);
+    assert.ok(panel.rendered!.edgeCount >= 2, `${panel.rendered!.edgeCount} edges`);
+    const run = api.sessions.get(alpha.sessionFile)!.run(alpha.runId)!;
+    assert.equal(run.targetKind, 'erlang');
+    assert.equal(run.target, node.node);
+  });
+});

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { writeJavaDemo } from '../support/javaDemo';
+import type { FeedbackOutcome } from '../../src/extension/vscode/feedbackCommands';
 import { activateExtension, waitFor } from './extensionUnderTest';
 
 /** The demo program's lines (test/fixtures/demo/java/demo/Main.java). */
@@ -15,6 +16,8 @@ const LINE = {
   sumAdd: 18,
   maxCompare: 32,
   maxAssign: 33,
+  mainReport: 43,
+  mainPrint: 44,
 };
 
 describe('Bathysphere in the extension host: travelling through a Java trace', () => {
@@ -137,5 +140,48 @@ describe('Bathysphere in the extension host: travelling through a Java trace', (
   it('goes to a numbered step', async () => {
     await vscode.commands.executeCommand('bathysphere.trace.goToStep', 3);
     assert.equal((await at()).order, 3);
+  });
+
+  it('proposes the next step to inspect from feedback, keeps it in the session, and undoes', async () => {
+    const api = await activateExtension();
+    await vscode.commands.executeCommand('bathysphere.trace.goToStep', 1);
+    const editor = vscode.window.activeTextEditor!;
+    editor.selection = new vscode.Selection(LINE.mainPrint - 1, 0, LINE.mainPrint - 1, 0);
+    await vscode.commands.executeCommand('bathysphere.trace.nextExecution');
+    assert.equal((await at()).line, LINE.mainPrint);
+
+    // The printed report is wrong: the suggestion is the step that built it.
+    const first = await vscode.commands.executeCommand<FeedbackOutcome>(
+      'bathysphere.feedback.wrongValue',
+      'report',
+    );
+    assert.equal(first.feedbacks, 1);
+    assert.equal(first.suggestion!.rootCause, false);
+    assert.ok(first.suggestion!.reason.length > 10, first.suggestion!.reason);
+    const built = await at();
+    assert.equal(built.line, LINE.mainReport);
+    assert.equal(built.order, first.suggestion!.step.order);
+
+    // Its `average` is wrong: the suggestion is where average was assigned.
+    const second = await vscode.commands.executeCommand<FeedbackOutcome>(
+      'bathysphere.feedback.wrongValue',
+      'average',
+    );
+    assert.equal(second.feedbacks, 2);
+    assert.equal((await at()).line, LINE.mainAverage);
+
+    const store = api.sessions.get(sessionFile)!;
+    const stored = store.query<{ kind: string }>('SELECT kind FROM jvm_feedback ORDER BY seq');
+    assert.deepEqual(
+      stored.map((row) => row.kind),
+      ['wrong-value', 'wrong-value'],
+    );
+
+    const undone = await vscode.commands.executeCommand<FeedbackOutcome>(
+      'bathysphere.feedback.undo',
+    );
+    assert.equal(undone.feedbacks, 1);
+    assert.equal((await at()).order, built.order);
+    assert.equal(store.query('SELECT seq FROM jvm_feedback').length, 1);
   });
 });

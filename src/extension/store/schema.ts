@@ -120,7 +120,7 @@ export const MIGRATIONS: readonly string[] = [
     SELECT run_id, count(*) AS threads, sum(step_count) AS steps
     FROM jvm_threads GROUP BY run_id;
   `,
-  // Erlang tracing: the event stream plus tables materialised from it for the process map
+  // 3: Erlang tracing: the event stream plus tables materialised from it for the process map
   // (written by src/extension/erlang/ingest.ts; documented in docs/session-schema.md).
   `
   CREATE TABLE erlang_events (
@@ -217,6 +217,25 @@ export const MIGRATIONS: readonly string[] = [
     first_ts_us    INTEGER NOT NULL,
     deleted_ts_us  INTEGER,
     PRIMARY KEY (run_id, table_id)
+  ) WITHOUT ROWID;
+  `,
+  // 4: feedback debugging: each judgement a person gave on a step, with the suggestion it
+  // produced, so a session reopens where the search stood (and undo survives a restart).
+  `
+  CREATE TABLE jvm_feedback (
+    run_id            INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    seq               INTEGER NOT NULL,
+    thread_id         INTEGER NOT NULL,
+    step_order        INTEGER NOT NULL,
+    kind              TEXT NOT NULL
+                      CHECK (kind IN ('correct', 'wrong-value', 'wrong-path', 'unclear', 'missing-update')),
+    read_index        INTEGER,
+    suggested_thread  INTEGER NOT NULL,
+    suggested_order   INTEGER NOT NULL,
+    reason            TEXT NOT NULL,
+    root_cause        INTEGER NOT NULL CHECK (root_cause IN (0, 1)),
+    given_at          TEXT NOT NULL,
+    PRIMARY KEY (run_id, seq)
   ) WITHOUT ROWID;
   `,
 ];

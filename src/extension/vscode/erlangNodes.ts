@@ -38,6 +38,9 @@ const SECRET_PREFIX = 'bathysphere.erlang.cookie:';
 export class ErlangNodes implements vscode.Disposable {
   private live: Live | undefined;
   private lastStatus: ErlangNodeStatus | undefined;
+  private readonly disconnected = new vscode.EventEmitter<string>();
+  /** Fires with the node's name when its connection ends, by the person or by the node. */
+  readonly onDidDisconnect = this.disconnected.event;
   private readonly statusItem = vscode.window.createStatusBarItem(
     'bathysphere.erlangNode',
     vscode.StatusBarAlignment.Left,
@@ -149,6 +152,7 @@ export class ErlangNodes implements vscode.Disposable {
   private onClosed(node: string, connection: ErlangConnection, reason: string): void {
     if (this.live?.connection !== connection) return;
     this.live = undefined;
+    this.disconnected.fire(node);
     this.log.warn(`connection to ${node} ended: ${reason}`);
     this.setStatus({ node, state: 'down' });
     void vscode.window
@@ -194,6 +198,7 @@ export class ErlangNodes implements vscode.Disposable {
     const live = this.live;
     if (!live) return;
     this.live = undefined;
+    this.disconnected.fire(live.node);
     try {
       if (options.removeAgent) {
         const { modulesRemoved } = await live.agent.remove();
@@ -244,6 +249,7 @@ export class ErlangNodes implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.disconnected.dispose();
     this.live?.connection.close('VS Code is closing');
     this.statusItem.dispose();
   }

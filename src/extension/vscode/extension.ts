@@ -6,7 +6,9 @@ import * as vscode from 'vscode';
 import { graphSnapshot } from '../store/graphSnapshot';
 import { SESSION_EXTENSION } from '../store/sessionStore';
 import * as path from 'node:path';
+import { registerFeedbackCommands } from './feedbackCommands';
 import { registerJavaRecording } from './javaRecording';
+import { ProcessMap } from './processMap';
 import { TraceEditor, type CurrentStepStatus } from './traceEditor';
 import { ErlangNodes, type ConnectRequest, type ErlangNodeStatus } from './erlangNodes';
 import { GRAPH_VIEW_TYPE, GraphPanels, type GraphPanelStatus } from './graphPanel';
@@ -31,6 +33,7 @@ export function activate(context: vscode.ExtensionContext): BathysphereApi {
   const agentBaseDir = path.join(context.extensionPath, 'dist');
   const erlangNodes = new ErlangNodes(context.secrets, agentBaseDir, log);
   const traceEditor = new TraceEditor(sessions, log, context.extensionUri);
+  const processMap = new ProcessMap(erlangNodes, sessions, panels, log);
 
   async function openSession(file: string): Promise<void> {
     const store = await sessions.open(file);
@@ -47,7 +50,9 @@ export function activate(context: vscode.ExtensionContext): BathysphereApi {
     panels,
     erlangNodes,
     traceEditor,
+    processMap,
     ...registerJavaRecording({ agentBaseDir, log, sessions }),
+    ...registerFeedbackCommands(sessions, traceEditor),
     vscode.commands.registerCommand('bathysphere.connectErlang', (request?: ConnectRequest) =>
       erlangNodes.connectCommand(request),
     ),

@@ -75,6 +75,11 @@ export class GraphPanels implements vscode.Disposable {
     };
   }
 
+  /** Redraws the panel of a source, if one is open (new data arrived). */
+  refresh(source: GraphSource): void {
+    this.panels.get(sourceKey(source))?.sendSnapshot();
+  }
+
   statuses(): GraphPanelStatus[] {
     return [...this.panels.values()].map((panel) => panel.status());
   }

@@ -17,24 +17,11 @@ import { JvmTraceWriter } from '../../../src/extension/jvm/traceWriter';
 import { SessionStore } from '../../../src/extension/store/sessionStore';
 import { CLI, ensureBuilt, runCli } from '../../support/cli';
 import { compileFixtures, ensureAgentBuilt, javaBin, JDK17, REPO, runWithAgent } from './harness';
+import type { JvmStepExportRecord } from '../../../src/extension/jvm/traceReader';
 import { SyntheticTrace, syntheticDeclarations } from './syntheticTrace';
 
-interface StepLine {
-  type: string;
-  run: number;
-  thread: string;
-  threadId: number;
-  order: number;
-  class: string;
-  method: string;
-  line: number;
-  reads: { kind: string; name: string; owner?: string; value: string }[];
-  writes: { kind: string; name: string; owner?: string; value: string }[];
-  controlDominator: number | null;
-  invocationParent: number | null;
-  dataDominators: { thread: string; order: number }[];
-  returnValue?: string;
-}
+/** A line of `bathysphere export --format jsonl` for a JVM step. */
+type StepLine = JvmStepExportRecord;
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'bathy-jvm-store-'));

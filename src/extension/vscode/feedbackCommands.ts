@@ -1,0 +1,115 @@
+/**
+ * Microbat-style feedback from the editor: the person judges the current step
+ * (correct, wrong value, wrong path, unclear), Bathysphere moves to the step
+ * it suggests next and says why. History lives in the session (undo
+ * included); the search logic lives in src/extension/jvm/debugging.
+ */
+import * as vscode from 'vscode';
+import { FeedbackSession } from '../jvm/debugging/feedbackSession';
+import type { FeedbackKind, Suggestion } from '../jvm/debugging/recommender';
+import { describeAccess } from '../jvm/navigation';
+import { JvmTraceReader } from '../jvm/traceReader';
+import type { OpenSessions } from './sessions';
+import type { TraceEditor } from './traceEditor';
+
+export interface FeedbackOutcome {
+  suggestion?: Suggestion;
+  /** How many judgements the session holds for this run now. */
+  feedbacks: number;
+}
+
+const KINDS: [command: string, kind: FeedbackKind][] = [
+  ['bathysphere.feedback.correct', 'correct'],
+  ['bathysphere.feedback.wrongValue', 'wrong-value'],
+  ['bathysphere.feedback.wrongPath', 'wrong-path'],
+  ['bathysphere.feedback.unclear', 'unclear'],
+];
+
+export function registerFeedbackCommands(
+  sessions: OpenSessions,
+  traceEditor: TraceEditor,
+): vscode.Disposable[] {
+  const open = new Map<string, FeedbackSession>();
+  const sessionFor = (file: string, runId: number): FeedbackSession => {
+    const key = `${file}#${runId}`;
+    let session = open.get(key);
+    if (!session) {
+      session = FeedbackSession.open(sessions.get(file)!, runId);
+      open.set(key, session);
+    }
+    return session;
+  };
+
+  const show = async (suggestion: Suggestion, position: { sessionFile: string; runId: number }) => {
+    await traceEditor.goTo({ ...position, ...suggestion.step });
+    const prefix = suggestion.rootCause
+      ? 'Likely root cause'
+      : `Inspect step #${suggestion.step.order}`;
+    void vscode.window.showInformationMessage(`Bathysphere: ${prefix}: ${suggestion.reason}`);
+  };
+
+  const give = async (
+    kind: FeedbackKind,
+    readName?: string,
+  ): Promise<FeedbackOutcome | undefined> => {
+    const at = traceEditor.current();
+    if (!at) {
+      void vscode.window.showInformationMessage(
+        'Bathysphere: open a recorded Java run and go to a step first.',
+      );
+      return undefined;
+    }
+    const session = sessionFor(at.sessionFile, at.runId);
+    let readIndex: number | undefined;
+    if (kind === 'wrong-value') {
+      readIndex = await pickWrongRead(sessions, at, readName);
+      if (readIndex === undefined) return undefined;
+    }
+    const suggestion = session.give({ threadId: at.threadId, order: at.order }, kind, readIndex);
+    await show(suggestion, at);
+    return { suggestion, feedbacks: session.history().length };
+  };
+
+  return [
+    ...KINDS.map(([command, kind]) =>
+      vscode.commands.registerCommand(command, (readName?: string) => give(kind, readName)),
+    ),
+    vscode.commands.registerCommand(
+      'bathysphere.feedback.undo',
+      async (): Promise<FeedbackOutcome | undefined> => {
+        const at = traceEditor.current();
+        if (!at) return undefined;
+        const session = sessionFor(at.sessionFile, at.runId);
+        const suggestion = session.undo();
+        if (suggestion) await show(suggestion, at);
+        else vscode.window.setStatusBarMessage('Bathysphere: no feedback left to undo', 4000);
+        return { suggestion, feedbacks: session.history().length };
+      },
+    ),
+  ];
+}
+
+/** Which read holds the wrong value: the one named, the only one, or the person's pick. */
+async function pickWrongRead(
+  sessions: OpenSessions,
+  at: { sessionFile: string; runId: number; threadId: number; order: number },
+  readName: string | undefined,
+): Promise<number | undefined> {
+  const store = sessions.get(at.sessionFile);
+  const step = store && new JvmTraceReader(store, at.runId).step(at.threadId, at.order);
+  if (!step || step.reads.length === 0) {
+    void vscode.window.showInformationMessage(
+      'Bathysphere: this step reads no variable; say "wrong path" if it should not have run.',
+    );
+    return undefined;
+  }
+  const named =
+    readName === undefined ? -1 : step.reads.findIndex((read) => read.name === readName);
+  if (named >= 0) return named;
+  if (step.reads.length === 1) return 0;
+  const picked = await vscode.window.showQuickPick(
+    step.reads.map((read, index) => ({ label: describeAccess(read), index })),
+    { title: 'Which value read here is wrong?' },
+  );
+  return picked?.index;
+}
