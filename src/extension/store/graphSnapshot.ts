@@ -45,12 +45,15 @@ function positionOf(
   return typeof x === 'number' && typeof y === 'number' ? { x, y } : undefined;
 }
 
-/** The facts a panel shows for one node: its kind, label and stored data. */
+/** The facts a panel shows for one node: its kind, label and stored data (for a process, what the recording knows of it). */
 export function nodeDetails(store: SessionStore, runId: number, nodeId: string): NodeDetails {
-  const node = store.graphNode(runId, nodeId);
+  const node =
+    store.run(runId)?.targetKind === 'erlang'
+      ? processGraph(store, runId).nodes.find((candidate) => candidate.id === nodeId)
+      : store.graphNode(runId, nodeId);
   if (!node) return { nodeId, lines: [`${nodeId}: not in this run`] };
-  const facts = Object.entries(node.data ?? {}).map(
-    ([key, value]) => `${key}: ${JSON.stringify(value)}`,
-  );
+  const facts = Object.entries(node.data ?? {})
+    .filter(([, value]) => value !== undefined && value !== null && value !== '')
+    .map(([key, value]) => `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
   return { nodeId, lines: [`${node.label} (${node.kind || 'node'})`, ...facts] };
 }
