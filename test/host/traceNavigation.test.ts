@@ -184,4 +184,34 @@ describe('Bathysphere in the extension host: travelling through a Java trace', (
     assert.equal((await at()).order, built.order);
     assert.equal(store.query('SELECT seq FROM jvm_feedback').length, 1);
   });
+
+  it('lists threads and the invocation tree in the Trace view', async () => {
+    const api = await activateExtension();
+    const threads = api.traceTree.getChildren();
+    assert.deepEqual(
+      threads.map((node) => node.kind === 'thread' && node.name),
+      ['main'],
+    );
+    const top = api.traceTree.getChildren(threads[0]);
+    const first = top[0];
+    assert.equal(first.kind, 'step');
+    assert.equal((first as { order: number }).order, 1);
+    // main's own steps: every one at main's depth, in order, the constructor call expandable.
+    const item = api.traceTree.getTreeItem(first);
+    assert.equal(item.collapsibleState, vscode.TreeItemCollapsibleState.Collapsed);
+    assert.match(String(item.label), /Main\.main:40$/);
+    const constructor = api.traceTree.getChildren(first);
+    assert.ok(constructor.length > 0);
+    assert.match(String(api.traceTree.getTreeItem(constructor[0]).label), /Main\.<init>:\d+$/);
+    const lines = top.map((node) => String(api.traceTree.getTreeItem(node).label));
+    assert.ok(
+      lines.every((label) => label.includes('Main.main:')),
+      lines.join(', '),
+    );
+    const orders = top.map((node) => (node as { order: number }).order);
+    assert.deepEqual(
+      orders,
+      [...orders].sort((a, b) => a - b),
+    );
+  });
 });

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { registerFeedbackCommands } from './feedbackCommands';
 import { registerJavaRecording } from './javaRecording';
 import { ProcessMap } from './processMap';
+import { TraceTree } from './traceTree';
 import { TraceEditor, type CurrentStepStatus } from './traceEditor';
 import { ErlangNodes, type ConnectRequest, type ErlangNodeStatus } from './erlangNodes';
 import { GRAPH_VIEW_TYPE, GraphPanels, type GraphPanelStatus } from './graphPanel';
@@ -22,6 +23,7 @@ export interface BathysphereApi {
   graphPanels(): GraphPanelStatus[];
   erlangNode(): ErlangNodeStatus | undefined;
   currentStep(): CurrentStepStatus | undefined;
+  traceTree: TraceTree;
 }
 
 export function activate(context: vscode.ExtensionContext): BathysphereApi {
@@ -34,6 +36,7 @@ export function activate(context: vscode.ExtensionContext): BathysphereApi {
   const erlangNodes = new ErlangNodes(context.secrets, agentBaseDir, log);
   const traceEditor = new TraceEditor(sessions, log, context.extensionUri);
   const processMap = new ProcessMap(erlangNodes, sessions, panels, log);
+  const traceTree = new TraceTree(traceEditor);
 
   async function openSession(file: string): Promise<void> {
     const store = await sessions.open(file);
@@ -51,6 +54,8 @@ export function activate(context: vscode.ExtensionContext): BathysphereApi {
     erlangNodes,
     traceEditor,
     processMap,
+    vscode.window.registerTreeDataProvider('bathysphere.trace', traceTree),
+    traceTree,
     ...registerJavaRecording({ agentBaseDir, log, sessions }),
     ...registerFeedbackCommands(sessions, traceEditor),
     vscode.commands.registerCommand('bathysphere.connectErlang', (request?: ConnectRequest) =>
@@ -85,6 +90,7 @@ export function activate(context: vscode.ExtensionContext): BathysphereApi {
     graphPanels: () => panels.statuses(),
     erlangNode: () => erlangNodes.status(),
     currentStep: () => traceEditor.current(),
+    traceTree,
   };
 }
 

@@ -84,8 +84,9 @@ export class TraceEditor implements vscode.Disposable {
       vscode.commands.registerCommand('bathysphere.trace.open', (target?: TraceOpenTarget) =>
         this.openCommand(target),
       ),
-      vscode.commands.registerCommand('bathysphere.trace.goToStep', (order?: number) =>
-        this.goToStepCommand(order),
+      vscode.commands.registerCommand(
+        'bathysphere.trace.goToStep',
+        (order?: number, threadId?: number) => this.goToStepCommand(order, threadId),
       ),
       vscode.commands.registerCommand('bathysphere.trace.goToWriter', (name?: string) =>
         this.goToWriterCommand(name),
@@ -112,6 +113,11 @@ export class TraceEditor implements vscode.Disposable {
 
   current(): CurrentStepStatus | undefined {
     return this.status;
+  }
+
+  /** The reader of the open run, for views that list its steps. */
+  currentReader(): JvmTraceReader | undefined {
+    return this.reader;
   }
 
   /** Opens a run at a step (default: the first step of its main thread). */
@@ -214,9 +220,11 @@ export class TraceEditor implements vscode.Disposable {
     }
   }
 
-  private async goToStepCommand(order?: number): Promise<void> {
-    if (!this.status) return;
-    const total = this.status.totalSteps;
+  /** Goes to step `order` of a thread (default: the current one); asks for the number when not given. */
+  private async goToStepCommand(order?: number, threadId?: number): Promise<void> {
+    if (!this.status || !this.reader) return;
+    const thread = threadId ?? this.status.threadId;
+    const total = this.reader.threads().find((t) => t.threadId === thread)?.steps ?? 0;
     const wanted =
       order ??
       Number(
@@ -232,7 +240,7 @@ export class TraceEditor implements vscode.Disposable {
     if (!Number.isInteger(wanted) || wanted < 1) return;
     await this.apply(() =>
       wanted <= total
-        ? { to: { threadId: this.position!.threadId, order: wanted } }
+        ? { to: { threadId: thread, order: wanted } }
         : { blocked: `there are ${total} steps` },
     );
   }

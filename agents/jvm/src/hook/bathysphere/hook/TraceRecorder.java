@@ -454,6 +454,18 @@ public final class TraceRecorder {
     private void putVarint(int value) {
         byte[] b = buffer;
         int p = position;
+        // Fast paths for the common 1- and 2-byte cases (ids, small values): no loop.
+        if ((value & ~0x7F) == 0) {
+            b[p] = (byte) value;
+            position = p + 1;
+            return;
+        }
+        if ((value & ~0x3FFF) == 0) {
+            b[p] = (byte) (value | 0x80);
+            b[p + 1] = (byte) (value >>> 7);
+            position = p + 2;
+            return;
+        }
         while ((value & ~0x7F) != 0) {
             b[p++] = (byte) (value | 0x80);
             value >>>= 7;
@@ -463,6 +475,10 @@ public final class TraceRecorder {
     }
 
     private void putVarlong(long value) {
+        if ((value & ~0x3FFFL) == 0) {
+            putVarint((int) value);
+            return;
+        }
         byte[] b = buffer;
         int p = position;
         while ((value & ~0x7FL) != 0) {
