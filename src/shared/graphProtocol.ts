@@ -33,6 +33,8 @@ export interface GraphEdge {
 export interface GraphSource {
   sessionFile: string;
   runId: number;
+  /** For a recorded program: draw the dependency neighbourhood of this step. */
+  focus?: { threadId: number; order: number };
 }
 
 export interface GraphSnapshot {
@@ -59,6 +61,8 @@ export type WebviewToHost =
   | { type: 'ready' }
   | { type: 'rendered'; nodeCount: number; edgeCount: number; renderer: 'webgl' | 'canvas' }
   | { type: 'selectionChanged'; nodeIds: string[] }
+  /** A double click: "take me there" (e.g. travel to a step). */
+  | { type: 'activate'; nodeId: string }
   | { type: 'request'; requestId: number; request: WebviewRequest };
 
 /** What the webview persists with setState; the panel serializer reads it back. */

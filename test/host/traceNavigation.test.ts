@@ -214,4 +214,25 @@ describe('Bathysphere in the extension host: travelling through a Java trace', (
       [...orders].sort((a, b) => a - b),
     );
   });
+
+  it('draws the current step’s dependencies and follows the step', async () => {
+    const api = await activateExtension();
+    const editor = vscode.window.activeTextEditor!;
+    await vscode.commands.executeCommand('bathysphere.trace.goToStep', 1);
+    editor.selection = new vscode.Selection(LINE.sumAdd - 1, 0, LINE.sumAdd - 1, 0);
+    await vscode.commands.executeCommand('bathysphere.trace.nextExecution');
+    const add = await at();
+    await vscode.commands.executeCommand('bathysphere.trace.showDependencies');
+    // total += readings[i]: controlled by the loop condition, reading total, readings and i.
+    const first = await waitFor('the dependency graph', () =>
+      api.graphPanels().find((p) => p.source.focus?.order === add.order && p.rendered),
+    );
+    assert.ok(first.rendered!.nodeCount >= 4, `${first.rendered!.nodeCount} steps`);
+    assert.ok(first.rendered!.edgeCount >= 3, `${first.rendered!.edgeCount} dependences`);
+    await vscode.commands.executeCommand('bathysphere.trace.stepForward');
+    const next = await at();
+    await waitFor('the graph to follow the step', () =>
+      api.graphPanels().find((p) => p.source.focus?.order === next.order && p.rendered),
+    );
+  });
 });

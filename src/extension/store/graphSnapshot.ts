@@ -1,13 +1,29 @@
 /** Turns a run's stored graph into the snapshot a graph panel draws. */
-import type { GraphNode, GraphSnapshot, NodeDetails } from '../../shared/graphProtocol';
+import type {
+  GraphNode,
+  GraphSnapshot,
+  GraphSource,
+  NodeDetails,
+} from '../../shared/graphProtocol';
+import { dependencyNeighbourhood } from '../jvm/dependencyGraph';
+import { JvmTraceReader } from '../jvm/traceReader';
 import { processGraph } from '../erlang/processGraph';
 import type { SessionStore } from './sessionStore';
 
-export function graphSnapshot(store: SessionStore, runId: number): GraphSnapshot {
+export function graphSnapshot(
+  store: SessionStore,
+  runId: number,
+  focus?: GraphSource['focus'],
+): GraphSnapshot {
   const run = store.run(runId);
   if (!run) throw new Error(`${store.file} has no run ${runId}`);
-  const source = { sessionFile: store.file, runId };
+  const source = { sessionFile: store.file, runId, ...(focus ? { focus } : {}) };
   const title = `${run.target} (run ${run.id})`;
+  // A recorded program's graph is the dependency neighbourhood of a step.
+  if (run.targetKind === 'jvm' && focus) {
+    const around = dependencyNeighbourhood(new JvmTraceReader(store, runId), focus);
+    return { source, title: `${title}: dependencies of step #${focus.order}`, ...around };
+  }
   // An Erlang run's graph is its process map, built from the recorded events.
   if (run.targetKind === 'erlang') {
     const map = processGraph(store, runId);

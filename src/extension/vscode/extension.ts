@@ -10,6 +10,7 @@ import { registerFeedbackCommands } from './feedbackCommands';
 import { registerJavaRecording } from './javaRecording';
 import { ProcessMap } from './processMap';
 import { TraceTree } from './traceTree';
+import { parseStepNodeId } from '../jvm/dependencyGraph';
 import { TraceEditor, type CurrentStepStatus } from './traceEditor';
 import { ErlangNodes, type ConnectRequest, type ErlangNodeStatus } from './erlangNodes';
 import { GRAPH_VIEW_TYPE, GraphPanels, type GraphPanelStatus } from './graphPanel';
@@ -37,6 +38,16 @@ export function activate(context: vscode.ExtensionContext): BathysphereApi {
   const traceEditor = new TraceEditor(sessions, log, context.extensionUri);
   const processMap = new ProcessMap(erlangNodes, sessions, panels, log);
   const traceTree = new TraceTree(traceEditor);
+  const dependencySource = () => {
+    const at = traceEditor.current();
+    return (
+      at && {
+        sessionFile: at.sessionFile,
+        runId: at.runId,
+        focus: { threadId: at.threadId, order: at.order },
+      }
+    );
+  };
 
   async function openSession(file: string): Promise<void> {
     const store = await sessions.open(file);
@@ -55,6 +66,22 @@ export function activate(context: vscode.ExtensionContext): BathysphereApi {
     traceEditor,
     processMap,
     vscode.window.registerTreeDataProvider('bathysphere.trace', traceTree),
+    // The dependency graph follows the current step; double-clicking a step travels there.
+    vscode.commands.registerCommand('bathysphere.trace.showDependencies', () => {
+      const source = dependencySource();
+      if (source) panels.show(source);
+      else
+        void vscode.window.showInformationMessage('Bathysphere: open a recorded Java run first.');
+    }),
+    traceEditor.onDidChangeStep(() => {
+      const source = dependencySource();
+      if (source && panels.isOpen(source)) panels.refresh(source);
+    }),
+    panels.onDidActivateNode(({ source, nodeId }) => {
+      const step = source.focus && parseStepNodeId(nodeId);
+      if (step)
+        void traceEditor.goTo({ sessionFile: source.sessionFile, runId: source.runId, ...step });
+    }),
     traceTree,
     ...registerJavaRecording({ agentBaseDir, log, sessions }),
     ...registerFeedbackCommands(sessions, traceEditor),

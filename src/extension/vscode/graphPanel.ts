@@ -35,18 +35,25 @@ export class GraphPanels implements vscode.Disposable {
     private readonly log: vscode.LogOutputChannel,
   ) {}
 
+  private readonly activated = new vscode.EventEmitter<{ source: GraphSource; nodeId: string }>();
+  /** A node was double-clicked: the person wants to go there. */
+  readonly onDidActivateNode = this.activated.event;
+
   /** Shows the graph of a run, reusing its panel when one is open. */
-  show(source: GraphSource): GraphPanel {
+  show(source: GraphSource, options: { preserveFocus?: boolean } = {}): GraphPanel {
     const key = sourceKey(source);
     const existing = this.panels.get(key);
     if (existing) {
-      existing.reveal();
+      existing.retarget(source);
+      if (!options.preserveFocus) existing.reveal();
       return existing;
     }
     const panel = vscode.window.createWebviewPanel(
       GRAPH_VIEW_TYPE,
       'Bathysphere Graph',
-      vscode.ViewColumn.Active,
+      source.focus
+        ? { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }
+        : vscode.ViewColumn.Active,
       webviewOptions(this.extensionUri),
     );
     return this.adopt(panel, source);
@@ -75,9 +82,14 @@ export class GraphPanels implements vscode.Disposable {
     };
   }
 
-  /** Redraws the panel of a source, if one is open (new data arrived). */
+  /** Redraws the panel of a source, if one is open (new data arrived, or a new focus). */
   refresh(source: GraphSource): void {
-    this.panels.get(sourceKey(source))?.sendSnapshot();
+    this.panels.get(sourceKey(source))?.retarget(source);
+  }
+
+  /** Whether a panel for this source (or its dependency view) is open. */
+  isOpen(source: GraphSource): boolean {
+    return this.panels.has(sourceKey(source));
   }
 
   statuses(): GraphPanelStatus[] {
@@ -86,19 +98,28 @@ export class GraphPanels implements vscode.Disposable {
 
   dispose(): void {
     for (const panel of this.panels.values()) panel.dispose();
+    this.activated.dispose();
   }
 
   private adopt(panel: vscode.WebviewPanel, source: GraphSource): GraphPanel {
     const key = sourceKey(source);
-    const graphPanel = new GraphPanel(panel, source, this.extensionUri, this.sessions, this.log);
+    const graphPanel = new GraphPanel(
+      panel,
+      source,
+      this.extensionUri,
+      this.sessions,
+      this.log,
+      (nodeId) => this.activated.fire({ source: graphPanel.status().source, nodeId }),
+    );
     this.panels.set(key, graphPanel);
     panel.onDidDispose(() => this.panels.delete(key));
     return graphPanel;
   }
 }
 
+/** One panel per run's graph, and one per run's dependency view (whatever step it focuses). */
 function sourceKey(source: GraphSource): string {
-  return `${source.sessionFile}#${source.runId}`;
+  return `${source.sessionFile}#${source.runId}${source.focus ? '#dependencies' : ''}`;
 }
 
 function webviewOptions(
@@ -119,12 +140,16 @@ export class GraphPanel {
 
   constructor(
     private readonly panel: vscode.WebviewPanel,
-    private readonly source: GraphSource,
+    private source: GraphSource,
     extensionUri: vscode.Uri,
     private readonly sessions: OpenSessions,
     private readonly log: vscode.LogOutputChannel,
+    private readonly onActivate: (nodeId: string) => void,
   ) {
-    panel.title = `Graph: ${source.sessionFile.split(/[\\/]/).pop()} #${source.runId}`;
+    const file = source.sessionFile.split(/[\\/]/).pop();
+    panel.title = source.focus
+      ? `Dependencies: ${file} #${source.runId}`
+      : `Graph: ${file} #${source.runId}`;
     panel.webview.html = renderHtml(panel.webview, extensionUri);
     this.disposables.push(
       panel.webview.onDidReceiveMessage((message: WebviewToHost) => this.receive(message)),
@@ -140,6 +165,13 @@ export class GraphPanel {
 
   reveal(): void {
     this.panel.reveal();
+  }
+
+  /** Points the panel at another focus (or the same data, changed) and redraws. */
+  retarget(source: GraphSource): void {
+    this.source = source;
+    this.rendered = undefined; // until the webview reports the new picture
+    this.sendSnapshot();
   }
 
   dispose(): void {
@@ -165,7 +197,7 @@ export class GraphPanel {
   private snapshot(): GraphSnapshot | undefined {
     const store = this.sessions.get(this.source.sessionFile);
     if (!store) return undefined;
-    return graphSnapshot(store, this.source.runId);
+    return graphSnapshot(store, this.source.runId, this.source.focus);
   }
 
   private receive(message: WebviewToHost): void {
@@ -184,6 +216,9 @@ export class GraphPanel {
         break;
       case 'selectionChanged':
         this.selection = message.nodeIds;
+        break;
+      case 'activate':
+        this.onActivate(message.nodeId);
         break;
       case 'request':
         this.answer(message.requestId, message.request.nodeId);

@@ -108,6 +108,11 @@ function stylesheet(): StylesheetJson {
     { selector: 'node[level = "mentioned"]', style: { 'background-opacity': 0.35 } },
     { selector: 'node[level = "listened"]', style: { 'background-color': listened } },
     { selector: 'node[kind = "dead"]', style: { 'background-color': muted, opacity: 0.6 } },
+    {
+      selector: 'node[kind = "current"]',
+      style: { 'background-color': warn, width: 30, height: 30 },
+    },
+    { selector: 'edge[kind = "control"]', style: { 'line-style': 'dashed' } },
     { selector: 'edge[kind = "monitor"]', style: { 'line-style': 'dashed' } },
     {
       selector: 'edge[kind = "spawn"]',
@@ -176,6 +181,7 @@ function createGraph(renderer: 'webgl' | 'canvas'): Core {
   });
   graph.on('viewport', () => saveViewState({ zoom: graph.zoom(), pan: graph.pan() }));
   graph.on('tap', 'node', (event) => void showDetails(event.target.id()));
+  graph.on('dbltap', 'node', (event) => post({ type: 'activate', nodeId: event.target.id() }));
   root.dataset.renderer = renderer;
   return graph;
 }
@@ -191,8 +197,15 @@ async function showDetails(nodeId: string): Promise<void> {
   }
 }
 
+/** Same data as before (keep zoom and pan); a new focus step is a new picture. */
 function sameSource(a: GraphViewState['source'], b: GraphSnapshot['source']): boolean {
-  return !!a && a.sessionFile === b.sessionFile && a.runId === b.runId;
+  return (
+    !!a &&
+    a.sessionFile === b.sessionFile &&
+    a.runId === b.runId &&
+    a.focus?.threadId === b.focus?.threadId &&
+    a.focus?.order === b.focus?.order
+  );
 }
 
 function render(snapshot: GraphSnapshot, rendererChoice: RendererChoice): void {

@@ -65,4 +65,29 @@ describe('debug-sim on the seeded-bug corpus (real JVM)', function () {
     assert.equal(result.rootCause?.line, 6);
     assert.ok(result.path.some((p) => p.feedback === 'missing-update'));
   });
+
+  it('compares a StringBuilder by what was fed to it, and a callee by what it returned (joiner)', () => {
+    const result = simulate('joiner');
+    assert.equal(result.located, true);
+    assert.deepEqual([result.rootCause?.method, result.rootCause?.line], ['main', 17]);
+    assert.ok(result.path.some((p) => p.variable === 'contents of sb'));
+  });
+
+  it('tries the writes of other elements when an array element missed its update (histogram)', () => {
+    const result = simulate('histogram');
+    assert.equal(result.located, true);
+    assert.deepEqual([result.rootCause?.method, result.rootCause?.line], ['bucketOf', 5]);
+  });
+
+  it('judges a read of the wrong array element as the step’s own fault (matrix)', () => {
+    const result = simulate('matrix');
+    assert.equal(result.located, true);
+    assert.deepEqual([result.rootCause?.method, result.rootCause?.line], ['multiply', 11]);
+  });
+
+  it('asks the decisions guarding a variable’s updates when one went missing (vowels)', () => {
+    const result = simulate('vowels');
+    assert.equal(result.located, true);
+    assert.equal(result.rootCause?.line, 8);
+  });
 });

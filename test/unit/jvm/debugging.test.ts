@@ -180,6 +180,72 @@ function judgeLoopStep(order: number): 'correct' | 'wrong-value' {
   return order <= 5 ? 'correct' : 'wrong-value';
 }
 
+describe('feedback recommender: missing updates', () => {
+  /*
+   *  1  int[] counts = new int[2];   line 3   (writes counts[0] = 0)
+   *  2  int b = bucket(v);           line 4   <- bug: 1, should be 0
+   *  3  counts[b]++;                 line 5   (writes counts[1])
+   *  4  print(counts[0]);            line 6
+   */
+  it('tries the writes of other elements of the same array', () => {
+    const view = trace([
+      { line: 3, writes: [['counts', 'int[]@9']] },
+      { line: 4, writes: [['b', '1']] },
+      { line: 5, reads: [['b', '1', 2]] },
+      { line: 6 },
+    ]);
+    const element = (name: string, value: string, writer?: number): TraceAccess => ({
+      kind: 'array',
+      name,
+      owner: 'int[]@9',
+      value,
+      ...(writer === undefined ? {} : { writer: at(writer) }),
+    });
+    view.step(at(3))!.writes.push(element('[1]', '1'));
+    view.step(at(4))!.reads.push(element('[0]', '0', 1));
+    const recommender = new FeedbackRecommender(view, at(4));
+    assert.deepEqual(recommender.feedback(at(4), 'wrong-value', 0).step, at(1));
+    const candidate = recommender.feedback(at(1), 'missing-update');
+    assert.deepEqual(candidate.step, at(3));
+    assert.equal(candidate.rootCause, false);
+    assert.deepEqual(recommender.feedback(at(3), 'wrong-value', 0).step, at(2));
+    const end = recommender.feedback(at(2), 'correct');
+    assert.deepEqual([end.step, end.rootCause], [at(2), true]);
+  });
+
+  /*
+   *  1  int count = 0;               line 3
+   *  2  if (isVowel(c))  c = 'a'     line 4   <- bug: false, should be true
+   *  3  if (isVowel(c))  c = 'e'     line 4
+   *  4    count++;                   line 5   (controlled by 3)
+   *  5  print(count);                line 6
+   */
+  const vowels = () =>
+    trace([
+      { line: 3, writes: [['count', '0']] },
+      { line: 4, reads: [['c', 'a']] },
+      { line: 4, reads: [['c', 'e']] },
+      { line: 5, control: 3, reads: [['count', '0', 1]], writes: [['count', '1']] },
+      { line: 6, reads: [['count', '1', 4]] },
+    ]);
+
+  it('asks the decisions that guard the variable’s updates, one after the other', () => {
+    const recommender = new FeedbackRecommender(vowels(), at(5));
+    assert.deepEqual(recommender.feedback(at(5), 'wrong-value', 0).step, at(4));
+    assert.deepEqual(recommender.feedback(at(4), 'wrong-value', 0).step, at(1));
+    const first = recommender.feedback(at(1), 'missing-update');
+    assert.deepEqual(first.step, at(2));
+    assert.match(first.reason, /candidate 1 of 2/);
+    // "missing-update" on a candidate: it did all it should; "correct": right inputs, wrong effect.
+    const end = recommender.feedback(at(2), 'correct');
+    assert.deepEqual([end.step, end.rootCause], [at(2), true]);
+    recommender.undo();
+    assert.deepEqual(recommender.feedback(at(2), 'missing-update').step, at(3));
+    const fallback = recommender.feedback(at(3), 'missing-update');
+    assert.deepEqual([fallback.step, fallback.rootCause], [at(1), true]);
+  });
+});
+
 describe('feedback recommender: loops', () => {
   it('skips iterations that repeat a judged pattern, then bisects back to the fault', () => {
     const recommender = new FeedbackRecommender(loopTrace(), at(12));

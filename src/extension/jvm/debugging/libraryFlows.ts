@@ -149,8 +149,9 @@ export class LibraryFlowTracker {
     }
     for (const write of raw.writes) {
       const object = this.trackedObject(write.value);
-      // The step that first stores a new object made its initial state.
-      if (object && !this.lastChange.has(object.id))
+      // The step that first stores a new object made its initial state (not an array whose
+      // elements were already written: an inner array of `new int[n][n]`, stored later).
+      if (object && !this.lastChange.has(object.id) && !this.elements.has(object.id))
         this.recordChange(step, object, write.name, []);
     }
     for (const write of raw.writes) {

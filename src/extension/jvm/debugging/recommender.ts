@@ -63,6 +63,7 @@ type Suspicion =
   | { kind: 'free' }
   | { kind: 'bisect'; chain: StepRef[]; low: number; high: number; variable: string }
   | { kind: 'between'; frontier: StepRef }
+  | { kind: 'update'; candidates: StepRef[]; index: number; writer: StepRef; variable: string }
   | { kind: 'abstraction'; of: StepRef }
   | { kind: 'found' };
 
@@ -149,6 +150,7 @@ export class FeedbackRecommender {
         return this.onUnclear(step);
       case 'missing-update':
         if (suspicion.kind === 'writer') return this.onMissingUpdate(step, suspicion);
+        if (suspicion.kind === 'update') return this.nextUpdateCandidate(suspicion);
         return suspicion.kind === 'found' ? state : this.onCorrect(step, suspicion, earlier);
     }
   }
@@ -319,11 +321,14 @@ export class FeedbackRecommender {
       }
     }
     if (!decision) {
-      return this.found(
-        writer,
-        `This step wrote a correct ${suspicion.variable}, later read as wrong, and nothing ` +
-          `decided against updating it: an assignment is missing after this line.`,
-      );
+      const candidates = reader ? this.updateCandidates(writer, reader, suspicion.variable) : [];
+      return this.nextUpdateCandidate({
+        kind: 'update',
+        candidates,
+        index: -1,
+        writer: refOf(writer),
+        variable: suspicion.variable,
+      });
     }
     return {
       suggestion: {
@@ -334,6 +339,67 @@ export class FeedbackRecommender {
         rootCause: false,
       },
       suspicion: { kind: 'controller' },
+    };
+  }
+
+  /**
+   * Steps between a correct write and a stale read that could have been meant to update the
+   * variable, in execution order: writes of other elements of the same array (a wrong index),
+   * and runs of the decisions that guard the variable's other assignments in the writer's method
+   * (a condition that skipped the update).
+   */
+  private updateCandidates(writer: TraceStep, reader: TraceStep, variable: string): StepRef[] {
+    if (reader.threadId !== writer.threadId) return [];
+    const read = reader.reads.find(
+      (r) => describeAccess(r) === variable && sameStep(r.writer, writer),
+    );
+    if (!read) return [];
+    const between: TraceStep[] = [];
+    for (let order = writer.order + 1; order < reader.order; order++) {
+      const step = this.view.step({ threadId: writer.threadId, order });
+      if (step) between.push(step);
+    }
+    const siblingWrites =
+      read.kind === 'array' && read.owner !== undefined
+        ? between.filter((s) =>
+            s.writes.some(
+              (w) => w.kind === 'array' && w.owner === read.owner && w.name !== read.name,
+            ),
+          )
+        : [];
+    const guards = new Set<string>();
+    for (const step of [...between, reader]) {
+      const assigns = step.writes.some((w) => w.kind === read.kind && w.name === read.name);
+      const control = assigns ? this.controlOf(step) : undefined;
+      if (control && sameFrame(control, writer)) guards.add(locationOf(control));
+    }
+    const decisions = between.filter((s) => guards.has(locationOf(s)) && sameFrame(s, writer));
+    return [...new Set([...siblingWrites, ...decisions])].sort((a, b) => a.seq - b.seq).map(refOf);
+  }
+
+  /**
+   * Suggests the next candidate for a missing update (`missing-update` on a candidate: it did
+   * all it should, try the next; `correct`: right inputs, wrong effect, it is the fault).
+   */
+  private nextUpdateCandidate(search: Extract<Suspicion, { kind: 'update' }>): State {
+    const index = search.index + 1;
+    if (index >= search.candidates.length) {
+      return this.found(
+        this.view.step(search.writer)!,
+        `This step wrote a correct ${search.variable}, later read as wrong, and nothing ` +
+          `decided against updating it: an assignment is missing after this line.`,
+      );
+    }
+    return {
+      suggestion: {
+        step: search.candidates[index],
+        reason:
+          `${search.variable} was right when written but stale when read: this step, in ` +
+          `between, may have been meant to update it (candidate ${index + 1} of ` +
+          `${search.candidates.length}).`,
+        rootCause: false,
+      },
+      suspicion: { ...search, index },
     };
   }
 
@@ -356,6 +422,12 @@ export class FeedbackRecommender {
           step,
           `This step read correct values but wrote a wrong ${suspicion.variable}: its line ` +
             `computes it wrongly (or an assignment to it is missing after it).`,
+        );
+      case 'update':
+        return this.found(
+          step,
+          `This step read correct values but did not do what it should have: the update of ` +
+            `${suspicion.variable} that went missing belongs here.`,
         );
       case 'controller':
         return this.found(

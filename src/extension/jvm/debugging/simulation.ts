@@ -18,7 +18,7 @@ import { alignTraces } from './alignment';
 import { buildMemoryTrace } from './memoryTrace';
 import { FeedbackRecommender, type FeedbackKind } from './recommender';
 import { diffSources, type SourceDiff } from './sourceDiff';
-import { type MemoryTraceView, type TraceAccess, type TraceStep } from './traceView';
+import { stepId, type MemoryTraceView, type TraceAccess, type TraceStep } from './traceView';
 
 export interface ProgramVersion {
   classPath: string;
@@ -244,8 +244,40 @@ interface Judgement {
 export class FixedRunOracle {
   private readonly partnerBySeq = new Map<number, TraceStep>();
 
+  /** What each step handed back to its caller (read by the caller as `return`), by step id. */
+  private readonly buggyReturns: Map<string, string>;
+  private readonly fixedReturns: Map<string, string>;
+
   constructor(buggy: MemoryTraceView, fixed: MemoryTraceView, matches: Map<number, number>) {
     for (const [b, f] of matches) this.partnerBySeq.set(buggy.steps[b].seq, fixed.steps[f]);
+    this.buggyReturns = returnedValues(buggy);
+    this.fixedReturns = returnedValues(fixed);
+    this.buggyNext = nextInFrame(buggy);
+    this.fixedNext = nextInFrame(fixed);
+    for (const step of buggy.steps) {
+      if (step.controlDominator) this.decisions.add(stepId(step.controlDominator));
+    }
+  }
+
+  /** Per step id: the next step of the same invocation (where execution went on). */
+  private readonly buggyNext: Map<string, TraceStep>;
+  private readonly fixedNext: Map<string, TraceStep>;
+  /** Buggy steps that decided whether other steps run (branches, loop conditions). */
+  private readonly decisions = new Set<string>();
+
+  /** Execution went on elsewhere after the step than after its partner (a branch went wrong). */
+  private nextDiffers(step: TraceStep, partner: TraceStep): boolean {
+    const next = this.buggyNext.get(stepId(step));
+    const partnerNext = this.fixedNext.get(stepId(partner));
+    if (!next || !partnerNext) return next !== partnerNext;
+    return this.partner(next)?.seq !== partnerNext.seq;
+  }
+
+  /** The value the step handed back to its caller differs from the partner's. */
+  private returnDiffers(step: TraceStep, partner: TraceStep): boolean {
+    const mine = this.buggyReturns.get(stepId(step));
+    const theirs = this.fixedReturns.get(stepId(partner));
+    return mine !== undefined && theirs !== undefined && comparable(mine) !== comparable(theirs);
   }
 
   partner(step: TraceStep): TraceStep | undefined {
@@ -265,20 +297,49 @@ export class FixedRunOracle {
     // it used (a collection's contents) must be what is wrong.
     const hidden = step.reads.findIndex((r) => r.kind === 'library');
     const effectDiffers =
-      step.seq === failure.seq || firstDifference(step.writes, partner.writes) !== undefined;
+      step.seq === failure.seq ||
+      firstDifference(step.writes, partner.writes) !== undefined ||
+      this.returnDiffers(step, partner);
     if (hidden >= 0 && effectDiffers) return { kind: 'wrong-value', readIndex: hidden };
-    // Right inputs and right outputs: if a later step read this output as wrong, an update of
-    // it went missing in between (the recommender decides whether that question applies).
+    // Right inputs and right outputs, and execution went on where it should: if a later step
+    // read this output as wrong, an update of it went missing in between (the recommender
+    // decides whether that question applies). Right inputs with a wrong effect: `correct`.
     const wroteSomething = step.writes.some((w) => w.kind !== 'library');
-    return { kind: wroteSomething && !effectDiffers ? 'missing-update' : 'correct' };
+    const decided = this.decisions.has(stepId(step));
+    const allRight = !effectDiffers && !(decided && this.nextDiffers(step, partner));
+    return { kind: (wroteSomething || decided) && allRight ? 'missing-update' : 'correct' };
   }
+}
+
+function nextInFrame(view: MemoryTraceView): Map<string, TraceStep> {
+  const next = new Map<string, TraceStep>();
+  const last = new Map<string, TraceStep>();
+  for (const step of view.steps) {
+    const frame = `${step.threadId}:${step.className}.${step.method}:${step.invocationParent?.order ?? 0}`;
+    const previous = last.get(frame);
+    if (previous) next.set(stepId(previous), step);
+    last.set(frame, step);
+  }
+  return next;
+}
+
+function returnedValues(view: MemoryTraceView): Map<string, string> {
+  const values = new Map<string, string>();
+  for (const step of view.steps) {
+    for (const read of step.reads) {
+      if (read.kind === 'return' && read.writer) values.set(stepId(read.writer), read.value);
+    }
+  }
+  return values;
 }
 
 /**
  * Index of the first access whose value differs from the same variable's (same kind and name,
  * n-th occurrence) in the partner step. Object identities differ between runs, so references
- * compare by type only. Accesses without counterpart (the fix reads other variables) and
- * library state (hidden on both sides) are not compared.
+ * compare by type only. Accesses without counterpart (the fix reads other variables) are not
+ * compared. Library state (a StringBuilder's or list's contents) compares by its stand-in: the
+ * number of changes and a digest of the values fed to them (libraryFlows.ts), which is what a
+ * person looking at the object's contents in both runs would see agree or differ.
  */
 function firstDifference(
   accesses: readonly TraceAccess[],
@@ -287,11 +348,15 @@ function firstDifference(
   const seen = new Map<string, number>();
   for (let i = 0; i < accesses.length; i++) {
     const access = accesses[i];
-    if (access.kind === 'library') continue;
-    const key = `${access.kind}:${access.name}`;
+    // Array elements pair up by position among the step's element reads: `b[j][k]` against
+    // `b[k][j]`. Where the indices differ, the step picked the wrong element: its own fault,
+    // not a wrong value of what it read.
+    const key = access.kind === 'array' ? 'array' : `${access.kind}:${access.name}`;
+    const keyOf = (p: TraceAccess) => (p.kind === 'array' ? 'array' : `${p.kind}:${p.name}`);
     const occurrence = seen.get(key) ?? 0;
     seen.set(key, occurrence + 1);
-    const partner = partners.filter((p) => `${p.kind}:${p.name}` === key)[occurrence];
+    const partner = partners.filter((p) => keyOf(p) === key)[occurrence];
+    if (partner && access.kind === 'array' && partner.name !== access.name) continue;
     if (partner && comparable(partner.value) !== comparable(access.value)) return i;
   }
   return undefined;
