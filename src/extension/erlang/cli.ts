@@ -57,12 +57,7 @@ export const erlangNodesCommand: CliCommand = {
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parse(args, {
       host: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
     });
-    if (values.help) {
-      io.out(nodesHelp + '\n');
-      return ExitCode.ok;
-    }
     if (positionals.length > 0) throw new CliError(`unexpected argument '${positionals[0]}'`);
     const host = (values.host as string | undefined) ?? 'localhost';
     try {
@@ -89,12 +84,7 @@ export const erlangEvalCommand: CliCommand = {
       node: { type: 'string' },
       cookie: { type: 'string' },
       timeout: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
     });
-    if (values.help) {
-      io.out(evalHelp + '\n');
-      return ExitCode.ok;
-    }
     const node = values.node as string | undefined;
     if (!node) throw new CliError('--node is required (see --help)');
     if (positionals.length !== 1)
@@ -180,12 +170,7 @@ export const erlangRecordCommand: CliCommand = {
       listen: { type: 'string', multiple: true },
       duration: { type: 'string' },
       out: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
     });
-    if (values.help) {
-      io.out(recordHelp + '\n');
-      return ExitCode.ok;
-    }
     if (positionals.length > 0) throw new CliError(`unexpected argument '${positionals[0]}'`);
     const node = values.node as string | undefined;
     const out = values.out as string | undefined;
