@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { ErlangConnection, isAtom, type Term } from '../../src/extension/erlang';
 import { AGENT_MODULES } from '../../src/extension/erlang/agent';
 import { startNode, stopAllNodes, type TestNode } from '../unit/erlang/helpers/erlang-node';
+import type { ProcessTreeNode } from '../../src/extension/vscode/processTree';
 import { activateExtension, waitFor } from './extensionUnderTest';
 
 function loadedAgentModules(modules: Term): string[] {
@@ -131,5 +132,41 @@ describe('Bathysphere in the extension host: the process map', () => {
     const run = api.sessions.get(alpha.sessionFile)!.run(alpha.runId)!;
     assert.equal(run.targetKind, 'erlang');
     assert.equal(run.target, node.node);
+  });
+
+  it('lists the processes by application and supervisor, and acts on one', async () => {
+    const api = await activateExtension();
+    const all = (): ProcessTreeNode[] => {
+      const found: ProcessTreeNode[] = [];
+      const visit = (parent?: ProcessTreeNode) =>
+        api.processTree.getChildren(parent).forEach((child) => {
+          found.push(child);
+          visit(child);
+        });
+      visit();
+      return found;
+    };
+    const alpha = await waitFor('alpha in the Processes view', () =>
+      all().find((n) => n.kind === 'process' && n.node.data.registeredName === 'bathytest_alpha'),
+    );
+    assert.ok(all().some((n) => n.kind === 'application'));
+    const details = await vscode.commands.executeCommand<{
+      registeredName?: string;
+      messageQueueLength: number;
+    }>('bathysphere.process.details', alpha);
+    assert.equal(details.registeredName, 'bathytest_alpha');
+    assert.equal(typeof details.messageQueueLength, 'number');
+    // Kill (confirmed) a process of the island: it shows as dead, with the reason.
+    const beta = all().find((n) => n.kind === 'process' && n.node.label.includes('beta'));
+    assert.ok(beta && beta.kind === 'process', 'beta is on the map');
+    await vscode.commands.executeCommand('bathysphere.process.kill', beta, true);
+    await waitFor('beta to be shown dead', () =>
+      all().find(
+        (n) =>
+          n.kind === 'process' &&
+          n.node.data.pid === beta.node.data.pid &&
+          n.node.data.state === 'dead',
+      ),
+    );
   });
 });

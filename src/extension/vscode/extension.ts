@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { registerFeedbackCommands } from './feedbackCommands';
 import { registerJavaRecording } from './javaRecording';
 import { ProcessMap } from './processMap';
+import { ProcessTree, registerProcessActions } from './processTree';
 import { TraceTree } from './traceTree';
 import { parseStepNodeId } from '../jvm/dependencyGraph';
 import { TraceEditor, type CurrentStepStatus } from './traceEditor';
@@ -25,6 +26,7 @@ export interface BathysphereApi {
   erlangNode(): ErlangNodeStatus | undefined;
   currentStep(): CurrentStepStatus | undefined;
   traceTree: TraceTree;
+  processTree: ProcessTree;
 }
 
 export function activate(context: vscode.ExtensionContext): BathysphereApi {
@@ -38,6 +40,7 @@ export function activate(context: vscode.ExtensionContext): BathysphereApi {
   const traceEditor = new TraceEditor(sessions, log, context.extensionUri);
   const processMap = new ProcessMap(erlangNodes, sessions, panels, log);
   const traceTree = new TraceTree(traceEditor);
+  const processTree = new ProcessTree(processMap);
   const dependencySource = () => {
     const at = traceEditor.current();
     return (
@@ -65,6 +68,9 @@ export function activate(context: vscode.ExtensionContext): BathysphereApi {
     erlangNodes,
     traceEditor,
     processMap,
+    processTree,
+    vscode.window.registerTreeDataProvider('bathysphere.processes', processTree),
+    ...registerProcessActions(processMap),
     vscode.window.registerTreeDataProvider('bathysphere.trace', traceTree),
     // The dependency graph follows the current step; double-clicking a step travels there.
     vscode.commands.registerCommand('bathysphere.trace.showDependencies', () => {
@@ -118,6 +124,7 @@ export function activate(context: vscode.ExtensionContext): BathysphereApi {
     erlangNode: () => erlangNodes.status(),
     currentStep: () => traceEditor.current(),
     traceTree,
+    processTree,
   };
 }
 

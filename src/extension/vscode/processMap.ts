@@ -15,6 +15,13 @@ import type { OpenSessions } from './sessions';
 
 const REDRAW_INTERVAL_MS = 300;
 
+/** A pid or name, or a process item of the Processes view (its context menu passes the item). */
+type TargetArgument = string | { kind: 'process'; node: { data: { pid: string } } };
+
+function pidOf(target: TargetArgument | undefined): string | undefined {
+  return typeof target === 'object' ? target.node.data.pid : target;
+}
+
 interface Recording {
   recorder: ErlangRecorder;
   sessionFile: string;
@@ -25,6 +32,9 @@ export class ProcessMap implements vscode.Disposable {
   private recording: Recording | undefined;
   private redrawTimer: NodeJS.Timeout | undefined;
   private readonly disposables: vscode.Disposable[] = [];
+  private readonly updated = new vscode.EventEmitter<void>();
+  /** New events reached the session (at most every REDRAW_INTERVAL_MS), or recording stopped. */
+  readonly onDidUpdate = this.updated.event;
 
   constructor(
     private readonly nodes: ErlangNodes,
@@ -33,11 +43,11 @@ export class ProcessMap implements vscode.Disposable {
     private readonly log: vscode.LogOutputChannel,
   ) {
     this.disposables.push(
-      vscode.commands.registerCommand('bathysphere.exploreProcess', (target?: string) =>
-        this.explore(target),
+      vscode.commands.registerCommand('bathysphere.exploreProcess', (target?: TargetArgument) =>
+        this.explore(pidOf(target)),
       ),
-      vscode.commands.registerCommand('bathysphere.listenProcess', (target?: string) =>
-        this.listen(target),
+      vscode.commands.registerCommand('bathysphere.listenProcess', (target?: TargetArgument) =>
+        this.listen(pidOf(target)),
       ),
       nodes.onDidDisconnect(() => void this.stop()),
     );
@@ -135,13 +145,23 @@ export class ProcessMap implements vscode.Disposable {
     this.redrawTimer = setTimeout(() => {
       this.redrawTimer = undefined;
       this.panels.refresh(source);
+      this.updated.fire();
     }, REDRAW_INTERVAL_MS);
+  }
+
+  /** The recording under way: its session store, run and trace session. */
+  current() {
+    const recording = this.recording;
+    if (!recording) return undefined;
+    const store = this.sessions.get(recording.sessionFile);
+    return store && { store, runId: recording.recorder.runId, session: recording.recorder.session };
   }
 
   private async stop(): Promise<void> {
     const recording = this.recording;
     this.recording = undefined;
     if (!recording) return;
+    this.updated.fire();
     try {
       await recording.recorder.stop();
     } catch (error) {
@@ -153,6 +173,7 @@ export class ProcessMap implements vscode.Disposable {
 
   dispose(): void {
     void this.stop();
+    this.updated.dispose();
     this.disposables.forEach((d) => d.dispose());
   }
 }
