@@ -35,6 +35,8 @@ export interface GraphSource {
   runId: number;
   /** For a recorded program: draw the dependency neighbourhood of this step. */
   focus?: { threadId: number; order: number };
+  /** For an Erlang run: process lifetimes on a time axis instead of the map. */
+  view?: 'timeline';
 }
 
 export interface GraphSnapshot {

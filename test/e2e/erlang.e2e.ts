@@ -81,4 +81,17 @@ describe('end to end: connecting to an Erlang node from the command palette', ()
     await page.waitForTimeout(500);
     await screenshot(page, 'process-map');
   });
+
+  it('shows the process lifetimes on a timeline', async () => {
+    const { page } = workbench;
+    await runCommand(page, 'Bathysphere: Show Process Timeline');
+    const root = activeWebview(page).locator('#graph-root[data-state="rendered"]');
+    await page.locator('.tab', { hasText: 'Timeline:' }).waitFor();
+    await root.waitFor({ timeout: 60_000 });
+    const nodes = Number(await root.getAttribute('data-node-count'));
+    assert.ok(nodes >= 8, `${nodes} lifetime marks`);
+    assert.equal(nodes, 2 * Number(await root.getAttribute('data-edge-count')));
+    await page.waitForTimeout(500);
+    await screenshot(page, 'process-timeline');
+  });
 });

@@ -169,4 +169,16 @@ describe('Bathysphere in the extension host: the process map', () => {
       ),
     );
   });
+
+  it('shows process lifetimes on a timeline, with exits and their reasons', async () => {
+    const api = await activateExtension();
+    await vscode.commands.executeCommand('bathysphere.showTimeline');
+    const timeline = await waitFor('the timeline to draw', () =>
+      api
+        .graphPanels()
+        .find((p) => p.source.view === 'timeline' && (p.rendered?.nodeCount ?? 0) >= 6),
+    );
+    // Two marks per process (first seen, exit or last event) joined by a lifetime bar.
+    assert.equal(timeline.rendered!.nodeCount, timeline.rendered!.edgeCount * 2);
+  });
 });

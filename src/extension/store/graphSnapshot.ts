@@ -8,12 +8,14 @@ import type {
 import { dependencyNeighbourhood } from '../jvm/dependencyGraph';
 import { JvmTraceReader } from '../jvm/traceReader';
 import { processGraph } from '../erlang/processGraph';
+import { processTimeline } from '../erlang/timeline';
 import type { SessionStore } from './sessionStore';
 
 export function graphSnapshot(
   store: SessionStore,
   runId: number,
   focus?: GraphSource['focus'],
+  view?: GraphSource['view'],
 ): GraphSnapshot {
   const run = store.run(runId);
   if (!run) throw new Error(`${store.file} has no run ${runId}`);
@@ -23,6 +25,13 @@ export function graphSnapshot(
   if (run.targetKind === 'jvm' && focus) {
     const around = dependencyNeighbourhood(new JvmTraceReader(store, runId), focus);
     return { source, title: `${title}: dependencies of step #${focus.order}`, ...around };
+  }
+  if (run.targetKind === 'erlang' && view === 'timeline') {
+    return {
+      source: { ...source, view },
+      title: `${title}: timeline`,
+      ...processTimeline(store, runId),
+    };
   }
   // An Erlang run's graph is its process map, built from the recorded events.
   if (run.targetKind === 'erlang') {

@@ -72,6 +72,18 @@ export function activate(context: vscode.ExtensionContext): BathysphereApi {
     vscode.window.registerTreeDataProvider('bathysphere.processes', processTree),
     ...registerProcessActions(processMap),
     vscode.window.registerTreeDataProvider('bathysphere.trace', traceTree),
+    vscode.commands.registerCommand('bathysphere.showTimeline', (node?: SessionsNode) => {
+      const recording = processMap.current();
+      const source =
+        node?.kind === 'run'
+          ? { sessionFile: node.file, runId: node.run.id }
+          : recording && { sessionFile: recording.store.file, runId: recording.runId };
+      if (source) panels.show({ ...source, view: 'timeline' });
+      else
+        void vscode.window.showInformationMessage(
+          'Bathysphere: explore a process first, or pick an Erlang run.',
+        );
+    }),
     // The dependency graph follows the current step; double-clicking a step travels there.
     vscode.commands.registerCommand('bathysphere.trace.showDependencies', () => {
       const source = dependencySource();

@@ -119,7 +119,7 @@ export class GraphPanels implements vscode.Disposable {
 
 /** One panel per run's graph, and one per run's dependency view (whatever step it focuses). */
 function sourceKey(source: GraphSource): string {
-  return `${source.sessionFile}#${source.runId}${source.focus ? '#dependencies' : ''}`;
+  return `${source.sessionFile}#${source.runId}${source.focus ? '#dependencies' : ''}${source.view ? `#${source.view}` : ''}`;
 }
 
 function webviewOptions(
@@ -147,9 +147,8 @@ export class GraphPanel {
     private readonly onActivate: (nodeId: string) => void,
   ) {
     const file = source.sessionFile.split(/[\\/]/).pop();
-    panel.title = source.focus
-      ? `Dependencies: ${file} #${source.runId}`
-      : `Graph: ${file} #${source.runId}`;
+    const kind = source.focus ? 'Dependencies' : source.view === 'timeline' ? 'Timeline' : 'Graph';
+    panel.title = `${kind}: ${file} #${source.runId}`;
     panel.webview.html = renderHtml(panel.webview, extensionUri);
     this.disposables.push(
       panel.webview.onDidReceiveMessage((message: WebviewToHost) => this.receive(message)),
@@ -197,7 +196,7 @@ export class GraphPanel {
   private snapshot(): GraphSnapshot | undefined {
     const store = this.sessions.get(this.source.sessionFile);
     if (!store) return undefined;
-    return graphSnapshot(store, this.source.runId, this.source.focus);
+    return graphSnapshot(store, this.source.runId, this.source.focus, this.source.view);
   }
 
   private receive(message: WebviewToHost): void {

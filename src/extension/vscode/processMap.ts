@@ -145,6 +145,7 @@ export class ProcessMap implements vscode.Disposable {
     this.redrawTimer = setTimeout(() => {
       this.redrawTimer = undefined;
       this.panels.refresh(source);
+      this.panels.refresh({ ...source, view: 'timeline' });
       this.updated.fire();
     }, REDRAW_INTERVAL_MS);
   }

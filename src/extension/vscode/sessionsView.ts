@@ -50,7 +50,7 @@ function runItem(node: Extract<SessionsNode, { kind: 'run' }>): vscode.TreeItem 
   const { run } = node;
   const item = new vscode.TreeItem(`${run.target}`, vscode.TreeItemCollapsibleState.None);
   item.id = `run:${node.file}:${run.id}`;
-  item.contextValue = 'run';
+  item.contextValue = `run.${run.targetKind}`;
   item.description = `${run.targetKind} · run ${run.id}`;
   item.tooltip = `${run.targetKind} run ${run.id}\ncreated ${run.createdAt}${run.project ? `\nproject ${run.project}` : ''}`;
   item.iconPath = new vscode.ThemeIcon(

@@ -113,6 +113,11 @@ function stylesheet(): StylesheetJson {
       style: { 'background-color': warn, width: 30, height: 30 },
     },
     { selector: 'edge[kind = "control"]', style: { 'line-style': 'dashed' } },
+    {
+      selector: 'edge[kind = "lifetime"]',
+      style: { width: 6, 'target-arrow-shape': 'none', 'curve-style': 'straight' },
+    },
+    { selector: 'node[kind = "alive"]', style: { width: 6, height: 6 } },
     { selector: 'edge[kind = "monitor"]', style: { 'line-style': 'dashed' } },
     {
       selector: 'edge[kind = "spawn"]',
@@ -204,7 +209,8 @@ function sameSource(a: GraphViewState['source'], b: GraphSnapshot['source']): bo
     a.sessionFile === b.sessionFile &&
     a.runId === b.runId &&
     a.focus?.threadId === b.focus?.threadId &&
-    a.focus?.order === b.focus?.order
+    a.focus?.order === b.focus?.order &&
+    a.view === b.view
   );
 }
 
