@@ -4,7 +4,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CliError, ExitCode, type CliCommand, type CliIo } from '../cli/command';
-import { ErlangConnection, parseNodeName } from './connection';
+import { ErlangConnection, parseNodeName, type ConnectOptions } from './connection';
 import { listNodes } from './epmd';
 import { ErlangError } from './errors';
 import { EvalError, evalOnNode } from './eval';
@@ -75,6 +75,23 @@ export const erlangNodesCommand: CliCommand = {
   },
 };
 
+/**
+ * Connects, or writes why not (no EPMD, unknown node, rejected cookie...) and
+ * resolves to undefined, which the commands turn into exit code 2.
+ */
+async function connectOrReport(
+  options: ConnectOptions,
+  io: CliIo,
+): Promise<ErlangConnection | undefined> {
+  try {
+    return await ErlangConnection.connect(options);
+  } catch (e) {
+    if (!(e instanceof ErlangError)) throw e;
+    io.err(`${e.message}\n`);
+    return undefined;
+  }
+}
+
 export const erlangEvalCommand: CliCommand = {
   path: ['erlang', 'eval'],
   summary: 'Evaluate an Erlang expression on a running node',
@@ -94,20 +111,11 @@ export const erlangEvalCommand: CliCommand = {
       throw new CliError('--timeout must be a positive number');
     const expression = ensureFullStop(positionals[0]);
 
-    let conn: ErlangConnection;
-    try {
-      conn = await ErlangConnection.connect({
-        node,
-        cookie: values.cookie as string | undefined,
-        connectTimeoutMs: timeoutMs,
-      });
-    } catch (e) {
-      if (e instanceof ErlangError) {
-        io.err(`${e.message}\n`);
-        return ExitCode.usage;
-      }
-      throw e;
-    }
+    const conn = await connectOrReport(
+      { node, cookie: values.cookie as string | undefined, connectTimeoutMs: timeoutMs },
+      io,
+    );
+    if (!conn) return ExitCode.usage;
     const abort = () => conn.close('interrupted');
     io.signal.addEventListener('abort', abort, { once: true });
     try {
@@ -183,16 +191,8 @@ export const erlangRecordCommand: CliCommand = {
     const seconds = values.duration === undefined ? Infinity : Number(values.duration);
     if (!(seconds > 0)) throw new CliError('--duration must be a positive number of seconds');
 
-    let conn: ErlangConnection;
-    try {
-      conn = await ErlangConnection.connect({ node, cookie: values.cookie as string | undefined });
-    } catch (e) {
-      if (e instanceof ErlangError) {
-        io.err(`${e.message}\n`);
-        return ExitCode.usage;
-      }
-      throw e;
-    }
+    const conn = await connectOrReport({ node, cookie: values.cookie as string | undefined }, io);
+    if (!conn) return ExitCode.usage;
     const store = await SessionStore.open(out, { create: true });
     try {
       const agent = await injectAgent(conn, { baseDir: agentBaseDir() });
