@@ -9,8 +9,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { compileJavaSources, javaMainClassOf } from '../jvm/javaSource';
 import { recordJavaProgram, type RecordJavaResult } from '../jvm/record';
-import { SESSION_EXTENSION } from '../store/sessionStore';
-import type { OpenSessions } from './sessions';
+import { newSessionFile, type OpenSessions } from './sessions';
 
 export const JAVA_LAUNCH_TYPE = 'bathysphere-java';
 
@@ -105,13 +104,6 @@ function javaHomeSetting(config?: JavaLaunchConfiguration): string | undefined {
   );
 }
 
-function defaultSessionFile(mainClass: string): string {
-  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19);
-  const simple = mainClass.split('.').pop();
-  return path.join(folder, '.bathysphere', 'sessions', `${simple}-${stamp}${SESSION_EXTENSION}`);
-}
-
 /**
  * Records with a cancellable progress notification; `external` cancels too
  * (the debug toolbar's stop button).
@@ -122,7 +114,7 @@ async function recordWithProgress(
   external?: AbortSignal,
   onOutput?: (text: string, stream: 'stdout' | 'stderr') => void,
 ): Promise<{ result: RecordJavaResult; sessionFile: string } | undefined> {
-  const sessionFile = config.sessionFile || defaultSessionFile(config.mainClass);
+  const sessionFile = config.sessionFile || newSessionFile(config.mainClass.split('.').pop()!);
   const javaCommand = javaCommandOf(config, javaHomeSetting(config));
   host.log.info(`recording ${javaCommand.join(' ')} into ${sessionFile}`);
   return vscode.window.withProgress(

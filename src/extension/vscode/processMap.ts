@@ -5,13 +5,11 @@
  * arrive (at most a few times a second, so a busy node cannot flood the UI).
  * Overload reports from the agent become warnings.
  */
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { ErlangRecorder } from '../erlang/record';
-import { SESSION_EXTENSION } from '../store/sessionStore';
 import type { ErlangNodes } from './erlangNodes';
 import type { GraphPanels } from './graphPanel';
-import type { OpenSessions } from './sessions';
+import { newSessionFile, type OpenSessions } from './sessions';
 
 const REDRAW_INTERVAL_MS = 300;
 
@@ -98,7 +96,7 @@ export class ProcessMap implements vscode.Disposable {
       throw new Error('connect to an Erlang node first (Bathysphere: Connect to Erlang Node...)');
     if (this.recording?.node === live.node) return this.recording;
     await this.stop();
-    const sessionFile = sessionFileFor(live.node);
+    const sessionFile = newSessionFile(live.node);
     const store = await this.sessions.open(sessionFile, true);
     const recorder = await ErlangRecorder.start(live.connection, live.agent, store, {
       onError: (error) => this.log.error(`ingest: ${error.message}`),
@@ -177,11 +175,4 @@ export class ProcessMap implements vscode.Disposable {
     this.updated.dispose();
     this.disposables.forEach((d) => d.dispose());
   }
-}
-
-function sessionFileFor(node: string): string {
-  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19);
-  const safeNode = node.replace(/[^\w.@-]/g, '_');
-  return path.join(folder, '.bathysphere', 'sessions', `${safeNode}-${stamp}${SESSION_EXTENSION}`);
 }

@@ -1,6 +1,7 @@
 /** The sessions open in this window: one SessionStore per file, flushed on a timer and on close. */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { SessionStore } from '../store/sessionStore';
+import { SESSION_EXTENSION, SessionStore } from '../store/sessionStore';
 
 export class OpenSessions implements vscode.Disposable {
   private readonly stores = new Map<string, SessionStore>();
@@ -76,4 +77,15 @@ function flushIntervalMs(): number {
     .getConfiguration('bathysphere')
     .get<number>('session.flushIntervalSeconds', 2);
   return Math.max(0.2, seconds) * 1000;
+}
+
+/**
+ * Where a new recording goes: `.bathysphere/sessions/<name>-<time>.bathy` in the
+ * first workspace folder (the current directory without one).
+ */
+export function newSessionFile(name: string): string {
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19);
+  const safeName = name.replace(/[^\w.@-]/g, '_');
+  return path.join(folder, '.bathysphere', 'sessions', `${safeName}-${stamp}${SESSION_EXTENSION}`);
 }
