@@ -70,6 +70,19 @@ function positionOf(
   return typeof x === 'number' && typeof y === 'number' ? { x, y } : undefined;
 }
 
+/** Whether a run has anything for a graph panel to draw, without building the graph. */
+export function runHasGraph(store: SessionStore, runId: number): boolean {
+  // A process map shows mentioned processes only beside traced ones: a traced one must exist.
+  const rows =
+    store.run(runId)?.targetKind === 'erlang'
+      ? store.query(
+          "SELECT 1 FROM erlang_processes WHERE run_id = ? AND level <> 'mentioned' LIMIT 1",
+          [runId],
+        )
+      : store.query('SELECT 1 FROM graph_nodes WHERE run_id = ? LIMIT 1', [runId]);
+  return rows.length > 0;
+}
+
 /** The facts a panel shows for one node: its kind, label and stored data (for a process, what the recording knows of it). */
 export function nodeDetails(store: SessionStore, runId: number, nodeId: string): NodeDetails {
   const node =

@@ -3,7 +3,7 @@
  * views and panels. Everything here is thin; logic lives in the core.
  */
 import * as vscode from 'vscode';
-import { graphSnapshot } from '../store/graphSnapshot';
+import { runHasGraph } from '../store/graphSnapshot';
 import { SESSION_EXTENSION } from '../store/sessionStore';
 import * as path from 'node:path';
 import { registerFeedbackCommands } from './feedbackCommands';
@@ -57,7 +57,7 @@ export function activate(context: vscode.ExtensionContext): BathysphereApi {
     const runWithGraph = store
       .runs()
       .reverse()
-      .find((run) => graphSnapshot(store, run.id).nodes.length > 0);
+      .find((run) => runHasGraph(store, run.id));
     if (runWithGraph) panels.show({ sessionFile: file, runId: runWithGraph.id });
   }
 

@@ -16,13 +16,22 @@ export class ProcessTree implements vscode.TreeDataProvider<ProcessTreeNode> {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.changed.event;
 
+  /** The map as last read; the tree asks for it once per item, so it is read once per update. */
+  private cached: ProcessGraphNode[] | undefined;
+
   constructor(private readonly map: ProcessMap) {
-    map.onDidUpdate(() => this.changed.fire());
+    map.onDidUpdate(() => {
+      this.cached = undefined;
+      this.changed.fire();
+    });
   }
 
   private processes(): ProcessGraphNode[] {
-    const recording = this.map.current();
-    return recording ? processGraph(recording.store, recording.runId).nodes : [];
+    if (!this.cached) {
+      const recording = this.map.current();
+      this.cached = recording ? processGraph(recording.store, recording.runId).nodes : [];
+    }
+    return this.cached;
   }
 
   getChildren(parent?: ProcessTreeNode): ProcessTreeNode[] {
