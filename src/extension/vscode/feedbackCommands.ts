@@ -8,7 +8,6 @@ import * as vscode from 'vscode';
 import { FeedbackSession } from '../jvm/debugging/feedbackSession';
 import type { FeedbackKind, Suggestion } from '../jvm/debugging/recommender';
 import { describeAccess } from '../jvm/navigation';
-import { JvmTraceReader } from '../jvm/traceReader';
 import type { OpenSessions } from './sessions';
 import type { TraceEditor } from './traceEditor';
 
@@ -62,7 +61,7 @@ export function registerFeedbackCommands(
     const session = sessionFor(at.sessionFile, at.runId);
     let readIndex: number | undefined;
     if (kind === 'wrong-value') {
-      readIndex = await pickWrongRead(sessions, at, readName);
+      readIndex = await pickWrongRead(traceEditor, at, readName);
       if (readIndex === undefined) return undefined;
     }
     const suggestion = session.give({ threadId: at.threadId, order: at.order }, kind, readIndex);
@@ -91,12 +90,11 @@ export function registerFeedbackCommands(
 
 /** Which read holds the wrong value: the one named, the only one, or the person's pick. */
 async function pickWrongRead(
-  sessions: OpenSessions,
-  at: { sessionFile: string; runId: number; threadId: number; order: number },
+  traceEditor: TraceEditor,
+  at: { threadId: number; order: number },
   readName: string | undefined,
 ): Promise<number | undefined> {
-  const store = sessions.get(at.sessionFile);
-  const step = store && new JvmTraceReader(store, at.runId).step(at.threadId, at.order);
+  const step = traceEditor.currentReader()?.step(at.threadId, at.order);
   if (!step || step.reads.length === 0) {
     void vscode.window.showInformationMessage(
       'Bathysphere: this step reads no variable; say "wrong path" if it should not have run.',
