@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { writeJavaDemo } from '../support/javaDemo';
 import type { FeedbackOutcome } from '../../src/extension/vscode/feedbackCommands';
+import type { TraceNode } from '../../src/extension/vscode/traceTree';
 import { activateExtension, waitFor } from './extensionUnderTest';
 
 /** The demo program's lines (test/fixtures/demo/java/demo/Main.java). */
@@ -177,6 +178,20 @@ describe('Bathysphere in the extension host: travelling through a Java trace', (
       ['wrong-value', 'wrong-value'],
     );
 
+    // "Right, but not updated since": the search looks for the update that went missing.
+    const third = await vscode.commands.executeCommand<FeedbackOutcome>(
+      'bathysphere.feedback.notUpdated',
+    );
+    assert.equal(third.feedbacks, 3);
+    assert.ok(third.suggestion!.reason.length > 10, third.suggestion!.reason);
+    assert.deepEqual(
+      store
+        .query<{ kind: string }>('SELECT kind FROM jvm_feedback ORDER BY seq')
+        .map((r) => r.kind),
+      ['wrong-value', 'wrong-value', 'missing-update'],
+    );
+    await vscode.commands.executeCommand('bathysphere.feedback.undo');
+
     const undone = await vscode.commands.executeCommand<FeedbackOutcome>(
       'bathysphere.feedback.undo',
     );
@@ -213,6 +228,45 @@ describe('Bathysphere in the extension host: travelling through a Java trace', (
       orders,
       [...orders].sort((a, b) => a - b),
     );
+  });
+
+  it('groups a loop into its iterations in the Trace view', async () => {
+    const api = await activateExtension();
+    const tree = api.traceTree;
+    const label = (node: TraceNode) => String(tree.getTreeItem(node).label);
+    const [thread] = tree.getChildren();
+    const averageCall = tree
+      .getChildren(thread)
+      .find((node) => label(node).endsWith(`Main.main:${LINE.mainAverage}`))!;
+    const sumCall = tree.getChildren(averageCall).find((node) => tree.getChildren(node).length)!;
+    const sumSteps = tree.getChildren(sumCall);
+    // sum(): total = 0, the loop over five of the six readings, return.
+    assert.deepEqual(
+      sumSteps.map((node) => node.kind),
+      ['step', 'loop', 'step'],
+    );
+    const loop = sumSteps[1];
+    assert.equal(label(loop), `Loop at Main.sum:${LINE.sumLoop}`);
+    assert.equal(tree.getTreeItem(loop).description, '5 iterations');
+    const iterations = tree.getChildren(loop);
+    assert.deepEqual(iterations.map(label), [
+      'Iteration 1',
+      'Iteration 2',
+      'Iteration 3',
+      'Iteration 4',
+      'Iteration 5',
+      'Exit test',
+    ]);
+    const body = tree.getChildren(iterations[2]).map((node) => tree.getTreeItem(node));
+    assert.deepEqual(
+      body.map((item) => String(item.label).split(':').pop()),
+      [`${LINE.sumLoop}`, `${LINE.sumAdd}`],
+    );
+    // Selecting an iteration moves the current step to its condition step.
+    const goTo = tree.getTreeItem(iterations[2]).command!;
+    await vscode.commands.executeCommand(goTo.command, ...(goTo.arguments ?? []));
+    const current = await at();
+    assert.equal(current.line, LINE.sumLoop);
   });
 
   it('draws the current step’s dependencies and follows the step', async () => {

@@ -129,8 +129,13 @@ export function lineExecution(
 
 /** A short human description of one step, for pickers, hovers and the status bar. */
 export function describeStep(step: JvmStoredStep): string {
+  return `#${step.order} ${describeLocation(step)}`;
+}
+
+/** `Main.sum:17`: the step's line, named the way the Trace view and status bar name it. */
+export function describeLocation(step: JvmStoredStep): string {
   const simpleClass = step.className.split('.').pop();
-  return `#${step.order} ${simpleClass}.${step.method}:${step.line}`;
+  return `${simpleClass}.${step.method}:${step.line}`;
 }
 
 /** What a read or write shows inline: `x = 3`, `Main@26.total = 0`, `int[]@7[2] = 15`. */

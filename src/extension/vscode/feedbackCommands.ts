@@ -1,6 +1,7 @@
 /**
  * Microbat-style feedback from the editor: the person judges the current step
- * (correct, wrong value, wrong path, unclear), Bathysphere moves to the step
+ * (correct, correct but not updated later, wrong value, wrong path, unclear),
+ * Bathysphere moves to the step
  * it suggests next and says why. History lives in the session (undo
  * included); the search logic lives in src/extension/jvm/debugging.
  */
@@ -19,6 +20,9 @@ export interface FeedbackOutcome {
 
 const KINDS: [command: string, kind: FeedbackKind][] = [
   ['bathysphere.feedback.correct', 'correct'],
+  // The step and what it wrote are right, yet a later step read that value as wrong: an update
+  // in between went missing (a loop that stopped early, a statement the code lacks).
+  ['bathysphere.feedback.notUpdated', 'missing-update'],
   ['bathysphere.feedback.wrongValue', 'wrong-value'],
   ['bathysphere.feedback.wrongPath', 'wrong-path'],
   ['bathysphere.feedback.unclear', 'unclear'],

@@ -1,11 +1,19 @@
 /**
- * The Trace view: the open run's threads, then each thread's invocation tree.
- * A step that calls methods expands to the steps of those calls. Children are
- * found with step-over moves (which skip whole chunks that run deeper), a page
- * at a time, so a very long trace opens and scrolls without reading it all.
+ * The Trace view: the open run's threads, then each thread's invocation tree,
+ * with loops grouped into iterations (traceOutline.ts). A step that calls
+ * methods expands to the steps of those calls. Children are read a page at a
+ * time, so a very long trace opens and scrolls without reading it all.
  */
 import * as vscode from 'vscode';
-import { describeStep } from '../jvm/navigation';
+import { describeLocation, describeStep } from '../jvm/navigation';
+import {
+  bodyIterations,
+  iterationEnd,
+  outlineIteration,
+  outlineSteps,
+  type OutlineLoop,
+  type OutlinePage,
+} from '../jvm/traceOutline';
 import type { JvmTraceReader } from '../jvm/traceReader';
 import type { TraceEditor } from './traceEditor';
 
@@ -13,8 +21,11 @@ const PAGE = 100;
 
 export type TraceNode =
   | { kind: 'thread'; threadId: number; name: string; steps: number }
-  | { kind: 'step'; threadId: number; order: number; parent?: number }
-  | { kind: 'more'; threadId: number; from: number; parent?: number };
+  | { kind: 'step'; threadId: number; order: number }
+  | { kind: 'loop'; threadId: number; loop: OutlineLoop }
+  | { kind: 'iteration'; threadId: number; loop: OutlineLoop; index: number }
+  | { kind: 'more'; threadId: number; from: number; until?: number }
+  | { kind: 'moreIterations'; threadId: number; loop: OutlineLoop; from: number };
 
 export class TraceTree implements vscode.TreeDataProvider<TraceNode> {
   private readonly changed = new vscode.EventEmitter<void>();
@@ -44,31 +55,56 @@ export class TraceTree implements vscode.TreeDataProvider<TraceNode> {
         .threads()
         .map((t) => ({ kind: 'thread', threadId: t.threadId, name: t.name, steps: t.steps }));
     }
-    if (node.kind === 'thread') return this.siblings(reader, node.threadId, 1, undefined);
-    if (node.kind === 'step') {
-      const first = this.firstCallee(reader, node.threadId, node.order);
-      return first === undefined ? [] : this.siblings(reader, node.threadId, first, node.order);
+    const { threadId } = node;
+    switch (node.kind) {
+      case 'thread':
+        return this.pageNodes(threadId, outlineSteps(reader, threadId, 1));
+      case 'step': {
+        const first = this.firstCallee(reader, threadId, node.order);
+        return first === undefined
+          ? []
+          : this.pageNodes(threadId, outlineSteps(reader, threadId, first));
+      }
+      case 'loop':
+        return this.iterationNodes(threadId, node.loop, 0);
+      case 'moreIterations':
+        return this.iterationNodes(threadId, node.loop, node.from);
+      case 'iteration': {
+        const page = outlineIteration(reader, threadId, node.loop, node.index);
+        return this.pageNodes(threadId, page, iterationEnd(node.loop, node.index));
+      }
+      case 'more':
+        return this.pageNodes(
+          threadId,
+          outlineSteps(reader, threadId, node.from, node.until),
+          node.until,
+        );
     }
-    return this.siblings(reader, node.threadId, node.from, node.parent); // the next page
   }
 
-  /** Steps at the same depth as `from`, in order, until the invocation returns; one page. */
-  private siblings(
-    reader: JvmTraceReader,
-    threadId: number,
-    from: number,
-    parent: number | undefined,
-  ): TraceNode[] {
-    const depth = reader.step(threadId, from)?.depth;
-    if (depth === undefined) return [];
-    const nodes: TraceNode[] = [];
-    let order: number | undefined = from;
-    while (order !== undefined && nodes.length < PAGE) {
-      nodes.push({ kind: 'step', threadId, order, parent });
-      const next = reader.stepOver(threadId, order, 'next');
-      order = next !== undefined && reader.step(threadId, next)?.depth === depth ? next : undefined;
+  private pageNodes(threadId: number, page: OutlinePage, until?: number): TraceNode[] {
+    const nodes: TraceNode[] = page.entries.map((entry) =>
+      entry.kind === 'loop'
+        ? { kind: 'loop', threadId, loop: entry }
+        : { kind: 'step', threadId, order: entry.order },
+    );
+    if (page.next !== undefined) {
+      nodes.push({
+        kind: 'more',
+        threadId,
+        from: page.next,
+        ...(until === undefined ? {} : { until }),
+      });
     }
-    if (order !== undefined) nodes.push({ kind: 'more', threadId, from: order, parent });
+    return nodes;
+  }
+
+  private iterationNodes(threadId: number, loop: OutlineLoop, from: number): TraceNode[] {
+    const to = Math.min(loop.heads.length, from + PAGE);
+    const nodes: TraceNode[] = [];
+    for (let index = from; index < to; index++)
+      nodes.push({ kind: 'iteration', threadId, loop, index });
+    if (to < loop.heads.length) nodes.push({ kind: 'moreIterations', threadId, loop, from: to });
     return nodes;
   }
 
@@ -87,11 +123,15 @@ export class TraceTree implements vscode.TreeDataProvider<TraceNode> {
       item.iconPath = new vscode.ThemeIcon('list-tree');
       return item;
     }
-    if (node.kind === 'more') {
-      const item = new vscode.TreeItem('More steps…', vscode.TreeItemCollapsibleState.Collapsed);
-      item.description = `from #${node.from}`;
+    if (node.kind === 'more' || node.kind === 'moreIterations') {
+      const what = node.kind === 'more' ? 'steps' : 'iterations';
+      const item = new vscode.TreeItem(`More ${what}…`, vscode.TreeItemCollapsibleState.Collapsed);
+      item.description =
+        node.kind === 'more' ? `from #${node.from}` : `from iteration ${node.from + 1}`;
       return item;
     }
+    if (node.kind === 'loop') return this.loopItem(reader, node.threadId, node.loop);
+    if (node.kind === 'iteration') return this.iterationItem(node.threadId, node.loop, node.index);
     const step = reader.step(node.threadId, node.order)!;
     const calls = this.firstCallee(reader, node.threadId, node.order) !== undefined;
     const item = new vscode.TreeItem(
@@ -104,12 +144,44 @@ export class TraceTree implements vscode.TreeDataProvider<TraceNode> {
       isCurrent ? 'debug-stackframe' : calls ? 'symbol-method' : 'circle-small',
     );
     item.description = [...step.writes.map((w) => `${w.name}=${w.value}`)].join(', ').slice(0, 80);
-    item.command = {
+    item.command = this.goTo(node.threadId, node.order);
+    return item;
+  }
+
+  private loopItem(reader: JvmTraceReader, threadId: number, loop: OutlineLoop): vscode.TreeItem {
+    const head = reader.step(threadId, loop.heads[0])!;
+    const item = new vscode.TreeItem(
+      `Loop at ${describeLocation(head)}`,
+      vscode.TreeItemCollapsibleState.Collapsed,
+    );
+    const count = bodyIterations(loop);
+    item.description = loop.complete
+      ? `${count.toLocaleString()} iteration${count === 1 ? '' : 's'}`
+      : `${count.toLocaleString()}+ iterations (more not read yet)`;
+    item.iconPath = new vscode.ThemeIcon('sync');
+    item.command = this.goTo(threadId, loop.heads[0]);
+    return item;
+  }
+
+  private iterationItem(threadId: number, loop: OutlineLoop, index: number): vscode.TreeItem {
+    const head = loop.heads[index];
+    const exitTest = index === bodyIterations(loop);
+    const item = new vscode.TreeItem(
+      exitTest ? 'Exit test' : `Iteration ${index + 1}`,
+      vscode.TreeItemCollapsibleState.Collapsed,
+    );
+    item.description = `#${head}`;
+    item.iconPath = new vscode.ThemeIcon(exitTest ? 'debug-step-out' : 'debug-restart');
+    item.command = this.goTo(threadId, head);
+    return item;
+  }
+
+  private goTo(threadId: number, order: number): vscode.Command {
+    return {
       command: 'bathysphere.trace.goToStep',
       title: 'Go to Step',
-      arguments: [node.order, node.threadId],
+      arguments: [order, threadId],
     };
-    return item;
   }
 
   dispose(): void {

@@ -85,6 +85,38 @@ describe('debug-sim on the seeded-bug corpus (real JVM)', function () {
     assert.deepEqual([result.rootCause?.method, result.rootCause?.line], ['multiply', 11]);
   });
 
+  it('aligns loop iterations one to one, so the oracle judges the right partner (bubblesort)', () => {
+    const result = simulate('bubblesort');
+    assert.equal(result.located, true);
+    assert.deepEqual([result.rootCause?.method, result.rootCause?.line], ['sort', 7]);
+    // A flat match of the loop's lines paired swaps of different iterations: the search then
+    // blamed the loop counter `j`, which has the same values in both versions.
+    assert.ok(!result.path.some((p) => p.variable === 'j'), JSON.stringify(result.path));
+  });
+
+  it('walks the code run between a right write and a stale read (selection, discount)', () => {
+    const selection = simulate('selection');
+    assert.equal(selection.located, true);
+    // `minIndex = j` is missing after `min = a[j]`: the fixed run did more right after it.
+    assert.deepEqual([selection.rootCause?.method, selection.rootCause?.line], ['sort', 10]);
+    const discount = simulate('discount');
+    assert.equal(discount.located, true);
+    // A whole `if` is missing before `return discount`: no step that ran was meant to update
+    // it, so the search ends at the stale read.
+    assert.deepEqual(
+      [discount.rootCause?.method, discount.rootCause?.line],
+      ['discountPercent', 9],
+    );
+    assert.equal(discount.path.at(-1)?.feedback, 'missing-update');
+  });
+
+  it('gives a library call the result of the traced call it wraps (grades)', () => {
+    const result = simulate('grades');
+    assert.equal(result.located, true);
+    assert.deepEqual([result.rootCause?.method, result.rootCause?.line], ['grade', 5]);
+    assert.ok(result.path.some((p) => p.variable === 'grade() returned'));
+  });
+
   it('asks the decisions guarding a variable’s updates when one went missing (vowels)', () => {
     const result = simulate('vowels');
     assert.equal(result.located, true);

@@ -242,7 +242,41 @@ describe('feedback recommender: missing updates', () => {
     recommender.undo();
     assert.deepEqual(recommender.feedback(at(2), 'missing-update').step, at(3));
     const fallback = recommender.feedback(at(3), 'missing-update');
-    assert.deepEqual([fallback.step, fallback.rootCause], [at(1), true]);
+    // Nothing in between was meant to update count: the update is missing before the read.
+    assert.deepEqual([fallback.step, fallback.rootCause], [at(4), true]);
+    assert.match(fallback.reason, /right when written at .* line 3/);
+  });
+
+  /*
+   *  1  int best = 0;                line 3
+   *  2  int top = v[0];              line 4
+   *  3  if (v[1] > top)              line 5
+   *  4    top = v[1];                line 6   (controlled by 3)  <- `best = 1;` missing after it
+   *  5  print(best);                 line 8
+   */
+  const missingStatement = () =>
+    trace([
+      { line: 3, writes: [['best', '0']] },
+      { line: 4, writes: [['top', '5']] },
+      { line: 5, reads: [['top', '5', 2]] },
+      { line: 6, control: 3, writes: [['top', '9']] },
+      { line: 8, reads: [['best', '0', 1]] },
+    ]);
+
+  it('walks the lines run between a right write and a stale read, in order', () => {
+    const recommender = new FeedbackRecommender(missingStatement(), at(5));
+    assert.deepEqual(recommender.feedback(at(5), 'wrong-value', 0).step, at(1));
+    const visited = [recommender.feedback(at(1), 'missing-update')];
+    while (!visited.at(-1)!.rootCause && visited.length < 10) {
+      const step = visited.at(-1)!.step;
+      visited.push(recommender.feedback(step, step.order === 4 ? 'correct' : 'missing-update'));
+    }
+    assert.deepEqual(
+      visited.map((s) => s.step.order),
+      [2, 3, 4, 4],
+    );
+    assert.match(visited[0].reason, /candidate 1 of 3/);
+    assert.equal(visited.at(-1)!.rootCause, true);
   });
 });
 

@@ -12,7 +12,7 @@
 // call argument (except to printing and formatting methods). Without source: a step that uses
 // the object and stores no result anywhere (`list.add(x);`, `sb.append(y);`).
 
-import type { JvmStep } from '../decoder';
+import type { JvmStep, JvmVarAccess } from '../decoder';
 import { stepId, type StepRef, type TraceStep } from './traceView';
 
 /** Text of a source line of a class, or undefined when unknown. */
@@ -112,18 +112,20 @@ export class LibraryFlowTracker {
   ) {}
 
   /** Adds virtual reads/writes to `step` (built from `raw`) and rewires bulk array writes. */
-  visit(step: TraceStep, raw: JvmStep): void {
+  visit(step: TraceStep, raw: JvmStep, line: LineContext = NO_TRACED_CALLS): void {
     this.seqOf.set(stepId(step), step.seq);
     const text = this.sourceLine?.(step.className, step.line);
     this.linkElementReadsToBulkWrites(step);
     const elementOwners = new Set(
-      [...raw.reads, ...raw.writes].filter((a) => a.kind === 'array').map((a) => a.ownerId),
+      [...line.carriedReads, ...raw.reads, ...raw.writes]
+        .filter((a) => a.kind === 'array')
+        .map((a) => a.ownerId),
     );
     const seen = new Set<number>();
     const inputs = step.reads
       .filter((r) => r.kind !== 'library')
       .map((r) => comparableValue(r.value));
-    for (const read of raw.reads) {
+    for (const read of [...line.carriedReads, ...raw.reads]) {
       // System.out and other JDK statics are sinks or shared services, not data a program keeps.
       if (read.kind === 'static' && read.name.startsWith('java.')) continue;
       const object = this.trackedObject(read.value);
@@ -133,12 +135,17 @@ export class LibraryFlowTracker {
       const handedOver =
         !elementOwners.has(object.id) &&
         text !== undefined &&
-        passedAsArgument(text, read.name, true);
+        passedAsArgument(text, read.name, line.tracedCalls, true);
       // Uninstrumented code reading a whole array (Arrays.toString, a copy): its elements are read.
       if (object.isArray && handedOver) this.addElementReads(step, object);
+      // `sb.append(f(x))`: the library call runs after f returns, in the step that resumes the
+      // line, and is fed f's result; this earlier part of the line changes nothing yet.
+      if (line.continuesAfterCall) continue;
       const mutates = object.isArray
-        ? !elementOwners.has(object.id) && text !== undefined && passedAsArgument(text, read.name)
-        : this.mayMutate(object, read.name, raw, text);
+        ? !elementOwners.has(object.id) &&
+          text !== undefined &&
+          passedAsArgument(text, read.name, line.tracedCalls)
+        : this.mayMutate(object, read.name, raw, text, line.tracedCalls);
       if (mutates)
         this.recordChange(
           step,
@@ -230,9 +237,10 @@ export class LibraryFlowTracker {
     variable: string,
     raw: JvmStep,
     text: string | undefined,
+    tracedCalls: ReadonlySet<string>,
   ): boolean {
     if (text === undefined) return raw.writes.every((w) => w.value === object.text);
-    return callsMutatingMethod(text, variable) || passedAsArgument(text, variable);
+    return callsMutatingMethod(text, variable) || passedAsArgument(text, variable, tracedCalls);
   }
 
   /** An element read sees a bulk write (arraycopy, fill) made after the element's last write. */
@@ -258,6 +266,22 @@ export class LibraryFlowTracker {
     return { id: Number(match[2]), text: value, isArray };
   }
 }
+
+/** How a step's line runs around calls into traced code. */
+export interface LineContext {
+  /** Names of the traced methods this step called (their effects are recorded). */
+  tracedCalls: ReadonlySet<string>;
+  /** The line goes on in a later step of the frame, after a traced call returns. */
+  continuesAfterCall: boolean;
+  /** Reads made before the traced call, when this step resumes the line after it. */
+  carriedReads: readonly JvmVarAccess[];
+}
+
+const NO_TRACED_CALLS: LineContext = {
+  tracedCalls: new Set(),
+  continuesAfterCall: false,
+  carriedReads: [],
+};
 
 /** Elements of an array handed to uninstrumented code that become reads, at most. */
 const MAX_ELEMENT_READS = 256;
@@ -298,11 +322,20 @@ function callsMutatingMethod(text: string, variable: string): boolean {
   return false;
 }
 
-/** Whether the variable is a whole argument of a call (reading calls count only if asked). */
-function passedAsArgument(text: string, variable: string, includingReadingCalls = false): boolean {
+/**
+ * Whether the variable is a whole argument of an uninstrumented call (reading calls count only
+ * if asked). Calls of traced methods are left out: what they do to the object is recorded.
+ */
+function passedAsArgument(
+  text: string,
+  variable: string,
+  tracedCalls: ReadonlySet<string>,
+  includingReadingCalls = false,
+): boolean {
   const name = escapeRegExp(variable);
   const argument = new RegExp(`(\\w+)\\s*\\(\\s*(?:[^()]*,\\s*)?(?:this\\.)?${name}\\s*[,)]`, 'g');
   for (const match of text.matchAll(argument)) {
+    if (tracedCalls.has(match[1])) continue;
     if (includingReadingCalls || !READING_CALLS.has(match[1])) return true;
   }
   return false;

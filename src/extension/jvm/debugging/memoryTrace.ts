@@ -3,8 +3,8 @@
 // flows through uninstrumented code that the agent cannot see (libraryFlows.ts).
 
 import type { JvmMethodInfo, JvmStep } from '../decoder';
-import { computeRelations } from '../relations';
-import { LibraryFlowTracker, type SourceLines } from './libraryFlows';
+import { computeRelations, type JvmRelations } from '../relations';
+import { LibraryFlowTracker, type LineContext, type SourceLines } from './libraryFlows';
 import { MemoryTraceView, type StepRef, type TraceAccess, type TraceStep } from './traceView';
 
 export interface MemoryTraceOptions {
@@ -27,6 +27,7 @@ export function buildMemoryTrace(
   const library = options.withoutLibraryFlows
     ? undefined
     : new LibraryFlowTracker(instrumented, options.sourceLine);
+  const lines = new LineContexts(steps, relations);
   const built: TraceStep[] = [];
   const returns = new ReturnLinker(steps, built);
   const framesSeen = new Set<number>();
@@ -62,7 +63,7 @@ export function buildMemoryTrace(
     }
     built.push(traceStep);
     returns.visit(index, relations.invocationParent[index]);
-    library?.visit(traceStep, step);
+    library?.visit(traceStep, step, lines.of(index));
     for (const write of step.writes) lastWriter.set(write.key, ref);
   });
   return new MemoryTraceView(built);
@@ -146,3 +147,44 @@ class ReturnLinker {
     });
   }
 }
+
+/**
+ * Where a line's execution is split by calls into traced methods (`sb.append(f(x))` runs as a
+ * step before f and one after it), so the library flows know which part does what.
+ */
+class LineContexts {
+  /** Step index -> names of the traced methods it called. */
+  private readonly callees = new Map<number, Set<string>>();
+
+  constructor(
+    private readonly steps: readonly JvmStep[],
+    private readonly relations: JvmRelations,
+  ) {
+    steps.forEach((step, index) => {
+      const caller = relations.invocationParent[index];
+      if (caller < 0) return;
+      let names = this.callees.get(caller);
+      if (!names) this.callees.set(caller, (names = new Set()));
+      names.add(step.method);
+    });
+  }
+
+  of(index: number): LineContext {
+    const next = this.relations.stepOverNext[index];
+    const previous = this.relations.stepOverPrevious[index];
+    const resumes = previous >= 0 && this.sameLineAfterCall(previous, index);
+    return {
+      tracedCalls: this.callees.get(index) ?? NONE,
+      continuesAfterCall: next >= 0 && this.sameLineAfterCall(index, next),
+      carriedReads: resumes ? this.steps[previous].reads : [],
+    };
+  }
+
+  private sameLineAfterCall(before: number, after: number): boolean {
+    const a = this.steps[before];
+    const b = this.steps[after];
+    return a.frameId === b.frameId && a.line === b.line && this.callees.has(before);
+  }
+}
+
+const NONE: ReadonlySet<string> = new Set();

@@ -63,7 +63,14 @@ type Suspicion =
   | { kind: 'free' }
   | { kind: 'bisect'; chain: StepRef[]; low: number; high: number; variable: string }
   | { kind: 'between'; frontier: StepRef }
-  | { kind: 'update'; candidates: StepRef[]; index: number; writer: StepRef; variable: string }
+  | {
+      kind: 'update';
+      candidates: StepRef[];
+      index: number;
+      writer: StepRef;
+      reader: StepRef;
+      variable: string;
+    }
   | { kind: 'abstraction'; of: StepRef }
   | { kind: 'found' };
 
@@ -74,6 +81,8 @@ interface State {
 
 /** Steps whose dependences the "between" search explores at most. */
 const SLICE_LIMIT = 20_000;
+/** Steps offered at most as the place of a missing update. */
+const MAX_UPDATE_CANDIDATES = 24;
 /** Iterations a skip follows at most. */
 const CHAIN_LIMIT = 100_000;
 
@@ -327,6 +336,7 @@ export class FeedbackRecommender {
         candidates,
         index: -1,
         writer: refOf(writer),
+        reader: suspicion.reader,
         variable: suspicion.variable,
       });
     }
@@ -374,7 +384,33 @@ export class FeedbackRecommender {
       if (control && sameFrame(control, writer)) guards.add(locationOf(control));
     }
     const decisions = between.filter((s) => guards.has(locationOf(s)) && sameFrame(s, writer));
-    return [...new Set([...siblingWrites, ...decisions])].sort((a, b) => a.seq - b.seq).map(refOf);
+    const likely = [...new Set([...siblingWrites, ...decisions])].sort((a, b) => a.seq - b.seq);
+    return [...likely, ...this.codeRunBetween(between, likely, reader, writer)].map(refOf);
+  }
+
+  /**
+   * The code that ran between the write and the read, where the reader's invocation (then the
+   * writer's) ran it: the first run of each line, in execution order. The missing update most
+   * likely belonged right after one of them (a statement the code lacks, an `if` that skipped
+   * it), and a line's first run after the write is the first chance it had.
+   */
+  private codeRunBetween(
+    between: readonly TraceStep[],
+    already: readonly TraceStep[],
+    reader: TraceStep,
+    writer: TraceStep,
+  ): TraceStep[] {
+    const seen = new Set([locationOf(writer), locationOf(reader), ...already.map(locationOf)]);
+    const firstRuns: TraceStep[] = [];
+    for (const frameOf of [reader, writer]) {
+      for (const step of between) {
+        if (firstRuns.length >= MAX_UPDATE_CANDIDATES) return firstRuns;
+        if (!sameFrame(step, frameOf) || seen.has(locationOf(step))) continue;
+        seen.add(locationOf(step));
+        firstRuns.push(step);
+      }
+    }
+    return firstRuns;
   }
 
   /**
@@ -385,9 +421,10 @@ export class FeedbackRecommender {
     const index = search.index + 1;
     if (index >= search.candidates.length) {
       return this.found(
-        this.view.step(search.writer)!,
-        `This step wrote a correct ${search.variable}, later read as wrong, and nothing ` +
-          `decided against updating it: an assignment is missing after this line.`,
+        this.view.step(search.reader)!,
+        `This step read a stale ${search.variable}: it was right when written at ` +
+          `${here(this.view.step(search.writer)!)}, and nothing that ran in between was meant ` +
+          `to update it. The update is missing before this line.`,
       );
     }
     return {

@@ -18,7 +18,13 @@ import { alignTraces } from './alignment';
 import { buildMemoryTrace } from './memoryTrace';
 import { FeedbackRecommender, type FeedbackKind } from './recommender';
 import { diffSources, type SourceDiff } from './sourceDiff';
-import { stepId, type MemoryTraceView, type TraceAccess, type TraceStep } from './traceView';
+import {
+  sameStep,
+  stepId,
+  type MemoryTraceView,
+  type TraceAccess,
+  type TraceStep,
+} from './traceView';
 
 export interface ProgramVersion {
   classPath: string;
@@ -180,8 +186,13 @@ export function simulateDebugging(options: SimulationOptions): SimulationResult 
   const fixedView = buildMemoryTrace(fixedRun.steps, fixedRun.methods, {
     sourceLine: (className, line) => fixedSources.line(className, line),
   });
-  const matches = alignTraces(buggyRun.steps, fixedRun.steps, mapLine);
-  const oracle = new FixedRunOracle(buggyView, fixedView, matches);
+  const matches = alignTraces(
+    { steps: buggyRun.steps, view: buggyView },
+    { steps: fixedRun.steps, view: fixedView },
+    mapLine,
+  );
+  const decisions = new Set(buggyRun.steps.filter((s) => s.branches.length > 0).map((s) => s.seq));
+  const oracle = new FixedRunOracle(buggyView, fixedView, matches, decisions);
 
   const failure = findFailureStep(buggyView, oracle, sourceLine, buggyRun.stdout, fixedRun.stdout);
   const isRootCause = (step: TraceStep) =>
@@ -243,34 +254,63 @@ interface Judgement {
 /** Answers feedback questions about buggy steps from the aligned fixed run. */
 export class FixedRunOracle {
   private readonly partnerBySeq = new Map<number, TraceStep>();
+  /** Fixed steps that have a buggy partner (by seq). */
+  private readonly fixedWithPartner = new Set<number>();
 
   /** What each step handed back to its caller (read by the caller as `return`), by step id. */
   private readonly buggyReturns: Map<string, string>;
   private readonly fixedReturns: Map<string, string>;
 
-  constructor(buggy: MemoryTraceView, fixed: MemoryTraceView, matches: Map<number, number>) {
-    for (const [b, f] of matches) this.partnerBySeq.set(buggy.steps[b].seq, fixed.steps[f]);
+  /**
+   * @param decisions seq of the buggy steps that took a branch (an `if`, a loop condition),
+   *   whichever way it went
+   */
+  constructor(
+    buggy: MemoryTraceView,
+    fixed: MemoryTraceView,
+    matches: Map<number, number>,
+    private readonly decisions: ReadonlySet<number>,
+  ) {
+    for (const [b, f] of matches) {
+      this.partnerBySeq.set(buggy.steps[b].seq, fixed.steps[f]);
+      this.fixedWithPartner.add(fixed.steps[f].seq);
+    }
     this.buggyReturns = returnedValues(buggy);
     this.fixedReturns = returnedValues(fixed);
     this.buggyNext = nextInFrame(buggy);
     this.fixedNext = nextInFrame(fixed);
-    for (const step of buggy.steps) {
-      if (step.controlDominator) this.decisions.add(stepId(step.controlDominator));
-    }
   }
 
   /** Per step id: the next step of the same invocation (where execution went on). */
   private readonly buggyNext: Map<string, TraceStep>;
   private readonly fixedNext: Map<string, TraceStep>;
-  /** Buggy steps that decided whether other steps run (branches, loop conditions). */
-  private readonly decisions = new Set<string>();
 
-  /** Execution went on elsewhere after the step than after its partner (a branch went wrong). */
-  private nextDiffers(step: TraceStep, partner: TraceStep): boolean {
+  /**
+   * A decision sent execution the wrong way: after it, execution went on elsewhere than after
+   * its partner, and on at least one side into code the decision controls (a branch or loop
+   * body). Where both sides leave the decision's region, it decided the same; what differs
+   * comes after it.
+   */
+  private wentWrongWay(step: TraceStep, partner: TraceStep): boolean {
     const next = this.buggyNext.get(stepId(step));
     const partnerNext = this.fixedNext.get(stepId(partner));
+    if (next && partnerNext && this.partner(next)?.seq === partnerNext.seq) return false;
     if (!next || !partnerNext) return next !== partnerNext;
-    return this.partner(next)?.seq !== partnerNext.seq;
+    return sameStep(next.controlDominator, step) || sameStep(partnerNext.controlDominator, partner);
+  }
+
+  /**
+   * Right after the partner the fixed run did something the buggy run never did (a statement
+   * the fix added, or one the bug skipped): the step did not do all it should.
+   */
+  private followUpMissing(step: TraceStep, partner: TraceStep): boolean {
+    const next = this.buggyNext.get(stepId(step));
+    const partnerNext = this.fixedNext.get(stepId(partner));
+    return (
+      partnerNext !== undefined &&
+      !this.fixedWithPartner.has(partnerNext.seq) &&
+      (next === undefined || this.partner(next)?.seq !== partnerNext.seq)
+    );
   }
 
   /** The value the step handed back to its caller differs from the partner's. */
@@ -305,8 +345,10 @@ export class FixedRunOracle {
     // read this output as wrong, an update of it went missing in between (the recommender
     // decides whether that question applies). Right inputs with a wrong effect: `correct`.
     const wroteSomething = step.writes.some((w) => w.kind !== 'library');
-    const decided = this.decisions.has(stepId(step));
-    const allRight = !effectDiffers && !(decided && this.nextDiffers(step, partner));
+    const decided = this.decisions.has(step.seq);
+    const allRight =
+      !effectDiffers &&
+      (decided ? !this.wentWrongWay(step, partner) : !this.followUpMissing(step, partner));
     return { kind: (wroteSomething || decided) && allRight ? 'missing-update' : 'correct' };
   }
 }
