@@ -2,7 +2,10 @@
 // corpus, runs `bathysphere java debug-sim --json` on every program, and reports how many root
 // causes were located and how many feedbacks it took.
 //
-//   npx tsx bench/debug-sim-bench.ts [--no-library-flows] [--only NAME]
+//   npx tsx bench/debug-sim-bench.ts [--no-library-flows] [--only NAME] [--corpus DIR]
+//
+// --corpus test/fixtures/java/bugs-heldout runs the held-out corpus: programs written after the
+// search was tuned on the main corpus and not used to tune it since.
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, statSync } from 'node:fs';
@@ -10,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const REPO = resolve(__dirname, '..');
-const CORPUS = join(REPO, 'test/fixtures/java/bugs');
+const BUILD = join(REPO, 'test/fixtures/java/bugs/build.sh');
 
 interface Outcome {
   name: string;
@@ -31,8 +34,12 @@ function main(): void {
   const extra = process.argv.includes('--no-library-flows') ? ['--no-library-flows'] : [];
   const onlyAt = process.argv.indexOf('--only');
   const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
+  const corpusAt = process.argv.indexOf('--corpus');
+  const CORPUS = resolve(
+    corpusAt >= 0 ? process.argv[corpusAt + 1] : join(REPO, 'test/fixtures/java/bugs'),
+  );
   const out = mkdtempSync(join(tmpdir(), 'bathy-bugs-'));
-  const build = spawnSync('bash', [join(CORPUS, 'build.sh'), out], { encoding: 'utf8' });
+  const build = spawnSync('bash', [BUILD, out, CORPUS], { encoding: 'utf8' });
   if (build.status !== 0) throw new Error(`corpus build failed:\n${build.stderr}`);
   const names = readdirSync(CORPUS)
     .filter((name) => statSync(join(CORPUS, name)).isDirectory())

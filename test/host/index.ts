@@ -11,11 +11,17 @@ import * as fs from 'node:fs';
 import { format } from 'node:util';
 import Mocha from 'mocha';
 import { runCrashWriter } from './crashWriter';
+import { runNavigationBench } from './navigationBench';
 
 export function run(): Promise<void> {
   const reportFile = process.env.BATHYSPHERE_TEST_REPORT;
   const crashSession = process.env.BATHYSPHERE_CRASH_SESSION;
   if (reportFile && crashSession) return runCrashWriter(reportFile, crashSession);
+  const benchSession = process.env.BATHYSPHERE_NAV_BENCH;
+  if (reportFile && benchSession) {
+    const samples = Number(process.env.BATHYSPHERE_NAV_BENCH_SAMPLES ?? '50');
+    return runNavigationBench(reportFile, benchSession, samples);
+  }
   if (reportFile) {
     fs.writeFileSync(reportFile, '');
     (Mocha.reporters.Base as unknown as { consoleLog: (...args: unknown[]) => void }).consoleLog = (

@@ -58,6 +58,7 @@ export function computeRelations(
   const frames = new Map<number, FrameState>();
   const controlSets = controlledLineSets(methods);
   const lastWriter = new Map<string, number>();
+  const throwOrigins = new Map<string, number>();
 
   for (let i = 0; i < n; i++) {
     const step = steps[i];
@@ -72,6 +73,7 @@ export function computeRelations(
       step.callerOrder > 0 ? (thread.indexByOrder.get(step.callerOrder) ?? -1) : -1;
     linkStepOver(relations, thread, step, i);
     relations.controlDominator[i] = controlDominatorOf(step, i, frames, controlSets);
+    exceptionControl(relations, steps, step, i, throwOrigins);
     relations.dataDominators[i] = dataDominatorsOf(step, i, lastWriter);
   }
   return relations;
@@ -148,6 +150,34 @@ function controlDominatorOf(
     active.push({ branch, step: i });
   }
   return dominator;
+}
+
+/**
+ * A handler's first step runs because an exception was thrown: its control dominator is the
+ * first traced step the exception left (the `throw`, or the call into code that threw), not
+ * the branch around the try. The handler's other steps are controlled by this first one (the
+ * agent reports entering a handler as a branch that controls the catch block).
+ */
+function exceptionControl(
+  relations: JvmRelations,
+  steps: readonly JvmStep[],
+  step: JvmStep,
+  i: number,
+  throwOrigins: Map<string, number>,
+): void {
+  // Keyed by thread and exception object (`Type@id`): the same exception caught where thrown.
+  // Every frame the exception leaves marks its last step; the deepest one is where it started
+  // (steps are in start order, so a caller's step comes before its callee's `throw`).
+  if (step.thrown !== undefined) {
+    const key = `${step.threadId}:${step.thrown}`;
+    const known = throwOrigins.get(key);
+    if (known === undefined || steps[known].depth < step.depth) throwOrigins.set(key, i);
+  }
+  if (step.caught === undefined) return;
+  const key = `${step.threadId}:${step.caught}`;
+  const origin = throwOrigins.get(key);
+  throwOrigins.delete(key);
+  if (origin !== undefined) relations.controlDominator[i] = origin;
 }
 
 function dataDominatorsOf(step: JvmStep, i: number, lastWriter: Map<string, number>): Int32Array {

@@ -161,10 +161,13 @@ export class TraceEditor implements vscode.Disposable {
       controlDominator: step.controlDominator,
     };
     if (source) {
-      const editor = await vscode.window.showTextDocument(source, {
-        preserveFocus: false,
-        preview: true,
-      });
+      // Most moves stay in the file on screen: asking the workbench to show it again costs a
+      // round trip to the window for nothing.
+      const active = vscode.window.activeTextEditor;
+      const editor =
+        active?.document.uri.toString() === source.toString()
+          ? active
+          : await vscode.window.showTextDocument(source, { preserveFocus: false, preview: true });
       const line = new vscode.Range(step.line - 1, 0, step.line - 1, 0);
       editor.selection = new vscode.Selection(line.start, line.start);
       editor.revealRange(line, vscode.TextEditorRevealType.InCenterIfOutsideViewport);

@@ -233,6 +233,32 @@ describe('JVM agent', function () {
       assert.ok(print.includes(at(14, 3)) && print.includes(at(18, 2)));
     });
 
+    it('a catch block depends on the exception that led there (Exceptions)', () => {
+      const run = runWithAgent({ classPath: compileFixtures(), mainClass: 'fixtures.Exceptions' });
+      const { steps, decoder } = decodeTrace(readFileSync(run.tracePath));
+      const relations = computeRelations(steps, decoder.methodTable());
+      const controller = (i: number) => steps[relations.controlDominator[i]];
+      // catchIt(5): depth3 throws (line 7), withFinally's finally block catches it (line 22) and
+      // rethrows it (javac puts the rethrow on the block's closing line, 23), catchIt's handler
+      // (line 30) catches it.
+      const finallyEntry = steps.findIndex((s) => s.method === 'withFinally' && s.caught);
+      assert.deepEqual(
+        [controller(finallyEntry).method, controller(finallyEntry).line],
+        ['depth3', 7],
+      );
+      const handler = steps.findIndex((s) => s.method === 'catchIt' && s.caught);
+      assert.equal(steps[handler].line, 30);
+      assert.deepEqual([controller(handler).method, controller(handler).line], ['withFinally', 23]);
+      assert.ok(controller(handler).thrown, 'the rethrow in the finally block');
+      // The rest of the catch block is controlled by entering it.
+      const message = steps.findIndex((s, i) => i > handler && s.line === 31);
+      assert.equal(relations.controlDominator[message], handler);
+      assert.equal(
+        relations.controlDominator[steps.findIndex((s, i) => i > handler && s.line === 32)],
+        handler,
+      );
+    });
+
     it('invocation parents and step-over links follow the call structure', () => {
       const run = runWithAgent({ classPath: compileFixtures(), mainClass: 'fixtures.Recursion' });
       const { steps, decoder } = decodeTrace(readFileSync(run.tracePath));

@@ -117,6 +117,22 @@ describe('debug-sim on the seeded-bug corpus (real JVM)', function () {
     assert.ok(result.path.some((p) => p.variable === 'grade() returned'));
   });
 
+  it('follows a wrong path out of a catch block to the throw and its condition (validate)', () => {
+    const result = simulate('validate');
+    assert.equal(result.located, true);
+    assert.deepEqual([result.rootCause?.method, result.rootCause?.line], ['parseAge', 6]);
+    // The handler's steps depend on the exception: wrong path leads to the `throw` in the callee.
+    assert.deepEqual(
+      result.path.map((p) => [p.method, p.line, p.feedback]),
+      [
+        ['main', 21, 'wrong-path'],
+        ['main', 20, 'wrong-path'],
+        ['parseAge', 7, 'wrong-path'],
+        ['parseAge', 6, 'correct'],
+      ],
+    );
+  });
+
   it('asks the decisions guarding a variable’s updates when one went missing (vowels)', () => {
     const result = simulate('vowels');
     assert.equal(result.located, true);

@@ -46,15 +46,11 @@ function callTree({ steps, view }: AlignableRun): CallTree {
   const indexById = new Map<string, number>();
   steps.forEach((step, index) => {
     indexById.set(`${step.threadId}:${step.order}`, index);
-    const control = view.steps[index].controlDominator;
-    const controller = control ? indexById.get(stepId(control)) : undefined;
     const frame = tree.frames.get(step.frameId);
     if (frame) {
-      if (controller !== undefined && steps[controller].frameId === step.frameId) {
-        listIn(tree.controlled, controller).push(index);
-      } else {
-        frame.roots.push(index);
-      }
+      const controller = controllerInFrame(steps, view, index, indexById);
+      if (controller !== undefined) listIn(tree.controlled, controller).push(index);
+      else frame.roots.push(index);
       return;
     }
     tree.frames.set(step.frameId, {
@@ -68,6 +64,25 @@ function callTree({ steps, view }: AlignableRun): CallTree {
     siblings.push(step.frameId);
   });
   return tree;
+}
+
+/**
+ * The step of the same invocation that controls a step. A controller in a callee (the `throw`
+ * that sent execution into this frame's `catch`) stands for the call that led to it.
+ */
+function controllerInFrame(
+  steps: readonly JvmStep[],
+  view: MemoryTraceView,
+  index: number,
+  indexById: ReadonlyMap<string, number>,
+): number | undefined {
+  const control = view.steps[index].controlDominator;
+  let controller = control ? indexById.get(stepId(control)) : undefined;
+  while (controller !== undefined && steps[controller].frameId !== steps[index].frameId) {
+    const { threadId, callerOrder } = steps[controller];
+    controller = callerOrder > 0 ? indexById.get(`${threadId}:${callerOrder}`) : undefined;
+  }
+  return controller;
 }
 
 function listIn<K>(map: Map<K, number[]>, key: K): number[] {

@@ -286,7 +286,9 @@ export class FeedbackRecommender {
       return {
         suggestion: {
           step: refOf(controller),
-          reason: `${here(step)} should not have run; this branch decided that it would.`,
+          reason: sameFrame(controller, step)
+            ? `${here(step)} should not have run; this branch decided that it would.`
+            : `${here(step)} should not have run; it handles the exception thrown here.`,
           rootCause: false,
         },
         suspicion: { kind: 'controller' },

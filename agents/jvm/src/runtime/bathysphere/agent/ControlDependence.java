@@ -13,6 +13,7 @@ import org.objectweb.asm.tree.JumpInsnNode;
 import org.objectweb.asm.tree.LabelNode;
 import org.objectweb.asm.tree.LookupSwitchInsnNode;
 import org.objectweb.asm.tree.TableSwitchInsnNode;
+import org.objectweb.asm.tree.TryCatchBlockNode;
 
 /**
  * Static control dependence of one method: post-dominators of the normal control-flow graph
@@ -20,8 +21,13 @@ import org.objectweb.asm.tree.TableSwitchInsnNode;
  * conditional branch the source lines it controls — the nodes on the post-dominator tree path
  * from each successor up to (excluding) the branch's immediate post-dominator.
  *
- * <p>Exceptional edges are left out on purpose: with them, every instruction inside a try would
- * weaken post-dominance and make branch regions leak into unrelated handlers.
+ * <p>Exceptional edges are left out of the post-dominator analysis on purpose: with them, every
+ * instruction inside a try would weaken post-dominance and make branch regions leak into
+ * unrelated handlers. Handlers are added afterwards, structurally: a handler's region (the code
+ * only an exception reaches) belongs to every branch whose region holds the start of its try
+ * block (a catch inside a loop body is part of the loop), and each handler becomes a branch of
+ * its own that controls its region, reported when the handler is entered, so the steps of a
+ * catch block depend on the exception that led there.
  */
 final class ControlDependence {
     /** One conditional branch instruction (if/switch) in instruction-list order. */
@@ -43,7 +49,8 @@ final class ControlDependence {
      * @param instructions the method's instructions, in list order
      * @param lineIndexAt line index per instruction (-1 where no line is known yet)
      */
-    static List<Branch> analyze(AbstractInsnNode[] instructions, int[] lineIndexAt) {
+    static List<Branch> analyze(
+            AbstractInsnNode[] instructions, int[] lineIndexAt, List<TryCatchBlockNode> tryCatchBlocks) {
         int count = instructions.length;
         int exit = count;
         Map<LabelNode, Integer> labelIndex = LABEL_INDEX.get();
@@ -70,8 +77,75 @@ final class ControlDependence {
             }
             branches.add(new Branch(instructions[i], lineIndexAt[i], lines.stream().toArray()));
         }
+        addHandlers(instructions, lineIndexAt, successors, tryCatchBlocks, branches);
         labelIndex.clear();
         return branches;
+    }
+
+    /** Handler regions join the regions around their try blocks, and become branches. */
+    private static void addHandlers(
+            AbstractInsnNode[] instructions,
+            int[] lineIndexAt,
+            int[][] successors,
+            List<TryCatchBlockNode> tryCatchBlocks,
+            List<Branch> branches) {
+        BitSet normal = reachable(successors, 0, null);
+        int realBranches = branches.size();
+        Map<LabelNode, Boolean> done = new IdentityHashMap<>();
+        for (TryCatchBlockNode block : tryCatchBlocks) {
+            if (done.put(block.handler, Boolean.TRUE) != null) continue;
+            int handler = indexOf(block.handler);
+            if (normal.get(handler)) continue; // also reached without an exception: not a region
+            BitSet region = reachable(successors, handler, normal);
+            BitSet lines = new BitSet();
+            for (int n = region.nextSetBit(0); n >= 0; n = region.nextSetBit(n + 1)) {
+                if (n < instructions.length && instructions[n].getOpcode() >= 0 && lineIndexAt[n] >= 0) {
+                    lines.set(lineIndexAt[n]);
+                }
+            }
+            int tryLine = firstLineFrom(instructions, lineIndexAt, indexOf(block.start));
+            for (int b = 0; b < realBranches; b++) {
+                Branch around = branches.get(b);
+                if (tryLine >= 0 && contains(around.controlledLineIndices, tryLine)) {
+                    branches.set(b, new Branch(around.instruction, around.lineIndex, union(around, lines)));
+                }
+            }
+            int handlerLine = firstLineFrom(instructions, lineIndexAt, handler);
+            branches.add(new Branch(block.handler, handlerLine, lines.stream().toArray()));
+        }
+    }
+
+    /** Nodes reachable from {@code start} along normal edges, not entering {@code stopAt}. */
+    private static BitSet reachable(int[][] successors, int start, BitSet stopAt) {
+        BitSet seen = new BitSet();
+        ArrayDeque<Integer> queue = new ArrayDeque<>();
+        queue.add(start);
+        seen.set(start);
+        while (!queue.isEmpty()) {
+            for (int next : successors[queue.poll()]) {
+                if (seen.get(next) || (stopAt != null && stopAt.get(next))) continue;
+                seen.set(next);
+                queue.add(next);
+            }
+        }
+        return seen;
+    }
+
+    private static int firstLineFrom(AbstractInsnNode[] instructions, int[] lineIndexAt, int from) {
+        for (int i = from; i < instructions.length; i++) {
+            if (instructions[i].getOpcode() >= 0) return lineIndexAt[i];
+        }
+        return -1;
+    }
+
+    private static boolean contains(int[] sorted, int value) {
+        return Arrays.binarySearch(sorted, value) >= 0;
+    }
+
+    private static int[] union(Branch branch, BitSet lines) {
+        BitSet all = (BitSet) lines.clone();
+        for (int line : branch.controlledLineIndices) all.set(line);
+        return all.stream().toArray();
     }
 
     static boolean isConditionalBranch(AbstractInsnNode insn) {

@@ -89,7 +89,7 @@ final class MethodInstrumenter {
         original = method.instructions.toArray();
         indexLabelsAndLines();
         List<ControlDependence.Branch> branches =
-                ControlDependence.analyze(original, lineIndexAt);
+                ControlDependence.analyze(original, lineIndexAt, method.tryCatchBlocks);
         Map<AbstractInsnNode, Integer> branchIndex = new IdentityHashMap<>();
         for (int b = 0; b < branches.size(); b++) branchIndex.put(branches.get(b).instruction, b);
         findConstructorInitialization();
@@ -246,7 +246,7 @@ final class MethodInstrumenter {
     }
 
     private void instrumentBody(Map<AbstractInsnNode, Integer> branchIndex, Set<LabelNode> handlers) {
-        boolean caughtPending = false;
+        LabelNode caughtPending = null;
         for (int i = 0; i < original.length; i++) {
             AbstractInsnNode insn = original[i];
             if (insn instanceof LineNumberNode) {
@@ -256,11 +256,18 @@ final class MethodInstrumenter {
                 method.instructions.insert(insn, event);
                 continue;
             }
-            if (insn instanceof LabelNode && handlers.contains(insn)) caughtPending = true;
+            if (insn instanceof LabelNode && handlers.contains(insn)) caughtPending = (LabelNode) insn;
             if (insn.getOpcode() < 0) continue;
-            if (caughtPending) {
+            if (caughtPending != null) {
                 method.instructions.insertBefore(insn, caughtEvent());
-                caughtPending = false;
+                // Entering the handler is the branch that controls the catch block's steps.
+                Integer handlerBranch = branchIndex.get(caughtPending);
+                if (handlerBranch != null) {
+                    InsnList event = recorderEvent("branch", "(I)V");
+                    event.insertBefore(event.getLast(), pushInt(handlerBranch));
+                    method.instructions.insertBefore(insn, event);
+                }
+                caughtPending = null;
             }
             Integer branch = branchIndex.get(insn);
             if (branch != null) {
