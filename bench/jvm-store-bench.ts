@@ -2,19 +2,25 @@
 // real JVM through agent -> WebSocket -> decoder -> store), bytes per step in the session file,
 // host memory, and navigation query latency on the stored trace.
 //
-// Run: npx tsx bench/jvm-store-bench.ts synthetic [millionSteps=10] [threads=4]
+// Run: npx tsx bench/jvm-store-bench.ts synthetic [millionSteps=10] [threads=4] [paths=new,old]
 //      npx tsx bench/jvm-store-bench.ts agent [rounds=60]
+// `paths` runs the ingestion paths one after the other in this process on the same stream; the
+// first one's session is then queried. Peak RSS is per path, but later paths inherit the heap
+// of earlier ones: run one path per process to measure memory.
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { recordJavaProgram } from '../src/extension/jvm/record';
+import { JvmColumnDecoder } from '../src/extension/jvm/columnDecoder';
+import { JvmColumnWriter } from '../src/extension/jvm/columnWriter';
+import { JvmTraceDecoder } from '../src/extension/jvm/decoder';
 import { JvmTraceReader } from '../src/extension/jvm/traceReader';
 import { JvmTraceWriter } from '../src/extension/jvm/traceWriter';
 import { SessionStore } from '../src/extension/store/sessionStore';
 import { ensureAgentBuilt, FIXTURES_DIR, javaBin, JDK17, REPO } from '../test/unit/jvm/harness';
-import { SyntheticTrace, syntheticDeclarations } from '../test/unit/jvm/syntheticTrace';
+import { SyntheticWireTrace } from '../test/unit/jvm/syntheticWire';
 
 const MB = 1024 * 1024;
 let peakRss = 0;
@@ -24,39 +30,105 @@ function mb(bytes: number): string {
   return `${(bytes / MB).toFixed(0)} MB`;
 }
 
-async function synthetic(millions: number, threads: number): Promise<void> {
+/** How one ingestion path turns the agent's bytes into a session run. */
+interface IngestPath {
+  name: string;
+  start(
+    store: SessionStore,
+    runId: number,
+  ): {
+    push(message: Uint8Array): void;
+    finish(): number;
+  };
+}
+
+const PATHS: Record<string, IngestPath> = {
+  // The recording path: column decoder -> column writer, no object per step.
+  new: {
+    name: 'columns (JvmColumnDecoder -> JvmColumnWriter)',
+    start(store, runId) {
+      const decoder = new JvmColumnDecoder();
+      const writer = new JvmColumnWriter(store, runId, decoder);
+      return {
+        push: (message) => writer.addColumns(decoder.push(message)),
+        finish: () => {
+          writer.addColumns(decoder.end());
+          return writer.finish().steps;
+        },
+      };
+    },
+  },
+  // The previous path, kept for tools and as the reference: a JvmStep object per step.
+  old: {
+    name: 'objects (JvmTraceDecoder -> JvmTraceWriter)',
+    start(store, runId) {
+      const decoder = new JvmTraceDecoder();
+      const writer = new JvmTraceWriter(store, runId, decoder);
+      return {
+        push: (message) => writer.addBatch(decoder.push(message)),
+        finish: () => {
+          writer.addBatch(decoder.end());
+          return writer.finish().steps;
+        },
+      };
+    },
+  },
+};
+
+/**
+ * Synthetic agent streams (test/unit/jvm/syntheticWire.ts: 4 threads, locals, a field, a static
+ * shared by the threads, array elements, calls, a controlling branch) through each path into a
+ * session with its 2-second flush timer running, as a live recording. Generating the messages
+ * is timed apart; "in calls" is decoding + relations + encoding + compression + SQLite inserts,
+ * "wall" adds the timer's saves of the session file.
+ */
+async function synthetic(millions: number, threads: number, paths: string[]): Promise<void> {
   const total = Math.round(millions * 1e6);
-  const session = join(mkdtempSync(join(tmpdir(), 'bathy-store-bench-')), 'synthetic.bathy');
-  const trace = new SyntheticTrace(threads, Math.ceil(total / threads));
-
-  // Generating the decoded batches has a cost of its own: measured apart.
-  let generateMs = performance.now();
-  let generated = 0;
-  for (const batch of new SyntheticTrace(threads, Math.ceil(total / threads)).batches())
-    generated += batch.steps.length;
-  generateMs = performance.now() - generateMs;
-
-  const store = await SessionStore.open(session, { create: true });
-  const run = store.addRun({ targetKind: 'jvm', target: 'demo.Synthetic' });
-  const writer = new JvmTraceWriter(store, run.id, syntheticDeclarations);
-  const start = performance.now();
-  for (const batch of trace.batches()) {
-    writer.addBatch(batch);
+  for (const key of paths) {
+    const path = PATHS[key];
+    if (!path) throw new Error(`unknown path ${key} (new, old)`);
+    const session = join(mkdtempSync(join(tmpdir(), 'bathy-store-bench-')), `${key}.bathy`);
+    const store = await SessionStore.open(session, { create: true });
+    const run = store.addRun({ targetKind: 'jvm', target: 'demo.Synthetic' });
+    const ingest = path.start(store, run.id);
+    peakRss = 0;
+    let generateMs = 0;
+    let inCallsMs = 0;
+    const cpuStart = process.cpuUsage();
+    const start = performance.now();
+    const messages = new SyntheticWireTrace(threads, Math.ceil(total / threads)).messages();
+    for (let k = 0; ; k++) {
+      const t0 = performance.now();
+      const next = messages.next();
+      const t1 = performance.now();
+      generateMs += t1 - t0;
+      if (next.done) break;
+      ingest.push(next.value);
+      inCallsMs += performance.now() - t1;
+      if (k % 16 === 0) {
+        sampleRss();
+        await new Promise((resolve) => setImmediate(resolve)); // let the flush timer run
+      }
+    }
+    const t2 = performance.now();
+    const steps = ingest.finish();
+    inCallsMs += performance.now() - t2;
+    const wallMs = performance.now() - start;
+    const cpu = process.cpuUsage(cpuStart);
+    await store.close();
     sampleRss();
-    await new Promise((resolve) => setImmediate(resolve)); // let the flush timer run, as live
+    const size = statSync(session).size;
+    const rate = (ms: number) => `${(((steps / ms) * 1000) / 1e6).toFixed(2)} M steps/s`;
+    console.log(
+      `${key}: ${path.name}\n` +
+        `  ${steps.toLocaleString('en')} steps, ${threads} threads; messages generated in ${(generateMs / 1000).toFixed(1)} s\n` +
+        `  decode + relations + storage: ${(inCallsMs / 1000).toFixed(1)} s in calls (${rate(inCallsMs)}); ` +
+        `wall without generation ${((wallMs - generateMs) / 1000).toFixed(1)} s (with the timer's saves); ` +
+        `process CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s (generation included)\n` +
+        `  file ${mb(size)} = ${(size / steps).toFixed(2)} bytes/step; peak RSS ${mb(peakRss)}`,
+    );
+    if (key === paths[0]) await queries(session, run.id);
   }
-  writer.finish();
-  const ingestMs = performance.now() - start;
-  await store.close();
-  sampleRss();
-  const size = statSync(session).size;
-  console.log(
-    `synthetic ${generated.toLocaleString('en')} steps, ${threads} threads: generated in ${(generateMs / 1000).toFixed(1)} s; ` +
-      `relations + encoding + storing ${(ingestMs / 1000).toFixed(1)} s (${(((generated / ingestMs) * 1000) / 1e6).toFixed(2)} M steps/s, ` +
-      `${(((generated / (ingestMs - generateMs)) * 1000) / 1e6).toFixed(2)} M steps/s without generation); ` +
-      `file ${mb(size)} = ${(size / generated).toFixed(2)} bytes/step; peak RSS ${mb(peakRss)}`,
-  );
-  await queries(session, run.id);
 }
 
 async function queries(session: string, runId: number): Promise<void> {
@@ -136,8 +208,11 @@ async function agent(rounds: number): Promise<void> {
   await queries(session, result.runId);
 }
 
-const [mode = 'synthetic', a, b] = process.argv.slice(2);
-const main = mode === 'agent' ? agent(Number(a ?? 60)) : synthetic(Number(a ?? 10), Number(b ?? 4));
+const [mode = 'synthetic', a, b, c] = process.argv.slice(2);
+const main =
+  mode === 'agent'
+    ? agent(Number(a ?? 60))
+    : synthetic(Number(a ?? 10), Number(b ?? 4), (c ?? 'new,old').split(','));
 main.catch((error) => {
   console.error(error);
   process.exitCode = 1;

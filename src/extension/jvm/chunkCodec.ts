@@ -4,6 +4,21 @@
 // people who read session files without Bathysphere; keep the two in step.
 
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import {
+  EXTRA_CAUGHT as IMPORTED_EXTRA_CAUGHT,
+  EXTRA_RETURN as IMPORTED_EXTRA_RETURN,
+  EXTRA_THROWN as IMPORTED_EXTRA_THROWN,
+  ValueType as ValueTypeEnum,
+  ensureCapacity as importedEnsureCapacity,
+} from './stepColumns';
+
+// Module-local copies (unbundled, an imported binding is read through a getter per use).
+const EXTRA_RETURN = IMPORTED_EXTRA_RETURN;
+const EXTRA_THROWN = IMPORTED_EXTRA_THROWN;
+const EXTRA_CAUGHT = IMPORTED_EXTRA_CAUGHT;
+const ValueType = ValueTypeEnum;
+type ValueType = ValueTypeEnum;
+const ensureCapacity = importedEnsureCapacity;
 
 /** Steps per sealed chunk: small enough to decode in well under a millisecond. */
 export const CHUNK_STEPS = 4096;
@@ -14,10 +29,6 @@ export const CHUNK_ENCODING_DEFLATE_V1 = 1;
 export const ACCESS_KINDS = ['local', 'field', 'static', 'array'] as const;
 export type StoredAccessKind = (typeof ACCESS_KINDS)[number];
 export const AccessKindCode = { local: 0, field: 1, static: 2, array: 3 } as const;
-
-const EXTRA_RETURN = 1;
-const EXTRA_THROWN = 2;
-const EXTRA_CAUGHT = 4;
 
 /** A malformed chunk blob (a damaged or foreign session file). */
 export class JvmChunkError extends Error {
@@ -32,7 +43,8 @@ export class ByteWriter {
   private bytes = new Uint8Array(1024);
   length = 0;
 
-  private ensure(extra: number): void {
+  /** Makes room for `extra` more bytes (before a run of the unchecked writes below). */
+  ensure(extra: number): void {
     if (this.length + extra <= this.bytes.length) return;
     let size = this.bytes.length * 2;
     while (size < this.length + extra) size *= 2;
@@ -49,6 +61,10 @@ export class ByteWriter {
   /** Unsigned varint of a non-negative safe integer. */
   varint(value: number): void {
     this.ensure(8);
+    if (value < 0x80) {
+      this.bytes[this.length++] = value; // most ids, counts and deltas: one byte
+      return;
+    }
     while (value >= 0x80) {
       this.bytes[this.length++] = (value % 0x80) | 0x80;
       value = Math.floor(value / 0x80);
@@ -56,9 +72,37 @@ export class ByteWriter {
     this.bytes[this.length++] = value;
   }
 
+  /** varint() without the room check: call ensure() first (8 bytes per varint). */
+  varintUnchecked(value: number): void {
+    const bytes = this.bytes;
+    let at = this.length;
+    while (value >= 0x80) {
+      bytes[at++] = (value % 0x80) | 0x80;
+      value = Math.floor(value / 0x80);
+    }
+    bytes[at++] = value;
+    this.length = at;
+  }
+
   /** Signed 32-bit value, zigzag. */
   zigzag(value: number): void {
     this.varint(((value << 1) ^ (value >> 31)) >>> 0);
+  }
+
+  /** A string as varint UTF-8 byte length + bytes. */
+  string(text: string): void {
+    const n = text.length;
+    let ascii = true;
+    for (let i = 0; i < n && ascii; i++) ascii = text.charCodeAt(i) < 0x80;
+    if (!ascii) {
+      const bytes = Buffer.from(text, 'utf8');
+      this.varint(bytes.length);
+      this.append(bytes);
+      return;
+    }
+    this.varint(n);
+    this.ensure(n);
+    for (let i = 0; i < n; i++) this.bytes[this.length++] = text.charCodeAt(i);
   }
 
   append(bytes: Uint8Array): void {
@@ -171,6 +215,10 @@ export class ChunkBuilder {
     return this.seqs[this.seqs.length - 1];
   }
 
+  get locationIds(): Iterable<number> {
+    return this.locationSet;
+  }
+
   /**
    * Starts a step; its readCount + writeCount accesses follow through addAccess (reads first),
    * then addExtras. Taking fields one by one keeps the hot path free of temporary objects.
@@ -272,6 +320,234 @@ export class ChunkBuilder {
       out.append(bytes);
     }
     return out.view();
+  }
+}
+
+/**
+ * The same chunk layout as ChunkBuilder, built from typed values (stepColumns.ts): the string
+ * table is interned by value (an int by its number, an object by its id) and rendered once per
+ * distinct value when the chunk is encoded. Reused from chunk to chunk (reset()).
+ */
+export class ColumnChunkBuilder {
+  count = 0;
+  firstOrder = 0;
+  minDepth = Number.MAX_SAFE_INTEGER;
+  /** Distinct location ids of the chunk, for the per-line navigation index. */
+  readonly locationIds: number[] = [];
+  /** By location id: the chunk number that last listed it (a set without hashing). */
+  private locationSeen = new Int32Array(256);
+  private chunkNumber = 1;
+  private readonly seqs = new Float64Array(CHUNK_STEPS);
+  private readonly locations = new Int32Array(CHUNK_STEPS);
+  private readonly depths = new Int32Array(CHUNK_STEPS);
+  private readonly parents = new Float64Array(CHUNK_STEPS);
+  private readonly dominators = new Float64Array(CHUNK_STEPS);
+  private readonly readCounts = new Int32Array(CHUNK_STEPS);
+  private readonly writeCounts = new Int32Array(CHUNK_STEPS);
+  private readonly extraFlags = new Uint8Array(CHUNK_STEPS);
+  private readonly accesses = new ByteWriter();
+  private readonly extras = new ByteWriter();
+  // The chunk's string table: entries by kind of value, rendered in encode().
+  private readonly ints = new Map<number, number>();
+  private readonly chars = new Map<number, number>();
+  private readonly refs = new Map<number, number>();
+  private readonly texts = new Map<string, number>();
+  private readonly bools = [-1, -1];
+  private lastRef = -1;
+  private lastRefIndex = 0;
+  private entryType: ValueType[] = [];
+  private entryValue: number[] = [];
+  private entryText: (string | undefined)[] = [];
+
+  constructor(
+    readonly threadId: number,
+    /** Prints an object id as values show it (`Type@id`, a string literal, `null`). */
+    private readonly renderRef: (id: number) => string,
+  ) {}
+
+  /** Room for CHUNK_STEPS steps; the writer seals the chunk when it is full. */
+  get full(): boolean {
+    return this.count >= CHUNK_STEPS;
+  }
+
+  get firstSeq(): number {
+    return this.seqs[0];
+  }
+
+  get lastSeq(): number {
+    return this.seqs[this.count - 1];
+  }
+
+  /** Starts a step; its accesses follow (reads first), then addExtras. Orders: 0 = none. */
+  beginStep(
+    order: number,
+    seq: number,
+    locationId: number,
+    depth: number,
+    invocationParent: number,
+    controlDominator: number,
+    readCount: number,
+    writeCount: number,
+  ): void {
+    const i = this.count++;
+    if (i === 0) this.firstOrder = order;
+    this.seqs[i] = seq;
+    this.locations[i] = locationId;
+    if (locationId >= this.locationSeen.length) {
+      this.locationSeen = ensureCapacity(this.locationSeen, locationId + 1);
+    }
+    if (this.locationSeen[locationId] !== this.chunkNumber) {
+      this.locationSeen[locationId] = this.chunkNumber;
+      this.locationIds.push(locationId);
+    }
+    this.depths[i] = depth;
+    if (depth < this.minDepth) this.minDepth = depth;
+    this.parents[i] = invocationParent > 0 ? order - invocationParent : 0;
+    this.dominators[i] = controlDominator > 0 ? order - controlDominator : 0;
+    this.readCounts[i] = readCount;
+    this.writeCounts[i] = writeCount;
+    this.extraFlags[i] = 0;
+  }
+
+  /** As ChunkBuilder.addAccess; `owner` is an object id, -1 for none. */
+  addAccess(
+    order: number,
+    kind: number,
+    slot: number,
+    owner: number,
+    valueType: ValueType,
+    value: number,
+    text: string | undefined,
+    writerThread: number,
+    writerOrder: number,
+  ): void {
+    const ownerIndex = owner < 0 ? 0 : this.internRef(owner) + 1;
+    const valueIndex =
+      valueType === ValueType.Ref ? this.internRef(value) : this.intern(valueType, value, text);
+    const out = this.accesses;
+    out.ensure(48); // kind + 5 varints of at most 8 bytes: the writes below need no checks
+    out.varintUnchecked(kind);
+    out.varintUnchecked(slot);
+    out.varintUnchecked(ownerIndex);
+    out.varintUnchecked(valueIndex);
+    if (writerThread === 0) out.varintUnchecked(0);
+    else if (writerThread === this.threadId) {
+      out.varintUnchecked(1);
+      out.varintUnchecked(order - writerOrder);
+    } else {
+      out.varintUnchecked(writerThread + 1);
+      out.varintUnchecked(writerOrder);
+    }
+  }
+
+  /** Objects repeat from access to access (the same array, the same `this`): one-entry cache. */
+  private internRef(id: number): number {
+    if (id === this.lastRef) return this.lastRefIndex;
+    this.lastRef = id;
+    this.lastRefIndex = this.intern(ValueType.Ref, id, undefined);
+    return this.lastRefIndex;
+  }
+
+  /** Extras of the step begun last: a return value (typed) and exception object ids. */
+  addExtras(
+    flags: number,
+    returnType: ValueType,
+    returnValue: number,
+    returnText: string | undefined,
+    thrown: number,
+    caught: number,
+  ): void {
+    this.extraFlags[this.count - 1] = flags;
+    if (flags & EXTRA_RETURN) this.extras.varint(this.intern(returnType, returnValue, returnText));
+    if (flags & EXTRA_THROWN) this.extras.varint(this.internRef(thrown));
+    if (flags & EXTRA_CAUGHT) this.extras.varint(this.internRef(caught));
+  }
+
+  private intern(type: ValueType, value: number, text: string | undefined): number {
+    if (type === ValueType.Bool) {
+      const known = this.bools[value];
+      return known >= 0 ? known : (this.bools[value] = this.addEntry(type, value, undefined));
+    }
+    if (type === ValueType.Text) {
+      const known = this.texts.get(text!);
+      if (known !== undefined) return known;
+      const index = this.addEntry(type, 0, text);
+      this.texts.set(text!, index);
+      return index;
+    }
+    const map =
+      type === ValueType.Int ? this.ints : type === ValueType.Ref ? this.refs : this.chars;
+    const known = map.get(value);
+    if (known !== undefined) return known;
+    const index = this.addEntry(type, value, undefined);
+    map.set(value, index);
+    return index;
+  }
+
+  private addEntry(type: ValueType, value: number, text: string | undefined): number {
+    this.entryType.push(type);
+    this.entryValue.push(value);
+    this.entryText.push(text);
+    return this.entryType.length - 1;
+  }
+
+  private entryString(i: number): string {
+    const value = this.entryValue[i];
+    switch (this.entryType[i]) {
+      case ValueType.Int:
+        return String(value);
+      case ValueType.Char:
+        return String.fromCharCode(value);
+      case ValueType.Bool:
+        return value !== 0 ? 'true' : 'false';
+      case ValueType.Ref:
+        return this.renderRef(value);
+      default:
+        return this.entryText[i]!;
+    }
+  }
+
+  /** The chunk's uncompressed bytes, written into `out` (reset first). */
+  encode(out: ByteWriter): Uint8Array {
+    out.reset();
+    const n = this.count;
+    out.varint(n);
+    out.varint(n > 0 ? this.seqs[0] : 0);
+    for (let i = 0; i < n; i++) out.varint(i === 0 ? 0 : this.seqs[i] - this.seqs[i - 1]);
+    for (const column of [
+      this.locations,
+      this.depths,
+      this.parents,
+      this.dominators,
+      this.readCounts,
+      this.writeCounts,
+      this.extraFlags,
+    ]) {
+      for (let i = 0; i < n; i++) out.varint(column[i]);
+    }
+    out.append(this.accesses.view());
+    out.append(this.extras.view());
+    out.varint(this.entryType.length);
+    for (let i = 0; i < this.entryType.length; i++) out.string(this.entryString(i));
+    return out.view();
+  }
+
+  reset(): void {
+    this.count = 0;
+    this.minDepth = Number.MAX_SAFE_INTEGER;
+    this.locationIds.length = 0;
+    this.chunkNumber++;
+    this.accesses.reset();
+    this.extras.reset();
+    this.ints.clear();
+    this.chars.clear();
+    this.refs.clear();
+    this.texts.clear();
+    this.bools[0] = this.bools[1] = -1;
+    this.lastRef = -1;
+    this.entryType = [];
+    this.entryValue = [];
+    this.entryText = [];
   }
 }
 

@@ -111,19 +111,11 @@ export interface JvmRunInfo {
   options: string;
 }
 
-export interface JvmDecodedBatch {
+export interface JvmDecodedBatch extends JvmBatchCommon {
   steps: JvmStep[];
-  threads: JvmThreadInfo[];
-  warnings: string[];
-  errors: JvmTraceError[];
-  run?: JvmRunInfo;
-  /** True once the agent's end marker arrived. */
-  ended: boolean;
-  /** Buffers the agent dropped (drop mode), as reported at the end. */
-  droppedBuffers?: number;
 }
 
-interface FieldInfo {
+export interface FieldInfo {
   owner: string;
   name: string;
   descriptor: string;
@@ -153,10 +145,11 @@ interface ThreadState {
 /** Hard limit so a corrupted length cannot make the decoder buffer without bound. */
 const MAX_CHUNK_BYTES = 64 * 1024 * 1024;
 
-class Truncated extends Error {}
+/** A record runs past the end of its chunk. */
+export class Truncated extends Error {}
 
 /** Reads the primitive encodings from one chunk's payload. */
-class Reader {
+export class Reader {
   pos: number;
   constructor(
     readonly bytes: Uint8Array,
@@ -173,6 +166,11 @@ class Reader {
     return this.bytes[this.pos++];
   }
   varint(): number {
+    const first = this.pos < this.end ? this.bytes[this.pos] : 0x80;
+    if (first < 0x80) {
+      this.pos++; // one byte: most tags' operands, small values, cached object ids
+      return first;
+    }
     let result = 0;
     let shift = 0;
     for (;;) {
@@ -213,36 +211,57 @@ class Reader {
 }
 
 const utf8 = new TextDecoder('utf-8');
-const f32 = new Float32Array(1);
-const u32ForF32 = new Uint32Array(f32.buffer);
-const f64 = new Float64Array(1);
-const u32ForF64 = new Uint32Array(f64.buffer);
+export const f32 = new Float32Array(1);
+export const u32ForF32 = new Uint32Array(f32.buffer);
+export const f64 = new Float64Array(1);
+export const u32ForF64 = new Uint32Array(f64.buffer);
 
-function zigzagInt(u: number): number {
+export function zigzagInt(u: number): number {
   return (u >>> 1) ^ -(u & 1);
 }
 
-export class JvmTraceDecoder {
+/** What every decoded batch carries besides the steps. */
+export interface JvmBatchCommon {
+  threads: JvmThreadInfo[];
+  warnings: string[];
+  errors: JvmTraceError[];
+  run?: JvmRunInfo;
+  ended: boolean;
+  droppedBuffers?: number;
+}
+
+/**
+ * The stream's framing, declarations and object table, shared by the decoders that differ in
+ * how they hand steps over (objects per step, or columns).
+ */
+export abstract class JvmStreamDecoder<B extends JvmBatchCommon> {
   private pending: Uint8Array = new Uint8Array(0);
-  private consumed = 0; // absolute offset of pending[0]
+  protected consumed = 0; // absolute offset of pending[0]
   private headerSeen = false;
   private fatal = false;
-  private nextSeq = 0;
-  private nextFrameId = 1;
 
-  private readonly classes = new Map<number, { name: string; sourceFile: string }>();
-  private readonly methods = new Map<number, JvmMethodInfo>();
-  private readonly fields = new Map<number, FieldInfo>();
-  private readonly types = new Map<number, string>();
-  private readonly threads = new Map<number, ThreadState>();
+  protected readonly classes = new Map<number, { name: string; sourceFile: string }>();
+  protected readonly methods = new Map<number, JvmMethodInfo>();
+  protected readonly fields = new Map<number, FieldInfo>();
+  protected readonly types = new Map<number, string>();
+  protected readonly threadInfos = new Map<number, JvmThreadInfo>();
   /** Object id -> rendered `Type@id` or string literal. */
-  private readonly objects = new Map<number, string>();
+  protected readonly objects = new Map<number, string>();
+  /** METHOD declarations so far (consumers cache per-method tables until it changes). */
+  methodsDeclared = 0;
 
-  private batch: JvmDecodedBatch = JvmTraceDecoder.emptyBatch();
+  protected batch: B;
 
-  private static emptyBatch(): JvmDecodedBatch {
-    return { steps: [], threads: [], warnings: [], errors: [], ended: false };
+  constructor() {
+    this.batch = this.emptyBatch();
   }
+
+  protected abstract emptyBatch(): B;
+  protected abstract decodeEvents(r: Reader): void;
+  /** A THREAD declaration arrived (the info is already in threadInfos and the batch). */
+  protected abstract onThreadDeclared(info: JvmThreadInfo): void;
+  /** Input finished: every thread's open step is complete. */
+  protected abstract closeAllSteps(): void;
 
   /** Static tables of every method declared so far (for the relations pass). */
   methodTable(): ReadonlyMap<number, JvmMethodInfo> {
@@ -255,11 +274,11 @@ export class JvmTraceDecoder {
   }
 
   threadInfo(): JvmThreadInfo[] {
-    return [...this.threads.values()].map((t) => t.info);
+    return [...this.threadInfos.values()];
   }
 
   /** Decodes what it can of the bytes received so far; returns steps completed by them. */
-  push(data: Uint8Array): JvmDecodedBatch {
+  push(data: Uint8Array): B {
     if (this.fatal) return this.takeBatch();
     this.pending = this.pending.length === 0 ? data : concat(this.pending, data);
     let pos = 0;
@@ -296,23 +315,23 @@ export class JvmTraceDecoder {
   }
 
   /** Input finished: closes every open step; reports a truncated tail if there is one. */
-  end(): JvmDecodedBatch {
+  end(): B {
     if (!this.fatal && this.pending.length > 0) {
       this.batch.errors.push(
         new JvmTraceError('truncated', `${this.pending.length} trailing bytes`, this.consumed),
       );
     }
-    for (const thread of this.threads.values()) this.closeOpenStep(thread);
+    this.closeAllSteps();
     return this.takeBatch();
   }
 
-  private takeBatch(): JvmDecodedBatch {
+  protected takeBatch(): B {
     const batch = this.batch;
-    this.batch = JvmTraceDecoder.emptyBatch();
+    this.batch = this.emptyBatch();
     return batch;
   }
 
-  private fail(code: JvmTraceErrorCode, message: string, offset: number): JvmDecodedBatch {
+  private fail(code: JvmTraceErrorCode, message: string, offset: number): B {
     this.fatal = true;
     this.batch.errors.push(new JvmTraceError(code, message, offset, true));
     this.pending = new Uint8Array(0);
@@ -374,8 +393,9 @@ export class JvmTraceDecoder {
             isMain: r.u8() === 1,
             traceId: r.string(),
           };
-          this.threads.set(info.id, { info, frames: [], order: 0, open: undefined });
+          this.threadInfos.set(info.id, info);
           this.batch.threads.push(info);
+          this.onThreadDeclared(info);
           break;
         }
         case Decl.Warning:
@@ -408,6 +428,7 @@ export class JvmTraceDecoder {
       lineIndex: r.varint(),
       controls: readArray(r, () => r.varint()),
     }));
+    this.methodsDeclared++;
     this.methods.set(id, {
       id,
       className: this.classes.get(classId)?.name ?? `?class${classId}`,
@@ -422,9 +443,63 @@ export class JvmTraceDecoder {
     });
   }
 
+  // ---- shared by the event decoders ----------------------------------------------------------
+
+  protected fieldInfo(r: Reader): FieldInfo {
+    const id = r.varint();
+    const field = this.fields.get(id);
+    if (field === undefined) throw new JvmTraceError('unknown-id', `undeclared field ${id}`, r.pos);
+    return field;
+  }
+
+  /** Reads a reference (declaring it on first use); returns its id (0 = null). */
+  protected readRefId(r: Reader): number {
+    const u = r.varint();
+    if (u === 0) return 0;
+    const id = Math.floor(u / 2);
+    if (u % 2 === 1) {
+      const typeId = r.varint();
+      if (typeId === STRING_TYPE_ID) {
+        const fullLength = r.varint();
+        const text = r.string();
+        const literal = javaStringLiteral(text);
+        this.objects.set(id, fullLength > [...text].length ? `${literal}...` : literal);
+      } else {
+        const typeName = this.types.get(typeId);
+        this.objects.set(id, `${javaTypeName(typeName ?? `?type${typeId}`)}@${id}`);
+      }
+    }
+    return id;
+  }
+
+  /** An object as values print it: `Type@id`, a string literal, or `null`. */
+  renderRef(id: number): string {
+    if (id === 0) return 'null';
+    return this.objects.get(id) ?? `?@${id}`;
+  }
+}
+
+/** Decodes into one JvmStep object per step (tools, tests, the in-memory relations pass). */
+export class JvmTraceDecoder extends JvmStreamDecoder<JvmDecodedBatch> {
+  private nextSeq = 0;
+  private nextFrameId = 1;
+  private readonly threads = new Map<number, ThreadState>();
+
+  protected emptyBatch(): JvmDecodedBatch {
+    return { steps: [], threads: [], warnings: [], errors: [], ended: false };
+  }
+
+  protected onThreadDeclared(info: JvmThreadInfo): void {
+    this.threads.set(info.id, { info, frames: [], order: 0, open: undefined });
+  }
+
+  protected closeAllSteps(): void {
+    for (const thread of this.threads.values()) this.closeOpenStep(thread);
+  }
+
   // ---- events --------------------------------------------------------------------------------
 
-  private decodeEvents(r: Reader): void {
+  protected decodeEvents(r: Reader): void {
     const threadId = r.varint();
     const flags = r.u8();
     const thread = this.threads.get(threadId);
@@ -676,13 +751,6 @@ export class JvmTraceDecoder {
     this.recordInTop(thread, access, write);
   }
 
-  private fieldInfo(r: Reader): FieldInfo {
-    const id = r.varint();
-    const field = this.fields.get(id);
-    if (field === undefined) throw new JvmTraceError('unknown-id', `undeclared field ${id}`, r.pos);
-    return field;
-  }
-
   private recordInTop(thread: ThreadState, access: JvmVarAccess, write: boolean): void {
     const frame = this.top(thread);
     if (frame) this.record(thread, frame, access, write);
@@ -737,31 +805,6 @@ export class JvmTraceDecoder {
   private readRef(r: Reader): string {
     return this.renderRef(this.readRefId(r));
   }
-
-  /** Reads a reference (declaring it on first use); returns its id (0 = null). */
-  private readRefId(r: Reader): number {
-    const u = r.varint();
-    if (u === 0) return 0;
-    const id = Math.floor(u / 2);
-    if (u % 2 === 1) {
-      const typeId = r.varint();
-      if (typeId === STRING_TYPE_ID) {
-        const fullLength = r.varint();
-        const text = r.string();
-        const literal = javaStringLiteral(text);
-        this.objects.set(id, fullLength > [...text].length ? `${literal}...` : literal);
-      } else {
-        const typeName = this.types.get(typeId);
-        this.objects.set(id, `${javaTypeName(typeName ?? `?type${typeId}`)}@${id}`);
-      }
-    }
-    return id;
-  }
-
-  private renderRef(id: number): string {
-    if (id === 0) return 'null';
-    return this.objects.get(id) ?? `?@${id}`;
-  }
 }
 
 function readChunkHeader(
@@ -799,7 +842,7 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
-function kindOfDescriptor(descriptor: string): Kind {
+export function kindOfDescriptor(descriptor: string): Kind {
   switch (descriptor[0]) {
     case 'J':
       return Kind.Long;
@@ -816,7 +859,7 @@ function kindOfDescriptor(descriptor: string): Kind {
 }
 
 /** For int-kind array elements the array's type tells boolean/char/byte/short from int. */
-function elementDescriptorOf(arrayTypeName: string, kind: Kind): string {
+export function elementDescriptorOf(arrayTypeName: string, kind: Kind): string {
   if (kind !== Kind.Int) return 'I';
   if (arrayTypeName.startsWith('boolean[')) return 'Z';
   if (arrayTypeName.startsWith('char[')) return 'C';

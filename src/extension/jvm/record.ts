@@ -6,9 +6,10 @@ import { spawn } from 'node:child_process';
 import { createReadStream, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { SessionStore } from '../store/sessionStore';
-import { JvmTraceDecoder, type JvmDecodedBatch } from './decoder';
+import { JvmColumnDecoder, type JvmColumnBatch } from './columnDecoder';
+import { JvmColumnWriter } from './columnWriter';
+import { mergeRunMetadata, type JvmIngestStats } from './runStorage';
 import { JvmAgentServer, type JvmAgentConnection } from './server';
-import { JvmTraceWriter, mergeRunMetadata, type JvmIngestStats } from './traceWriter';
 
 export const AGENT_JAR_NAME = 'bathysphere-agent.jar';
 /** How often partial chunks are sealed while recording (bounds what a crash can lose). */
@@ -64,11 +65,11 @@ export interface RunDescription {
 }
 
 /**
- * Feeds decoded batches of many agent connections into a session, one run per connection.
- * Hand `onConnect`/`onBatch`/`onClose` to JvmAgentServer (or call them for file ingestion).
+ * Feeds column batches of many agent connections into a session, one run per connection.
+ * Hand `onConnect`/`onColumns`/`onClose` to JvmAgentServer.
  */
 export class JvmSessionSink {
-  private readonly writers = new Map<number, JvmTraceWriter>();
+  private readonly writers = new Map<number, JvmColumnWriter>();
   private readonly timer: NodeJS.Timeout;
   readonly finished: { connectionId: number; runId: number; stats: JvmIngestStats }[] = [];
 
@@ -81,7 +82,11 @@ export class JvmSessionSink {
     this.timer.unref();
   }
 
-  onConnect(connection: JvmAgentConnection): JvmTraceWriter {
+  onConnect(connection: JvmAgentConnection): JvmColumnWriter {
+    const decoder = connection.decoder;
+    if (!(decoder instanceof JvmColumnDecoder)) {
+      throw new Error('the session sink needs column decoding (JvmAgentServer onColumns)');
+    }
     const description = this.describe(connection);
     const run = this.store.addRun({
       targetKind: 'jvm',
@@ -90,15 +95,15 @@ export class JvmSessionSink {
       project: description.project,
       metadata: { ...description.metadata, connection: connection.id },
     });
-    const writer = new JvmTraceWriter(this.store, run.id, connection.decoder);
+    const writer = new JvmColumnWriter(this.store, run.id, decoder);
     this.writers.set(connection.id, writer);
     return writer;
   }
 
-  onBatch(batch: JvmDecodedBatch, connection: JvmAgentConnection): void {
+  onColumns(batch: JvmColumnBatch, connection: JvmAgentConnection): void {
     const writer = this.writers.get(connection.id) ?? this.onConnect(connection);
     try {
-      writer.addBatch(batch);
+      writer.addColumns(batch);
     } catch (error) {
       this.onError(error as Error);
     }
@@ -121,7 +126,7 @@ export class JvmSessionSink {
   }
 
   /** Writers of connections still open. */
-  active(): JvmTraceWriter[] {
+  active(): JvmColumnWriter[] {
     return [...this.writers.values()];
   }
 
@@ -152,13 +157,13 @@ export async function ingestTraceFile(
   file: string,
   description: RunDescription,
 ): Promise<{ runId: number; stats: JvmIngestStats }> {
-  const decoder = new JvmTraceDecoder();
+  const decoder = new JvmColumnDecoder();
   const run = store.addRun({ targetKind: 'jvm', ...description, metadata: description.metadata });
-  const writer = new JvmTraceWriter(store, run.id, decoder);
+  const writer = new JvmColumnWriter(store, run.id, decoder);
   for await (const slice of createReadStream(file, { highWaterMark: 1 << 20 })) {
-    writer.addBatch(decoder.push(slice as Buffer));
+    writer.addColumns(decoder.push(slice as Buffer));
   }
-  writer.addBatch(decoder.end());
+  writer.addColumns(decoder.end());
   return { runId: run.id, stats: writer.finish({ traceFile: file }) };
 }
 
@@ -210,8 +215,8 @@ export async function recordJavaProgram(options: RecordJavaOptions): Promise<Rec
   }));
   const server = await JvmAgentServer.start({
     onConnect: (connection) => sink.onConnect(connection),
-    onBatch: (batch, connection) => {
-      sink.onBatch(batch, connection);
+    onColumns: (batch, connection) => {
+      sink.onColumns(batch, connection);
       reportProgress(sink, options);
     },
     onClose: (connection) => sink.onClose(connection),

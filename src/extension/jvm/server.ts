@@ -1,10 +1,12 @@
 // WebSocket endpoint that JVM agents connect to (agent option `ws=URL,token=TOKEN`). Listens on
 // 127.0.0.1 on a random port, rejects connections without the right token, decodes each
-// connection's stream separately and hands decoded batches to a callback.
+// connection's stream separately and hands decoded batches to a callback: as columns for
+// recording (onColumns), or as one JvmStep object per step (onBatch) for tools and tests.
 
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { JvmColumnDecoder, type JvmColumnBatch } from './columnDecoder';
 import { JvmTraceDecoder, type JvmDecodedBatch } from './decoder';
 
 export const TOKEN_HEADER = 'x-bathysphere-token';
@@ -13,14 +15,20 @@ export interface JvmAgentConnection {
   /** Sequential id of the connection (one per JVM run). */
   readonly id: number;
   readonly remoteAddress: string;
-  /** The connection's decoder (its method tables feed computeRelations). */
-  readonly decoder: JvmTraceDecoder;
+  /** The connection's decoder (its declarations feed the writer or computeRelations). */
+  readonly decoder: JvmTraceDecoder | JvmColumnDecoder;
 }
 
 export interface JvmAgentServerOptions {
   /** Defaults to 32 random bytes, hex. */
   token?: string;
-  onBatch: (batch: JvmDecodedBatch, connection: JvmAgentConnection) => void;
+  /** Steps as JvmStep objects. */
+  onBatch?: (batch: JvmDecodedBatch, connection: JvmAgentConnection) => void;
+  /**
+   * Steps as columns (no object per step; the batch is reused after the callback returns).
+   * When given, connections decode with JvmColumnDecoder and onBatch is not called.
+   */
+  onColumns?: (batch: JvmColumnBatch, connection: JvmAgentConnection) => void;
   onConnect?: (connection: JvmAgentConnection) => void;
   /** Called once per connection after its last batch. */
   onClose?: (connection: JvmAgentConnection) => void;
@@ -76,26 +84,29 @@ export class JvmAgentServer {
     request: IncomingMessage,
     options: JvmAgentServerOptions,
   ): void {
+    const decoder = options.onColumns ? new JvmColumnDecoder() : new JvmTraceDecoder();
     const connection: JvmAgentConnection = {
       id: this.nextConnectionId++,
       remoteAddress: request.socket.remoteAddress ?? '',
-      decoder: new JvmTraceDecoder(),
+      decoder,
     };
     options.onConnect?.(connection);
-    const deliver = (batch: JvmDecodedBatch): void => {
+    const deliver = (batch: JvmColumnBatch | JvmDecodedBatch): void => {
       try {
-        options.onBatch(batch, connection);
+        if (decoder instanceof JvmColumnDecoder) {
+          options.onColumns?.(batch as JvmColumnBatch, connection);
+        } else options.onBatch?.(batch as JvmDecodedBatch, connection);
       } catch (error) {
         options.onError?.(error as Error, connection);
       }
     };
     socket.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
       if (!isBinary) return; // the protocol is binary only
-      deliver(connection.decoder.push(toBytes(data)));
+      deliver(decoder.push(toBytes(data)));
     });
     socket.on('error', (error) => options.onError?.(error, connection));
     socket.on('close', () => {
-      deliver(connection.decoder.end());
+      deliver(decoder.end());
       options.onClose?.(connection);
     });
   }

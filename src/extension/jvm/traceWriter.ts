@@ -6,14 +6,7 @@
 // last-writer maps of heap variables (capped; see MAX_TRACKED_HEAP_VARIABLES).
 
 import type { SessionStore } from '../store/sessionStore';
-import {
-  AccessKindCode,
-  CHUNK_ENCODING_DEFLATE_V1,
-  CHUNK_STEPS,
-  ChunkBuilder,
-  compressChunk,
-  type StepHeader,
-} from './chunkCodec';
+import { AccessKindCode, CHUNK_STEPS, ChunkBuilder, type StepHeader } from './chunkCodec';
 import type {
   JvmDecodedBatch,
   JvmMethodInfo,
@@ -21,30 +14,15 @@ import type {
   JvmThreadInfo,
   JvmVarAccess,
 } from './decoder';
+import { JvmRunStorage, type JvmDeclarationSource, type JvmIngestStats } from './runStorage';
+
+export { mergeRunMetadata, type JvmDeclarationSource, type JvmIngestStats } from './runStorage';
 
 /** Above this many tracked fields/array elements the oldest knowledge is forgotten (memory). */
 export const MAX_TRACKED_HEAP_VARIABLES = 4_000_000;
 
-/** Where the sink reads the connection's static tables from (a JvmTraceDecoder). */
-export interface JvmDeclarationSource {
-  methodTable(): ReadonlyMap<number, JvmMethodInfo>;
-  classTable(): ReadonlyMap<number, { name: string; sourceFile: string }>;
-}
-
-export interface JvmIngestStats {
-  steps: number;
-  threads: number;
-  chunks: number;
-  storedBytes: number;
-  warnings: string[];
-  errors: string[];
-  droppedBuffers: number;
-  ended: boolean;
-}
-
 /** A writer reference packed into one number: threadId * 2^32 + order. */
-const THREAD_SCALE = 2 ** 32;
-const MAX_WARNINGS_KEPT = 200;
+export const THREAD_SCALE = 2 ** 32;
 
 interface FrameState {
   frameId: number;
@@ -60,6 +38,8 @@ interface ThreadState {
   builder: ChunkBuilder;
   frames: FrameState[];
   steps: number;
+  /** Exception (`Type@id`) -> the step it started from (see exceptionControl), until caught. */
+  throwOrigins: Map<string, { order: number; depth: number }>;
 }
 
 interface ControlSets {
@@ -67,20 +47,16 @@ interface ControlSets {
   sets: Set<number>[];
 }
 
+/** Stores JvmStep objects (JvmTraceDecoder's output); JvmColumnWriter is the recording path. */
 export class JvmTraceWriter {
   private readonly threads = new Map<number, ThreadState>();
   private readonly names = new Map<string, number>();
-  private readonly locations = new Map<number, number>();
-  private readonly storedMethods = new Map<number, JvmMethodInfo>();
   private readonly controlSets = new Map<number, ControlSets>();
   private readonly fieldWriters = new Map<number, number>();
   private readonly arrayWriters = new Map<number, number>();
   /** Keys that do not fit the numeric packing (huge ids or indices). */
   private readonly otherWriters = new Map<string, number>();
   private readonly staticWriters = new Map<number, number>();
-  private pendingNames: [number, string][] = [];
-  private pendingLocations: [number, number, number][] = [];
-  private pendingThreads: JvmThreadInfo[] = [];
   private forgottenHeapVariables = 0;
   /** Reused for every step: the hot path allocates nothing per step. */
   private readonly header: StepHeader = {
@@ -93,29 +69,25 @@ export class JvmTraceWriter {
     writeCount: 0,
   };
   private finished = false;
-  readonly stats: JvmIngestStats = {
-    steps: 0,
-    threads: 0,
-    chunks: 0,
-    storedBytes: 0,
-    warnings: [],
-    errors: [],
-    droppedBuffers: 0,
-    ended: false,
-  };
+  private readonly storage: JvmRunStorage;
 
   constructor(
-    private readonly store: SessionStore,
+    store: SessionStore,
     readonly runId: number,
     private readonly declarations: JvmDeclarationSource,
-  ) {}
+  ) {
+    this.storage = new JvmRunStorage(store, runId, declarations);
+  }
+
+  get stats(): JvmIngestStats {
+    return this.storage.stats;
+  }
 
   /** Appends a decoded batch. Steps are taken in decode order (seq). */
   addBatch(batch: JvmDecodedBatch): void {
     if (this.finished) throw new Error(`run ${this.runId} is already finished`);
     for (const info of batch.threads) this.declareThread(info);
-    this.noteProblems(batch);
-    if (batch.run) this.mergeMetadata({ jvm: batch.run });
+    this.storage.noteBatch(batch);
     const steps =
       batch.steps.length > 1 ? [...batch.steps].sort((a, b) => a.seq - b.seq) : batch.steps;
     for (const step of steps) this.addStep(step);
@@ -126,7 +98,7 @@ export class JvmTraceWriter {
     for (const thread of this.threads.values()) {
       if (thread.builder.count > 0) this.seal(thread);
     }
-    this.storePendingDictionaries();
+    this.storage.storePendingDictionaries();
   }
 
   /** Seals everything, records the outcome in the run's metadata and ends the run. */
@@ -134,18 +106,12 @@ export class JvmTraceWriter {
     if (this.finished) return this.stats;
     this.sealOpenChunks();
     this.finished = true;
-    this.mergeMetadata({
-      warnings: this.stats.warnings,
-      decodeErrors: this.stats.errors,
-      droppedBuffers: this.stats.droppedBuffers,
-      ended: this.stats.ended,
+    return this.storage.finish({
       ...(this.forgottenHeapVariables > 0
         ? { forgottenHeapVariables: this.forgottenHeapVariables }
         : {}),
       ...extraMetadata,
     });
-    this.store.endRun(this.runId);
-    return this.stats;
   }
 
   // ---- steps ---------------------------------------------------------------------------------
@@ -160,10 +126,14 @@ export class JvmTraceWriter {
     }
     const header = this.header;
     header.seq = step.seq;
-    header.locationId = this.locationId(step);
+    header.locationId = this.storage.locationId(step.methodId, step.line);
     header.depth = step.depth;
     header.invocationParent = step.callerOrder;
-    header.controlDominator = this.controlDominator(frame, step);
+    header.controlDominator = this.exceptionControl(
+      thread,
+      step,
+      this.controlDominator(frame, step),
+    );
     header.readCount = step.reads.length;
     header.writeCount = step.writes.length;
     builder.beginStep(step.order, header);
@@ -172,7 +142,7 @@ export class JvmTraceWriter {
     for (const write of step.writes) this.storeAccess(builder, frame, step, write, true);
     builder.addExtras(step.returnValue, step.thrown, step.caught);
     thread.steps++;
-    this.stats.steps++;
+    this.storage.stats.steps++;
     if (builder.count >= CHUNK_STEPS) this.seal(thread);
   }
 
@@ -253,6 +223,24 @@ export class JvmTraceWriter {
     return dominator;
   }
 
+  /**
+   * A handler's first step runs because an exception was thrown: its control dominator is the
+   * step the exception started from, not the branch around the try (computeRelations' rule).
+   */
+  private exceptionControl(thread: ThreadState, step: JvmStep, dominator: number): number {
+    if (step.thrown !== undefined) {
+      // Every frame the exception leaves marks its last step; the deepest is where it started.
+      const known = thread.throwOrigins.get(step.thrown);
+      if (known === undefined || known.depth < step.depth) {
+        thread.throwOrigins.set(step.thrown, { order: step.order, depth: step.depth });
+      }
+    }
+    if (step.caught === undefined) return dominator;
+    const origin = thread.throwOrigins.get(step.caught);
+    thread.throwOrigins.delete(step.caught);
+    return origin?.order ?? dominator;
+  }
+
   private controlSetsOf(methodId: number): Set<number>[] | undefined {
     const method = this.declarations.methodTable().get(methodId);
     if (method === undefined) return undefined;
@@ -311,18 +299,7 @@ export class JvmTraceWriter {
     if (id === undefined) {
       id = this.names.size + 1;
       this.names.set(name, id);
-      this.pendingNames.push([id, name]);
-    }
-    return id;
-  }
-
-  private locationId(step: JvmStep): number {
-    const key = step.methodId * 2 ** 24 + (step.line + 1);
-    let id = this.locations.get(key);
-    if (id === undefined) {
-      id = this.locations.size + 1;
-      this.locations.set(key, id);
-      this.pendingLocations.push([id, step.methodId, step.line]);
+      this.storage.addName(id, name);
     }
     return id;
   }
@@ -330,152 +307,25 @@ export class JvmTraceWriter {
   private declareThread(info: JvmThreadInfo): ThreadState {
     const existing = this.threads.get(info.id);
     if (existing) return existing;
-    const state: ThreadState = { info, builder: new ChunkBuilder(info.id), frames: [], steps: 0 };
+    const state: ThreadState = {
+      info,
+      builder: new ChunkBuilder(info.id),
+      frames: [],
+      steps: 0,
+      throwOrigins: new Map(),
+    };
     this.threads.set(info.id, state);
-    this.pendingThreads.push(info);
-    this.stats.threads = this.threads.size;
+    this.storage.declareThread(info);
     return state;
-  }
-
-  private noteProblems(batch: JvmDecodedBatch): void {
-    for (const warning of batch.warnings) {
-      if (this.stats.warnings.length < MAX_WARNINGS_KEPT) this.stats.warnings.push(warning);
-    }
-    for (const error of batch.errors) {
-      if (this.stats.errors.length < MAX_WARNINGS_KEPT) this.stats.errors.push(error.message);
-    }
-    if (batch.droppedBuffers !== undefined) this.stats.droppedBuffers = batch.droppedBuffers;
-    if (batch.ended) this.stats.ended = true;
   }
 
   // ---- storing -------------------------------------------------------------------------------
 
   private seal(thread: ThreadState): void {
     const builder = thread.builder;
-    const raw = builder.encode();
-    const data = compressChunk(raw);
-    this.store.transaction(() => {
-      this.storePendingDictionariesNow();
-      this.store.query(
-        `INSERT INTO jvm_chunks (run_id, thread_id, first_order, step_count, first_seq, last_seq,
-                                 min_depth, encoding, raw_bytes, data)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [
-          this.runId,
-          thread.info.id,
-          builder.firstOrder,
-          builder.count,
-          builder.firstSeq,
-          builder.lastSeq,
-          builder.minDepth,
-          CHUNK_ENCODING_DEFLATE_V1,
-          raw.length,
-          data,
-        ],
-      );
-      insertRows(
-        this.store,
-        'INSERT OR IGNORE INTO jvm_chunk_locations (run_id, thread_id, location_id, first_order)',
-        [...builder.locationSet].map((location) => [
-          this.runId,
-          thread.info.id,
-          location,
-          builder.firstOrder,
-        ]),
-      );
-      this.store.query(
-        'UPDATE jvm_threads SET step_count = step_count + ? WHERE run_id = ? AND thread_id = ?',
-        [builder.count, this.runId, thread.info.id],
-      );
-    });
-    this.stats.chunks++;
-    this.stats.storedBytes += data.length;
+    this.storage.storeChunk(thread.info.id, builder, builder.encode());
     thread.builder = new ChunkBuilder(thread.info.id);
   }
-
-  private storePendingDictionaries(): void {
-    if (this.hasPendingDictionaries())
-      this.store.transaction(() => this.storePendingDictionariesNow());
-  }
-
-  private hasPendingDictionaries(): boolean {
-    return (
-      this.pendingNames.length > 0 ||
-      this.pendingLocations.length > 0 ||
-      this.pendingThreads.length > 0 ||
-      this.changedMethods().length > 0
-    );
-  }
-
-  /** Inserts dictionary rows met since the last call (inside the caller's transaction). */
-  private storePendingDictionariesNow(): void {
-    const run = this.runId;
-    insertRows(
-      this.store,
-      'INSERT OR IGNORE INTO jvm_threads (run_id, thread_id, name, is_main, trace_id)',
-      this.pendingThreads.map((t) => [run, t.id, t.name, t.isMain ? 1 : 0, t.traceId]),
-    );
-    insertRows(
-      this.store,
-      'INSERT INTO jvm_names (run_id, name_id, name)',
-      this.pendingNames.map(([id, name]) => [run, id, name]),
-    );
-    insertRows(
-      this.store,
-      'INSERT INTO jvm_locations (run_id, location_id, method_id, line)',
-      this.pendingLocations.map(([id, method, line]) => [run, id, method, line]),
-    );
-    const classes = this.declarations.classTable();
-    const sourceFiles = new Map<string, string>();
-    for (const c of classes.values()) sourceFiles.set(c.name, c.sourceFile);
-    insertRows(
-      this.store,
-      `INSERT OR REPLACE INTO jvm_methods
-         (run_id, method_id, class_name, source_file, name, descriptor, is_static, lines)`,
-      this.changedMethods().map((m) => {
-        this.storedMethods.set(m.id, m);
-        return [
-          run,
-          m.id,
-          m.className,
-          sourceFiles.get(m.className) ?? '',
-          m.name,
-          m.descriptor,
-          m.isStatic ? 1 : 0,
-          JSON.stringify(m.lines),
-        ];
-      }),
-    );
-    this.pendingThreads = [];
-    this.pendingNames = [];
-    this.pendingLocations = [];
-  }
-
-  private changedMethods(): JvmMethodInfo[] {
-    const changed: JvmMethodInfo[] = [];
-    for (const method of this.declarations.methodTable().values()) {
-      if (this.storedMethods.get(method.id) !== method) changed.push(method);
-    }
-    return changed;
-  }
-
-  private mergeMetadata(extra: Record<string, unknown>): void {
-    mergeRunMetadata(this.store, this.runId, extra);
-  }
-}
-
-/** Adds keys to a run's metadata JSON (runs.metadata), keeping the others. */
-export function mergeRunMetadata(
-  store: SessionStore,
-  runId: number,
-  extra: Record<string, unknown>,
-): void {
-  const run = store.run(runId);
-  if (!run) return;
-  const metadata = JSON.stringify({ ...run.metadata, ...extra });
-  store.transaction(() =>
-    store.query('UPDATE runs SET metadata = ? WHERE id = ?', [metadata, runId]),
-  );
 }
 
 function swap<K>(map: Map<K, number>, key: K, value: number): number | undefined {
@@ -500,14 +350,4 @@ function arrayIndexOf(name: string): number {
 
 function syntheticThread(step: JvmStep): JvmThreadInfo {
   return { id: step.threadId, name: step.thread, isMain: false, traceId: '' };
-}
-
-/** Multi-row INSERT in groups, so thousands of rows cost a handful of statements. */
-function insertRows(store: SessionStore, insert: string, rows: (string | number)[][]): void {
-  const GROUP = 500;
-  for (let start = 0; start < rows.length; start += GROUP) {
-    const group = rows.slice(start, start + GROUP);
-    const placeholders = `(${group[0].map(() => '?').join(', ')})`;
-    store.query(`${insert} VALUES ${group.map(() => placeholders).join(', ')}`, group.flat());
-  }
 }

@@ -1,0 +1,350 @@
+// The recording path (JvmColumnDecoder -> JvmColumnWriter, no object per step) against the
+// object path it replaced (JvmTraceDecoder -> JvmTraceWriter): the same bytes, split the same
+// way, must give the same steps, values, relations and stored runs. On synthetic streams
+// (several threads, batches larger than a chunk, steps straddling chunks and messages) and on
+// traces the real agent recorded from the fixture programs, whole and in small slices.
+
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CHUNK_STEPS } from '../../../src/extension/jvm/chunkCodec';
+import { JvmColumnDecoder, type JvmColumnBatch } from '../../../src/extension/jvm/columnDecoder';
+import { JvmColumnWriter } from '../../../src/extension/jvm/columnWriter';
+import { JvmTraceDecoder, type JvmStep } from '../../../src/extension/jvm/decoder';
+import {
+  EXTRA_CAUGHT,
+  EXTRA_RETURN,
+  EXTRA_THROWN,
+  ValueType,
+} from '../../../src/extension/jvm/stepColumns';
+import { JvmTraceReader } from '../../../src/extension/jvm/traceReader';
+import { JvmTraceWriter } from '../../../src/extension/jvm/traceWriter';
+import { SessionStore } from '../../../src/extension/store/sessionStore';
+import { compileFixtures, ensureAgentBuilt, runWithAgent } from './harness';
+import { SyntheticWireTrace, type SyntheticWireOptions } from './syntheticWire';
+
+const ACCESS_KINDS = ['local', 'field', 'static', 'array'];
+
+/** A step as both decoders can describe it, values printed. */
+interface PlainStep {
+  seq: number;
+  threadId: number;
+  order: number;
+  methodId: number;
+  lineIndex: number;
+  line: number;
+  frameId: number;
+  depth: number;
+  callerOrder: number;
+  branches: number[];
+  reads: string[];
+  writes: string[];
+  returnValue?: string;
+  thrown?: string;
+  caught?: string;
+}
+
+function plainAccess(a: JvmStep['reads'][number]): string {
+  return `${a.kind} ${a.name} ${a.owner ?? '-'} = ${a.value}`;
+}
+
+function fromObject(step: JvmStep): PlainStep {
+  return {
+    seq: step.seq,
+    threadId: step.threadId,
+    order: step.order,
+    methodId: step.methodId,
+    lineIndex: step.lineIndex,
+    line: step.line,
+    frameId: step.frameId,
+    depth: step.depth,
+    callerOrder: step.callerOrder,
+    branches: step.branches,
+    reads: step.reads.map(plainAccess),
+    writes: step.writes.map(plainAccess),
+    ...(step.returnValue === undefined ? {} : { returnValue: step.returnValue }),
+    ...(step.thrown === undefined ? {} : { thrown: step.thrown }),
+    ...(step.caught === undefined ? {} : { caught: step.caught }),
+  };
+}
+
+/** Reads column rows back into PlainSteps (names from the batches, objects from the decoder). */
+class ColumnReader {
+  private readonly names = new Map<number, string>();
+
+  constructor(private readonly decoder: JvmColumnDecoder) {}
+
+  steps(batch: JvmColumnBatch): PlainStep[] {
+    for (const [id, name] of batch.names) this.names.set(id, name);
+    const c = batch.steps;
+    const out: PlainStep[] = [];
+    for (let row = 0; row < c.count; row++) {
+      const accesses: string[] = [];
+      for (let a = c.accessStart[row]; a < c.accessStart[row + 1]; a++)
+        accesses.push(this.access(batch, a));
+      const flags = c.extraFlags[row];
+      out.push({
+        seq: c.seq[row],
+        threadId: c.threadId[row],
+        order: c.order[row],
+        methodId: c.methodId[row],
+        lineIndex: c.lineIndex[row],
+        line: c.line[row],
+        frameId: c.frameId[row],
+        depth: c.depth[row],
+        callerOrder: c.callerOrder[row],
+        branches: [...c.branches.subarray(c.branchStart[row], c.branchStart[row + 1])],
+        reads: accesses.slice(0, c.readCount[row]),
+        writes: accesses.slice(c.readCount[row]),
+        ...(flags & EXTRA_RETURN
+          ? { returnValue: this.value(c.returnType[row], c.returnValue[row], c.returnText[row]) }
+          : {}),
+        ...(flags & EXTRA_THROWN ? { thrown: this.decoder.renderRef(c.thrown[row]) } : {}),
+        ...(flags & EXTRA_CAUGHT ? { caught: this.decoder.renderRef(c.caught[row]) } : {}),
+      });
+    }
+    return out;
+  }
+
+  private access(batch: JvmColumnBatch, a: number): string {
+    const x = batch.steps.accesses;
+    const kind = ACCESS_KINDS[x.kind[a]];
+    const name = kind === 'array' ? `[${x.slot[a]}]` : this.names.get(x.slot[a]);
+    const owner = x.owner[a] < 0 ? '-' : this.decoder.renderRef(x.owner[a]);
+    return `${kind} ${name} ${owner} = ${this.value(x.valueType[a], x.value[a], x.text[a])}`;
+  }
+
+  private value(type: ValueType, value: number, text: string | undefined): string {
+    switch (type) {
+      case ValueType.Int:
+        return String(value);
+      case ValueType.Char:
+        return String.fromCharCode(value);
+      case ValueType.Bool:
+        return value ? 'true' : 'false';
+      case ValueType.Ref:
+        return this.decoder.renderRef(value);
+      default:
+        return text!;
+    }
+  }
+}
+
+/** Both decoders over the same slices: steps (in seq order), errors, warnings, end marker. */
+function decodeBoth(slices: Uint8Array[]) {
+  const objects = new JvmTraceDecoder();
+  const columns = new JvmColumnDecoder();
+  const reader = new ColumnReader(columns);
+  const sides = {
+    old: [] as PlainStep[],
+    new: [] as PlainStep[],
+    oldErrors: [] as string[],
+    newErrors: [] as string[],
+  };
+  const take = (a: ReturnType<JvmTraceDecoder['push']>, b: JvmColumnBatch) => {
+    sides.old.push(...a.steps.map(fromObject));
+    sides.new.push(...reader.steps(b));
+    sides.oldErrors.push(
+      ...a.errors.map((e) => `${e.code} ${e.message} @${e.offset}`),
+      ...a.warnings,
+    );
+    sides.newErrors.push(
+      ...b.errors.map((e) => `${e.code} ${e.message} @${e.offset}`),
+      ...b.warnings,
+    );
+  };
+  for (const slice of slices) take(objects.push(slice), columns.push(slice));
+  take(objects.end(), columns.end());
+  // Within a batch the decoders may close steps in a different order; the writers sort by seq.
+  sides.old.sort((x, y) => x.seq - y.seq);
+  sides.new.sort((x, y) => x.seq - y.seq);
+  return sides;
+}
+
+/** Stores the same slices through both paths, as runs 1 (objects) and 2 (columns). */
+async function storeBoth(slices: Uint8Array[], sealEvery = 0): Promise<SessionStore> {
+  const store = await SessionStore.open(
+    join(mkdtempSync(join(tmpdir(), 'bathy-columns-')), 'c.bathy'),
+    {
+      create: true,
+      flushIntervalMs: 0,
+    },
+  );
+  const objectDecoder = new JvmTraceDecoder();
+  const objectWriter = new JvmTraceWriter(
+    store,
+    store.addRun({ targetKind: 'jvm', target: 'x' }).id,
+    objectDecoder,
+  );
+  const columnDecoder = new JvmColumnDecoder();
+  const columnWriter = new JvmColumnWriter(
+    store,
+    store.addRun({ targetKind: 'jvm', target: 'x' }).id,
+    columnDecoder,
+  );
+  slices.forEach((slice, i) => {
+    objectWriter.addBatch(objectDecoder.push(slice));
+    columnWriter.addColumns(columnDecoder.push(slice));
+    if (sealEvery > 0 && (i + 1) % sealEvery === 0) {
+      objectWriter.sealOpenChunks();
+      columnWriter.sealOpenChunks();
+    }
+  });
+  objectWriter.addBatch(objectDecoder.end());
+  columnWriter.addColumns(columnDecoder.end());
+  objectWriter.finish();
+  columnWriter.finish();
+  return store;
+}
+
+/** Every stored step, chunk, location and the run's metadata of runs 1 and 2 are equal. */
+function assertSameRuns(store: SessionStore): number {
+  const rows = (sql: string, run: number) => store.query(sql, [run]);
+  for (const sql of [
+    'SELECT thread_id, first_order, step_count, first_seq, last_seq, min_depth, raw_bytes FROM jvm_chunks WHERE run_id = ? ORDER BY thread_id, first_order',
+    'SELECT thread_id, location_id, first_order FROM jvm_chunk_locations WHERE run_id = ? ORDER BY thread_id, first_order, location_id',
+    'SELECT location_id, method_id, line FROM jvm_locations WHERE run_id = ? ORDER BY location_id',
+    'SELECT name FROM jvm_names WHERE run_id = ? ORDER BY name',
+    'SELECT thread_id, name, is_main, trace_id, step_count FROM jvm_threads WHERE run_id = ? ORDER BY thread_id',
+  ]) {
+    assert.deepEqual(rows(sql, 2), rows(sql, 1), sql);
+  }
+  assert.deepEqual(store.run(2)?.metadata, store.run(1)?.metadata);
+  const objects = new JvmTraceReader(store, 1);
+  const columns = new JvmTraceReader(store, 2);
+  let compared = 0;
+  for (const thread of objects.threads()) {
+    const got = columns.threadSteps(thread.threadId);
+    for (const expected of objects.threadSteps(thread.threadId)) {
+      assert.deepEqual(
+        got.next().value,
+        expected,
+        `thread ${thread.threadId} order ${expected.order}`,
+      );
+      compared++;
+    }
+    assert.equal(got.next().done, true, `no extra steps in thread ${thread.threadId}`);
+  }
+  return compared;
+}
+
+function slicesOf(bytes: Uint8Array, size: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < bytes.length; i += size) out.push(bytes.subarray(i, i + size));
+  return out;
+}
+
+function synthetic(threads: number, steps: number, options: SyntheticWireOptions): Uint8Array[] {
+  return [...new SyntheticWireTrace(threads, steps, options).messages()];
+}
+
+describe('JVM column path equals the object path', function () {
+  this.timeout(120_000);
+
+  describe('synthetic streams', () => {
+    const cases: [string, number, number, SyntheticWireOptions, number][] = [
+      ['one thread, default buffers (batches larger than a chunk)', 1, 3 * CHUNK_STEPS + 77, {}, 0],
+      ['four threads, default buffers', 4, 2 * CHUNK_STEPS + 5, {}, 0],
+      [
+        'four threads, small buffers and messages, sealed mid-way',
+        4,
+        CHUNK_STEPS + 999,
+        { bufferBytes: 700, messageBytes: 2500, arraySize: 300 },
+        3,
+      ],
+      ['three threads, tiny buffers', 3, 2000, { bufferBytes: 40, messageBytes: 100, slice: 5 }, 7],
+    ];
+    for (const [title, threads, steps, options, sealEvery] of cases) {
+      it(`${title}: decoded steps and stored runs`, async () => {
+        const messages = synthetic(threads, steps, options);
+        const decoded = decodeBoth(messages);
+        assert.equal(decoded.new.length, threads * steps);
+        assert.deepEqual(decoded.new, decoded.old);
+        assert.deepEqual(decoded.newErrors, decoded.oldErrors);
+        const store = await storeBoth(messages, sealEvery);
+        try {
+          assert.equal(assertSameRuns(store), threads * steps);
+        } finally {
+          await store.close();
+        }
+      });
+    }
+
+    it('the same messages cut at arbitrary places (not at chunk boundaries)', async () => {
+      const whole = Buffer.concat(synthetic(4, CHUNK_STEPS + 10, { bufferBytes: 3000 }));
+      const slices = slicesOf(whole, 1237);
+      assert.deepEqual(decodeBoth(slices).new, decodeBoth([whole]).old);
+      const store = await storeBoth(slices);
+      try {
+        assert.equal(assertSameRuns(store), 4 * (CHUNK_STEPS + 10));
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('damaged streams: the same steps survive and the same errors are reported', () => {
+      const whole = Buffer.concat(synthetic(2, 3000, { bufferBytes: 2000 }));
+      let seed = 7;
+      const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+      let errors = 0;
+      for (let trial = 0; trial < 20; trial++) {
+        const damaged = Buffer.from(whole);
+        for (let k = 0; k < 3; k++)
+          damaged[20 + Math.floor(random() * (damaged.length - 20))] ^=
+            1 + Math.floor(random() * 255);
+        const decoded = decodeBoth(slicesOf(damaged, 4096));
+        assert.deepEqual(decoded.new, decoded.old, `trial ${trial}`);
+        assert.deepEqual(decoded.newErrors, decoded.oldErrors, `trial ${trial}`);
+        errors += decoded.oldErrors.length;
+      }
+      assert.ok(errors > 0, 'the damage was noticed');
+    });
+  });
+
+  describe('traces recorded by the agent from the fixture programs', () => {
+    before(function () {
+      this.timeout(300_000);
+      ensureAgentBuilt();
+    });
+
+    const fixtures = [
+      'Values',
+      'Exceptions',
+      'Threads',
+      'Arrays',
+      'Recursion',
+      'Calls',
+      'Lambdas',
+      'StaticInit',
+      'Switches',
+      'InnerClasses',
+    ];
+    for (const fixture of fixtures) {
+      it(`${fixture}: whole file and 997-byte slices`, async () => {
+        const run = runWithAgent({
+          classPath: compileFixtures(),
+          mainClass: `fixtures.${fixture}`,
+        });
+        assert.equal(run.status, 0, run.stderr);
+        const bytes = readFileSync(run.tracePath);
+        for (const slices of [[bytes], slicesOf(bytes, 997)]) {
+          const decoded = decodeBoth(slices);
+          assert.ok(decoded.new.length > 10, `${decoded.new.length} steps`);
+          if (fixture === 'Exceptions') {
+            // Exits by exception and handlers: the steps marked after they were closed.
+            assert.ok(decoded.new.some((s) => s.thrown) && decoded.new.some((s) => s.caught));
+          }
+          assert.deepEqual(decoded.new, decoded.old);
+          assert.deepEqual(decoded.newErrors, decoded.oldErrors);
+          const store = await storeBoth(slices, 5);
+          try {
+            assert.equal(assertSameRuns(store), decoded.old.length);
+          } finally {
+            await store.close();
+          }
+        }
+      });
+    }
+  });
+});
