@@ -1,11 +1,12 @@
 /**
  * Erlang tracing benchmark against a real local node:
- *   npx tsx bench/erlang-trace-bench.ts
+ *   npx tsx bench/erlang-trace-bench.ts [--runs N]
  * Two workloads from test/unit/erlang/fixtures/bathytest_tree.erl: spawn/exit churn (a
  * process spawn_links children that exit at once) and a message flood (a process sends
  * to a sink). For each: events per second from the node into a session (trace, batch,
  * decode, ingest into SQLite), and the workload's time untraced, under Bathysphere, and
- * under dbg with a counting tracer (same trace flags), side by side.
+ * under dbg with a counting tracer (same trace flags), side by side. With --runs N (3 by
+ * default) every figure is the median of N rounds, each round measuring all three.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -14,6 +15,7 @@ import { injectAgent } from '../src/extension/erlang/agent';
 import { ErlangConnection } from '../src/extension/erlang/connection';
 import { evalOnNode } from '../src/extension/erlang/eval';
 import { ErlangRecorder } from '../src/extension/erlang/record';
+import { limitsTerm } from '../src/extension/erlang/tracing';
 import { Pid, Tuple, atom } from '../src/extension/erlang/terms';
 import { SessionStore } from '../src/extension/store/sessionStore';
 import {
@@ -36,6 +38,19 @@ const OPEN_LIMITS = {
 };
 
 type Workload = 'churn' | 'sender';
+
+interface Round {
+  base: number;
+  dbg: number;
+  agentOnly: number;
+  ours: number;
+  events: number;
+  eventsPerSecond: number;
+  dropped: number;
+}
+
+/** Longest wait for the session to hold every event the tracer recorded. */
+const DRAIN_TIMEOUT_MS = 180_000;
 
 /** Starts the workload process (waiting for 'go'); resolves with it and its completion. */
 async function prepare(conn: ErlangConnection, workload: Workload) {
@@ -72,10 +87,39 @@ async function withDbg(conn: ErlangConnection, workload: Workload): Promise<numb
   return seconds;
 }
 
+/**
+ * Bathysphere's tracer with a sink on the node as its client: the agent's own cost on the
+ * node, without the host (whose decoding and SQLite inserts share this machine's 2 cores).
+ */
+async function withAgentOnly(conn: ErlangConnection, workload: Workload): Promise<number> {
+  const agent = await injectAgent(conn, { baseDir: REPO_ROOT });
+  const { pid, go } = await prepare(conn, workload);
+  const command = workload === 'churn' ? 'explore' : 'listen';
+  const tracer = await evalOnNode(
+    conn,
+    `Sink = spawn(fun Loop() -> receive stop -> ok; _ -> Loop() end end),
+     Tracer = spawn(bathysphere_tracer, init, [Sink, Limits]),
+     ok = bathysphere_tracer:call(Tracer, {${command}, Pid}),
+     {Tracer, Sink}.`,
+    { bindings: { Pid: pid, Limits: limitsTerm(OPEN_LIMITS) } },
+  );
+  await new Promise((r) => setTimeout(r, 300));
+  const seconds = await go();
+  await evalOnNode(
+    conn,
+    `{Tracer, Sink} = Pair,
+     #{} = bathysphere_tracer:call(Tracer, status, ${DRAIN_TIMEOUT_MS}),
+     exit(Tracer, shutdown), Sink ! stop, ok.`,
+    { bindings: { Pair: tracer }, timeoutMs: DRAIN_TIMEOUT_MS + 10_000 },
+  );
+  await agent.remove();
+  return seconds;
+}
+
 async function withBathysphere(
   conn: ErlangConnection,
   workload: Workload,
-): Promise<{ seconds: number; events: number; eventsPerSecond: number }> {
+): Promise<{ seconds: number; events: number; eventsPerSecond: number; dropped: number }> {
   const agent = await injectAgent(conn, { baseDir: REPO_ROOT });
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bathy-bench-')), 'bench.bathy');
   const store = await SessionStore.open(file, { create: true, flushIntervalMs: 0 });
@@ -87,13 +131,16 @@ async function withBathysphere(
   const before = recorder.ingest.eventCount;
   const started = process.hrtime.bigint();
   const seconds = await go();
-  // Each churned child gives spawn, link, getting_linked, exit, getting_unlinked (+ island).
-  const expected = workload === 'churn' ? CHURN * 5 : MESSAGES;
-  while (recorder.ingest.eventCount - before < expected && recorder.session.isOpen) {
-    const status = await recorder.session.status();
-    if (status.recorded + status.summarised <= recorder.ingest.eventCount && status.buffered === 0)
-      break;
-    await new Promise((r) => setTimeout(r, 50));
+  // The tracer answers after every trace message queued before the question, so its
+  // counts cover the whole workload; each event it recorded reaches the session unless
+  // it was dropped (and counted) on the node.
+  const status = await recorder.session.status(DRAIN_TIMEOUT_MS);
+  const expected = status.recorded - status.dropped;
+  const deadline = Date.now() + DRAIN_TIMEOUT_MS;
+  while (recorder.ingest.eventCount < expected) {
+    if (!recorder.session.isOpen || Date.now() > deadline)
+      throw new Error(`session holds ${recorder.ingest.eventCount} of ${expected} events`);
+    await new Promise((r) => setTimeout(r, 5));
   }
   const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
   const events = recorder.ingest.eventCount - before;
@@ -101,50 +148,98 @@ async function withBathysphere(
   await store.close();
   await agent.remove();
   fs.rmSync(path.dirname(file), { recursive: true, force: true });
-  return { seconds, events, eventsPerSecond: events / elapsed };
+  return { seconds, events, eventsPerSecond: events / elapsed, dropped: status.dropped };
+}
+
+async function round(conn: ErlangConnection, workload: Workload): Promise<Round> {
+  await untraced(conn, workload); // warm up
+  const base = await untraced(conn, workload);
+  const dbg = await withDbg(conn, workload);
+  const agentOnly = await withAgentOnly(conn, workload);
+  const ours = await withBathysphere(conn, workload);
+  return { base, dbg, agentOnly, ours: ours.seconds, ...ours };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+function runsArgument(): number {
+  const index = process.argv.indexOf('--runs');
+  const runs = index >= 0 ? Number(process.argv[index + 1]) : 3;
+  if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs takes a positive integer');
+  return runs;
 }
 
 function row(cells: Array<string | number>): string {
   return `| ${cells.map(String).join(' | ')} |`;
 }
 
+const WORKLOADS: Record<Workload, string> = {
+  churn: `spawn/exit churn (${CHURN} linked children)`,
+  sender: `message flood (${MESSAGES} sends)`,
+};
+
+/** One table row: medians over the rounds; slowdowns against the same round's untraced time. */
+function summaryRow(workload: Workload, rounds: Round[]): string {
+  const ms = (s: number) => `${(s * 1000).toFixed(0)} ms`;
+  const pick = (f: (r: Round) => number) => median(rounds.map(f));
+  const slow = (f: (r: Round) => number) =>
+    `${ms(pick(f))} (${pick((r) => f(r) / r.base).toFixed(1)}x)`;
+  return row([
+    WORKLOADS[workload],
+    ms(pick((r) => r.base)),
+    slow((r) => r.dbg),
+    slow((r) => r.agentOnly),
+    pick((r) => r.agentOnly / r.dbg).toFixed(2),
+    slow((r) => r.ours),
+    pick((r) => r.ours / r.dbg).toFixed(2),
+    Math.round(pick((r) => r.events)),
+    Math.round(pick((r) => r.dropped)),
+    Math.round(pick((r) => r.eventsPerSecond)),
+  ]);
+}
+
+const load = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
 async function main(): Promise<void> {
+  const runs = runsArgument();
   buildAgent();
   const node = await startNode();
   const conn = await ErlangConnection.connect({ node: node.node, cookie: node.cookie });
   try {
+    console.log(`${runs} round(s); load average before: ${load()}`);
+    const results: Record<Workload, Round[]> = { churn: [], sender: [] };
+    for (let run = 1; run <= runs; run++)
+      for (const workload of ['churn', 'sender'] as const) {
+        const result = await round(conn, workload);
+        results[workload].push(result);
+        console.log(`round ${run} ${workload}: ${JSON.stringify(result)}`);
+      }
+    console.log(`load average after: ${load()}\n`);
     console.log(
       row([
         'workload',
         'untraced',
         'dbg (counting tracer)',
-        'Bathysphere',
+        'agent only (sink on the node)',
+        'agent only / dbg',
+        'Bathysphere (into the session)',
+        'Bathysphere / dbg',
         'events into the session',
+        'dropped',
         'events/s (node to session)',
       ]),
     );
-    console.log('| --- | --- | --- | --- | --- | --- |');
-    for (const workload of ['churn', 'sender'] as const) {
-      await untraced(conn, workload); // warm up
-      const base = await untraced(conn, workload);
-      const dbg = await withDbg(conn, workload);
-      const ours = await withBathysphere(conn, workload);
-      const name =
-        workload === 'churn'
-          ? `spawn/exit churn (${CHURN} linked children)`
-          : `message flood (${MESSAGES} sends)`;
-      const slow = (s: number) => `${(s * 1000).toFixed(0)} ms (${(s / base).toFixed(1)}x)`;
-      console.log(
-        row([
-          name,
-          `${(base * 1000).toFixed(0)} ms`,
-          slow(dbg),
-          slow(ours.seconds),
-          ours.events,
-          Math.round(ours.eventsPerSecond),
-        ]),
-      );
-    }
+    console.log(`|${' --- |'.repeat(10)}`);
+    for (const workload of ['churn', 'sender'] as const)
+      console.log(summaryRow(workload, results[workload]));
   } finally {
     conn.close();
     await stopAllNodes();

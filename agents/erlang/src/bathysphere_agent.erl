@@ -12,7 +12,7 @@
 -export([owner_init/2]).
 
 %% Bump together with AGENT_VERSION in src/extension/erlang/agent.ts.
-version() -> <<"0.2.0">>.
+version() -> <<"0.3.0">>.
 
 %% Starts an owner for the client whose mailbox is ClientPid.
 start(ClientPid) when is_pid(ClientPid) ->

@@ -90,9 +90,8 @@ join(P, Links, S) ->
              [] -> S1;
              _ -> bathysphere_tracer:emit({links, Now, P, none, Links}, S1)
          end,
-    S2#{island := maps:put(P, true, maps:get(island, S2)),
-        boundary := maps:remove(P, maps:get(boundary, S2)),
-        facts_pending := [P | maps:get(facts_pending, S2)]}.
+    want_facts(P, S2#{island := maps:put(P, true, maps:get(island, S2)),
+                      boundary := maps:remove(P, maps:get(boundary, S2))}).
 
 leave(P, Why, S) ->
     _ = bathysphere_trace_api:untrace_process(maps:get(backend, S), P),
@@ -108,8 +107,7 @@ mark_boundary(P, S) ->
     _ = bathysphere_trace_api:untrace_process(maps:get(backend, S), P),
     S1 = bathysphere_tracer:emit({island, bathysphere_event:now_us(), P, none, boundary}, S),
     S2 = bathysphere_tracer:mention(P, S1),
-    S2#{boundary := maps:put(P, true, maps:get(boundary, S2)),
-        facts_pending := [P | maps:get(facts_pending, S2)]}.
+    want_facts(P, S2#{boundary := maps:put(P, true, maps:get(boundary, S2))}).
 
 %% A member P linked to (or spawned) Other. Inherit tells whether the VM already
 %% traced Other (set_on_link covers links P made, not links made to P).
@@ -136,13 +134,14 @@ newcomer(P, Inherited, S) ->
                          S
                  end,
             S2 = bathysphere_tracer:emit({island, bathysphere_event:now_us(), P, none, joined}, S1),
-            S2#{island := maps:put(P, true, maps:get(island, S2)),
-                facts_pending := [P | maps:get(facts_pending, S2)]}
+            want_facts(P, S2#{island := maps:put(P, true, maps:get(island, S2))})
     end.
 
+%% A dead process leaves the island, and its facts are no longer wanted.
 on_exit(P, S) ->
     S#{island := maps:remove(P, maps:get(island, S)),
-       listened := maps:remove(P, maps:get(listened, S))}.
+       listened := maps:remove(P, maps:get(listened, S)),
+       facts_pending := maps:remove(P, maps:get(facts_pending, S))}.
 
 %% An event from a process we did not put in the island: the VM spread tracing to
 %% it. Returns {true, S} to record it, {false, S} after turning its tracing off.
@@ -171,15 +170,31 @@ untrace(P, S) ->
     _ = bathysphere_trace_api:untrace_process(maps:get(backend, S), P),
     S.
 
+%% Facts are gathered a few per tick (gather_facts/2). Pending ones are a set of
+%% at most max_island processes; a process that dies first leaves it (on_exit/2),
+%% so short-lived children cost nothing here.
+want_facts(P, S) ->
+    Pending = maps:get(facts_pending, S),
+    case map_size(Pending) < maps:get(max_island, maps:get(limits, S)) of
+        true -> S#{facts_pending := Pending#{P => true}};
+        false -> S
+    end.
+
 %% OTP facts for up to N pending processes: ancestors, initial call, registered
 %% name, trap_exit, application, monitors.
 gather_facts(N, S) ->
-    {Now, Later} = split(N, maps:get(facts_pending, S)),
-    S1 = S#{facts_pending := Later},
-    lists:foldl(fun(P, Acc) -> facts_of(P, Acc) end, S1, lists:usort(Now)).
+    Pending = maps:get(facts_pending, S),
+    Now = take_keys(N, maps:iterator(Pending), []),
+    S1 = S#{facts_pending := maps:without(Now, Pending)},
+    lists:foldl(fun(P, Acc) -> facts_of(P, Acc) end, S1, lists:sort(Now)).
 
-split(N, List) when length(List) =< N -> {List, []};
-split(N, List) -> lists:split(N, List).
+take_keys(0, _, Taken) ->
+    Taken;
+take_keys(N, Iterator, Taken) ->
+    case maps:next(Iterator) of
+        none -> Taken;
+        {Key, _, Next} -> take_keys(N - 1, Next, [Key | Taken])
+    end.
 
 facts_of(P, S) ->
     Items = [registered_name, trap_exit, dictionary, initial_call, monitors, monitored_by],

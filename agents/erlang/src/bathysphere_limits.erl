@@ -7,7 +7,7 @@
 -module(bathysphere_limits).
 
 -export([defaults/0, merge/2]).
--export([admit/2, summarise/5, take_summaries/0, window_counts/0, top_offenders/1]).
+-export([admit/3, summarise/5, take_summaries/0, window_counts/0, top_offenders/1]).
 
 defaults() ->
     #{%% trace messages waiting in the tracer before the noisiest level goes off
@@ -20,6 +20,9 @@ defaults() ->
       %% printed message bodies, characters, and the ~P depth used to print them
       max_print_chars => 200,
       print_depth => 10,
+      %% bodies of at most this many bytes (external format, binaries included)
+      %% travel as terms and the client prints them
+      max_raw_bytes => 512,
       %% tracing stops by itself after this long, milliseconds
       max_duration_ms => 30 * 60 * 1000,
       %% events kept for a client that cannot keep up, then counted and dropped
@@ -49,9 +52,9 @@ merge(Limits, _) ->
     Limits.
 
 %% Counts one event of Pid in this window; true while the rates allow recording
-%% it individually.
-admit(Pid, Limits) ->
-    Total = bump(window_total),
+%% it individually. Total is the node-wide count of the window, this event
+%% included: the tracer derives it from its own counters, which saves a write here.
+admit(Pid, Total, Limits) ->
     Own = bump({window, Pid}),
     Total =< maps:get(node_events_per_second, Limits)
         andalso Own =< maps:get(process_events_per_second, Limits).
@@ -91,9 +94,6 @@ take_summaries() ->
                 [{Pid, First, maps:to_list(Counts), Bytes, top(Peers, 8)} | Acc];
            ({window, _} = Key, Acc) ->
                 erase(Key),
-                Acc;
-           (window_total, Acc) ->
-                erase(window_total),
                 Acc;
            (_, Acc) ->
                 Acc

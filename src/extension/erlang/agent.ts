@@ -18,7 +18,7 @@ import type { Mailbox } from './mailbox';
 import { Pid, atom, binary, charlist, isAtom, isTuple, textOf, type Term } from './terms';
 
 /** Must equal bathysphere_agent:version/0 in agents/erlang/src/bathysphere_agent.erl. */
-export const AGENT_VERSION = '0.2.0';
+export const AGENT_VERSION = '0.3.0';
 /** Loaded in this order; the first one carries version/0. */
 export const AGENT_MODULES = [
   'bathysphere_agent',

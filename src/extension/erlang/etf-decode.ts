@@ -247,8 +247,8 @@ class EtfReader {
     this.need(byteCount, 'big integer');
     const start = this.pos;
     this.pos += byteCount;
-    if (byteCount <= 6) {
-      // Up to 48 bits fits in a double exactly; skip BigInt entirely.
+    if (byteCount <= 6 || (byteCount === 7 && this.buf[start + 6] < 0x20)) {
+      // Up to 53 bits fits in a double exactly (microsecond timestamps need 51): skip BigInt.
       let value = 0;
       for (let i = byteCount - 1; i >= 0; i--) value = value * 256 + this.buf[start + i];
       return signByte === 0 ? value : -value;

@@ -177,7 +177,20 @@ function isAtomChar(c: number): boolean {
   );
 }
 
+/** Printed atoms by name: a node has few atoms and traces print the same ones over and over. */
+const printedAtoms = new Map<string, string>();
+const PRINTED_ATOMS_KEPT = 10_000;
+
 export function formatAtom(name: string): string {
+  let printed = printedAtoms.get(name);
+  if (printed === undefined) {
+    printed = printAtom(name);
+    if (printedAtoms.size < PRINTED_ATOMS_KEPT) printedAtoms.set(name, printed);
+  }
+  return printed;
+}
+
+function printAtom(name: string): string {
   const codes = Array.from(name, (ch) => ch.codePointAt(0)!);
   const bare =
     codes.length > 0 &&

@@ -5,6 +5,8 @@
  * The agent sends every event as {Kind, TimeUs, Subject, Other, Detail}. Times are the
  * trace's own timestamps in microseconds of the node's system time. Pids of the traced
  * node print as the node prints them (`<0.85.0>`), so they serve as keys within a run.
+ * Message bodies and exit reasons come as {Term, raw} when small (printed here: far
+ * cheaper than io_lib on the node) or {Text, printed} (printed and bounded by the agent).
  */
 import { formatTerm } from './format';
 import { Atom, ErlMap, Pid, Port, Tuple, isAtom, textOf, type Term } from './terms';
@@ -97,7 +99,19 @@ export type ErlangEventKind = ErlangTraceEvent['kind'];
 
 /** Prints identifiers (pids, ports, table ids, names) of the traced node compactly. */
 export class TermNames {
+  /** The agent's max_print_chars: bodies printed here are cut to it, as the agent cuts. */
+  maxPrintChars = 200;
+
   constructor(readonly localNode: string) {}
+
+  /** A message body or exit reason: `how` is raw (print `value` here) or printed (text). */
+  body(value: Term, how: Term | undefined): string {
+    if (!isAtom(how, 'raw')) return text(value);
+    const printed = formatTerm(value, { localNode: this.localNode });
+    return printed.length > this.maxPrintChars
+      ? `${printed.slice(0, this.maxPrintChars)}...`
+      : printed;
+  }
 
   of(term: Term): string {
     if (term instanceof Pid) {
@@ -134,6 +148,13 @@ const maybe = (term: Term | undefined, names: TermNames): string | undefined =>
   term === undefined || isAtom(term, 'none') || isAtom(term, 'undefined')
     ? undefined
     : names.of(term);
+
+/** A body as the agent sends it: {Term | Text, raw | printed}. */
+function bodyOf(detail: Term, names: TermNames): string {
+  return detail instanceof Tuple && detail.elements.length === 2
+    ? names.body(detail.elements[0], detail.elements[1])
+    : text(detail);
+}
 
 function linkDecoder(kind: LinkKind): Decoder {
   return (ts, s, o, _d, n) => ({ kind, ts, pid: n.of(s), other: n.of(o) });
@@ -225,7 +246,7 @@ const DECODERS: Record<string, Decoder> = {
   },
   stopped: (ts, _s, _o, d) => ({ kind: 'stopped', ts, reason: text(d) }),
   spawn: (ts, s, o, d, n) => ({ kind: 'spawn', ts, pid: n.of(s), child: n.of(o), mfa: mfaText(d) }),
-  exit: (ts, s, _o, d, n) => ({ kind: 'exit', ts, pid: n.of(s), reason: text(d) }),
+  exit: (ts, s, _o, d, n) => ({ kind: 'exit', ts, pid: n.of(s), reason: bodyOf(d, n) }),
   link: linkDecoder('link'),
   unlink: linkDecoder('unlink'),
   getting_linked: linkDecoder('getting_linked'),
@@ -233,19 +254,14 @@ const DECODERS: Record<string, Decoder> = {
   register: (ts, s, _o, d, n) => ({ kind: 'register', ts, pid: n.of(s), name: n.of(d) }),
   unregister: (ts, s, _o, d, n) => ({ kind: 'unregister', ts, pid: n.of(s), name: n.of(d) }),
   send: (ts, s, o, d, n) => {
-    const [bytes, body] = (d as Tuple).elements;
-    return { kind: 'send', ts, pid: n.of(s), to: n.of(o), bytes: num(bytes), text: text(body) };
+    const [bytes, body, how] = (d as Tuple).elements;
+    const text = n.body(body, how);
+    return { kind: 'send', ts, pid: n.of(s), to: n.of(o), bytes: num(bytes), text };
   },
   send_to_dead: (ts, s, o, d, n) => {
-    const [bytes, body] = (d as Tuple).elements;
-    return {
-      kind: 'send_to_dead',
-      ts,
-      pid: n.of(s),
-      to: n.of(o),
-      bytes: num(bytes),
-      text: text(body),
-    };
+    const [bytes, body, how] = (d as Tuple).elements;
+    const text = n.body(body, how);
+    return { kind: 'send_to_dead', ts, pid: n.of(s), to: n.of(o), bytes: num(bytes), text };
   },
   summary: (ts, s, _o, d, n) => decodeSummary(ts, s, d, n),
   island: (ts, s, _o, d, n) => ({
@@ -294,7 +310,12 @@ const DECODERS: Record<string, Decoder> = {
     owner: n.of(o),
     name: text(d),
   }),
-  port_closed: (ts, s, _o, d, n) => ({ kind: 'port_closed', ts, port: n.of(s), reason: text(d) }),
+  port_closed: (ts, s, _o, d, n) => ({
+    kind: 'port_closed',
+    ts,
+    port: n.of(s),
+    reason: bodyOf(d, n),
+  }),
   port_link: (ts, s, o, _d, n) => ({ kind: 'port_link', ts, port: n.of(s), other: n.of(o) }),
   port_unlink: (ts, s, o, _d, n) => ({ kind: 'port_unlink', ts, port: n.of(s), other: n.of(o) }),
   port_register: (ts, s, o, _d, n) => ({

@@ -34,6 +34,8 @@ export interface TraceLimits {
   /** Printed message bodies and exit reasons: characters (200) and ~P depth (10). */
   maxPrintChars: number;
   printDepth: number;
+  /** Bodies of at most this many bytes (external format) travel as terms, printed here (512). */
+  maxRawBytes: number;
   /** Tracing stops by itself after this long (30 min). */
   maxDurationMs: number;
   /** Events kept while we are slower than the node, then dropped and counted (200,000). */
@@ -54,6 +56,7 @@ const LIMIT_KEYS: Record<keyof TraceLimits, string> = {
   maxMemoryBytes: 'max_memory',
   maxPrintChars: 'max_print_chars',
   printDepth: 'print_depth',
+  maxRawBytes: 'max_raw_bytes',
   maxDurationMs: 'max_duration_ms',
   maxBufferedEvents: 'max_buffered_events',
   maxIsland: 'max_island',
@@ -169,7 +172,9 @@ export class ErlangTraceSession extends EventEmitter<TraceSessionEvents> {
         mailbox.pid,
         limitsTerm(limits),
       ]);
-      return new ErlangTraceSession(conn, tracer, mailbox);
+      const session = new ErlangTraceSession(conn, tracer, mailbox);
+      session.names.maxPrintChars = limits.maxPrintChars ?? session.names.maxPrintChars;
+      return session;
     } catch (e) {
       mailbox.close();
       throw e;
@@ -214,11 +219,18 @@ export class ErlangTraceSession extends EventEmitter<TraceSessionEvents> {
 
   async setLimits(limits: Partial<TraceLimits>): Promise<void> {
     await this.command(new Tuple([atom('limits'), limitsTerm(limits)]));
+    this.names.maxPrintChars = limits.maxPrintChars ?? this.names.maxPrintChars;
   }
 
-  async status(): Promise<TraceStatus> {
-    const reply = await this.call(atom('status'));
-    const map = reply instanceof ErlMap ? reply : new ErlMap([]);
+  /**
+   * The tracer's counters. It answers after every message queued before the question, so
+   * a busy tracer can take a while: `timeoutMs` bounds the wait (AgentError after it).
+   */
+  async status(timeoutMs = 5000): Promise<TraceStatus> {
+    const reply = await this.call(atom('status'), timeoutMs);
+    if (!(reply instanceof ErlMap))
+      throw new AgentError(`the tracer did not report its status: ${formatTerm(reply)}`);
+    const map = reply;
     const field = (key: string) => map.get(Atom.of(key));
     const count = (key: string) => Number(field(key) ?? 0);
     const list = (key: string) => {
@@ -310,8 +322,10 @@ export class ErlangTraceSession extends EventEmitter<TraceSessionEvents> {
       throw new AgentError(`the tracer refused ${formatTerm(command)}: ${formatTerm(reply)}`);
   }
 
-  private call(command: Term): Promise<Term> {
-    return this.conn.rpc('bathysphere_tracer', 'call', [this.tracer, command]);
+  private call(command: Term, timeoutMs = 5000): Promise<Term> {
+    return this.conn.rpc('bathysphere_tracer', 'call', [this.tracer, command, timeoutMs], {
+      timeoutMs: timeoutMs + 10_000,
+    });
   }
 
   private onMessage(message: Term): void {
@@ -353,7 +367,7 @@ export class ErlangTraceSession extends EventEmitter<TraceSessionEvents> {
   }
 }
 
-function limitsTerm(limits: Partial<TraceLimits>): ErlMap {
+export function limitsTerm(limits: Partial<TraceLimits>): ErlMap {
   const entries: Array<[Term, Term]> = [];
   for (const [key, value] of Object.entries(limits) as Array<[keyof TraceLimits, unknown]>) {
     if (value === undefined || !(key in LIMIT_KEYS)) continue;

@@ -8,7 +8,14 @@ import { ErlangConnection } from '../../../src/extension/erlang/connection';
 import { evalOnNode } from '../../../src/extension/erlang/eval';
 import { processGraph } from '../../../src/extension/erlang/processGraph';
 import { ErlangRecorder } from '../../../src/extension/erlang/record';
-import { ErlMap, Tuple, atom, textOf, type Term } from '../../../src/extension/erlang/terms';
+import {
+  ErlMap,
+  Tuple,
+  atom,
+  isAtom,
+  textOf,
+  type Term,
+} from '../../../src/extension/erlang/terms';
 import { TermNames, type ErlangTraceEvent } from '../../../src/extension/erlang/traceEvents';
 import { ErlangTraceSession } from '../../../src/extension/erlang/tracing';
 import { exportRecords } from '../../../src/extension/store/exportRecords';
@@ -221,6 +228,25 @@ describe('Erlang tracing', function () {
     await agent.remove();
     conn.close();
     observer.close();
+  });
+
+  it('sends small bodies as terms and prints big ones (large binaries too) on the node', async () => {
+    const conn = await connect();
+    const agent = await injectAgent(conn, { baseDir: REPO_ROOT });
+    const limits = await conn.rpc('bathysphere_limits', 'defaults', []);
+    const body = async (source: string) =>
+      (await evalOnNode(conn, `bathysphere_event:body(${source}, Limits).`, {
+        bindings: { Limits: limits },
+      })) as Tuple;
+    const small = await body('{msg, 1, <<"hi">>}');
+    assert.ok(isAtom(small.elements[1], 'raw'));
+    for (const big of ['lists:seq(1, 1000)', 'binary:copy(<<"x">>, 100000)']) {
+      const [text, how] = (await body(big)).elements;
+      assert.ok(isAtom(how, 'printed'), big);
+      assert.ok(text instanceof Uint8Array && text.length <= 203, big);
+    }
+    await agent.remove();
+    conn.close();
   });
 
   it('clears every trace flag within a second of the client going away', async () => {
