@@ -5,7 +5,11 @@
  *
  * The host owns the data; the webview keeps only view state (zoom, pan,
  * selection). A webview that was hidden may have missed messages, so the host
- * answers every `ready` and every return to visibility with a full snapshot.
+ * answers every `ready` and every return to visibility with a full snapshot;
+ * between those it sends deltas against the picture it last sent. Every
+ * snapshot and delta carries a version, and a delta names the version it
+ * applies to, so a webview that missed one asks for a snapshot (`resync`)
+ * instead of drawing a wrong picture.
  */
 
 export interface GraphNode {
@@ -46,10 +50,28 @@ export interface GraphSnapshot {
   edges: GraphEdge[];
 }
 
+/** The nodes and edges of a picture, without what identifies it. */
+export type GraphContent = Pick<GraphSnapshot, 'nodes' | 'edges'>;
+
+/**
+ * What changed between two pictures of the same graph. A changed node may have
+ * a new parent (a process that found its supervisor); an edge whose endpoints
+ * change is removed and added, as Cytoscape cannot rewire an edge.
+ */
+export interface GraphDelta {
+  nodesAdded: GraphNode[];
+  nodesChanged: GraphNode[];
+  nodesRemoved: string[];
+  edgesAdded: GraphEdge[];
+  edgesChanged: GraphEdge[];
+  edgesRemoved: string[];
+}
+
 export type RendererChoice = 'auto' | 'webgl' | 'canvas';
 
 export type HostToWebview =
-  | { type: 'snapshot'; snapshot: GraphSnapshot; renderer: RendererChoice }
+  | { type: 'snapshot'; snapshot: GraphSnapshot; renderer: RendererChoice; version: number }
+  | { type: 'delta'; delta: GraphDelta; baseVersion: number; version: number }
   | { type: 'reply'; requestId: number; result?: NodeDetails; error?: string };
 
 export type WebviewRequest = { kind: 'nodeDetails'; nodeId: string };
@@ -61,7 +83,16 @@ export interface NodeDetails {
 
 export type WebviewToHost =
   | { type: 'ready' }
-  | { type: 'rendered'; nodeCount: number; edgeCount: number; renderer: 'webgl' | 'canvas' }
+  /** After every snapshot and delta, with the version now drawn. */
+  | {
+      type: 'rendered';
+      nodeCount: number;
+      edgeCount: number;
+      renderer: 'webgl' | 'canvas';
+      version: number;
+    }
+  /** A delta did not apply to the picture drawn (a message was missed): send a snapshot. */
+  | { type: 'resync'; version: number }
   | { type: 'selectionChanged'; nodeIds: string[] }
   /** A double click: "take me there" (e.g. travel to a step). */
   | { type: 'activate'; nodeId: string }
@@ -73,6 +104,85 @@ export interface GraphViewState {
   zoom?: number;
   pan?: { x: number; y: number };
   selection?: string[];
+}
+
+/** The delta that turns `before` into `after` (nodes and edges matched by id). */
+export function diffGraphs(before: GraphContent, after: GraphContent): GraphDelta {
+  const delta: GraphDelta = {
+    nodesAdded: [],
+    nodesChanged: [],
+    nodesRemoved: [],
+    edgesAdded: [],
+    edgesChanged: [],
+    edgesRemoved: [],
+  };
+  const oldNodes = new Map(before.nodes.map((node) => [node.id, node]));
+  for (const node of after.nodes) {
+    const old = oldNodes.get(node.id);
+    if (!old) delta.nodesAdded.push(node);
+    else if (!sameElement(old, node)) delta.nodesChanged.push(node);
+    oldNodes.delete(node.id);
+  }
+  delta.nodesRemoved = [...oldNodes.keys()];
+  const oldEdges = new Map(before.edges.map((edge) => [edge.id, edge]));
+  for (const edge of after.edges) {
+    const old = oldEdges.get(edge.id);
+    oldEdges.delete(edge.id);
+    if (!old) delta.edgesAdded.push(edge);
+    else if (old.source !== edge.source || old.target !== edge.target) {
+      delta.edgesRemoved.push(edge.id);
+      delta.edgesAdded.push(edge);
+    } else if (!sameElement(old, edge)) delta.edgesChanged.push(edge);
+  }
+  delta.edgesRemoved.push(...oldEdges.keys());
+  return delta;
+}
+
+/** How many nodes and edges a delta touches. */
+export function deltaSize(delta: GraphDelta): number {
+  return (
+    delta.nodesAdded.length +
+    delta.nodesChanged.length +
+    delta.nodesRemoved.length +
+    delta.edgesAdded.length +
+    delta.edgesChanged.length +
+    delta.edgesRemoved.length
+  );
+}
+
+/**
+ * Field by field, not by serialising: the host diffs every element of a
+ * 10,000-process map several times a second. `data` values are compared by
+ * value one level deep (process facts are strings, numbers, booleans, null).
+ */
+function sameElement(a: GraphNode | GraphEdge, b: GraphNode | GraphEdge): boolean {
+  if (a.label !== b.label || a.kind !== b.kind) return false;
+  if ('source' in a || 'source' in b) return true; // edges: endpoints are compared by the caller
+  const x = a as GraphNode;
+  const y = b as GraphNode;
+  return (
+    x.parent === y.parent &&
+    x.position?.x === y.position?.x &&
+    x.position?.y === y.position?.y &&
+    sameData(x.data, y.data)
+  );
+}
+
+function sameData(
+  a: Record<string, unknown> | undefined,
+  b: Record<string, unknown> | undefined,
+): boolean {
+  if (a === b) return true;
+  const keysA = Object.keys(a ?? {}).filter((key) => a![key] !== undefined);
+  const keysB = Object.keys(b ?? {}).filter((key) => b![key] !== undefined);
+  if (keysA.length !== keysB.length) return false;
+  return keysA.every((key) => sameValue(a![key], b?.[key]));
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 /**

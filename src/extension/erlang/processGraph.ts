@@ -4,10 +4,21 @@
  *
  * Nodes: explored and listened processes, and the mentioned ones connected to them (all
  * mentioned ones with includeMentioned 'all'). Label: registered name, else initial call.
- * A process whose supervisor is on the map has it as compound parent. Edges: links,
- * monitors, spawn parentage and message counts.
+ * A process whose supervisor is on the map has it as `parent`. Edges: links, monitors,
+ * spawn parentage and message counts.
+ *
+ * What the panel draws (processMapContent) puts each supervisor and its children in a
+ * group box of their own, rather than making the supervisor the box: a supervisor is
+ * linked to its children, and an edge from a compound node to its own children draws as
+ * a loop through the box's border.
  */
-import type { GraphEdge, GraphNode } from '../../shared/graphProtocol';
+import {
+  diffGraphs,
+  type GraphContent,
+  type GraphDelta,
+  type GraphEdge,
+  type GraphNode,
+} from '../../shared/graphProtocol';
 import type { SessionStore } from '../store/sessionStore';
 
 export type ProcessLevel = 'mentioned' | 'explored' | 'listened';
@@ -39,13 +50,15 @@ export type ProcessEdgeKind = 'link' | 'monitor' | 'spawn' | 'message';
 export interface ProcessGraph {
   nodes: ProcessGraphNode[];
   edges: GraphEdge[];
-  /** Pass to processGraphDelta to get what changed after this read. */
+  /** The last ingest batch this read reflects (rows record the batch that changed them). */
   version: number;
 }
 
-export interface ProcessGraphDelta extends ProcessGraph {
-  /** Edges that ended (unlinked, died) since the given version. */
-  removedEdgeIds: string[];
+export interface ProcessGraphDelta {
+  /** The map as drawn now (processMapContent of the current graph). */
+  content: GraphContent;
+  /** What changed since `previous`. */
+  delta: GraphDelta;
 }
 
 export interface ProcessGraphOptions {
@@ -82,25 +95,77 @@ export function processGraph(
   runId: number,
   options: ProcessGraphOptions = {},
 ): ProcessGraph {
-  return buildGraph(store, runId, 0, options);
+  return buildGraph(store, runId, options);
 }
 
-/** Nodes and edges changed after `sinceVersion`, and edges that ended since. */
+/**
+ * The map as drawn now and what changed since `previous` (the map as last drawn).
+ *
+ * The delta is a comparison with what was drawn, not a query of rows changed since a
+ * batch number: a process whose row did not change still enters the map when a traced
+ * process links to it, and moves into a group when its supervisor appears; neither
+ * touches its own row.
+ */
 export function processGraphDelta(
   store: SessionStore,
   runId: number,
-  sinceVersion: number,
+  previous: GraphContent,
   options: ProcessGraphOptions = {},
 ): ProcessGraphDelta {
-  return buildGraph(store, runId, sinceVersion, options);
+  const content = processMapContent(processGraph(store, runId, options));
+  return { content, delta: diffGraphs(previous, content) };
+}
+
+/** Prefix of the id of the box that groups a supervisor with its children. */
+export const GROUP_PREFIX = 'group:';
+
+/**
+ * What the panel draws: every supervisor with children on the map gets a group box
+ * holding it and its children, nested inside the group of its own supervisor.
+ */
+export function processMapContent(graph: Pick<ProcessGraph, 'nodes' | 'edges'>): GraphContent {
+  const parentOf = new Map(graph.nodes.map((node) => [node.id, node.parent]));
+  const heads = new Set(graph.nodes.flatMap((node) => (node.parent ? [node.parent] : [])));
+  const groupOf = (pid: string | undefined) =>
+    pid && heads.has(pid) ? `${GROUP_PREFIX}${pid}` : undefined;
+  const groups: GraphNode[] = graph.nodes
+    .filter((node) => heads.has(node.id))
+    .map((node) => {
+      const outer = groupOf(acyclicParent(node.id, parentOf));
+      return {
+        id: `${GROUP_PREFIX}${node.id}`,
+        label: '',
+        kind: 'group',
+        ...(outer ? { parent: outer } : {}),
+      };
+    });
+  const members = graph.nodes.map((node): GraphNode => {
+    const { parent: supervisor, ...rest } = node;
+    const box = groupOf(heads.has(node.id) ? node.id : supervisor);
+    return box ? { ...rest, parent: box } : rest;
+  });
+  return { nodes: [...groups, ...members], edges: graph.edges };
+}
+
+/**
+ * A node's parent, unless following parents from it comes back to it (recorded
+ * $ancestors are the processes' own word): Cytoscape cannot draw a box inside itself.
+ */
+function acyclicParent(id: string, parentOf: Map<string, string | undefined>): string | undefined {
+  const parent = parentOf.get(id);
+  const seen = new Set<string>();
+  for (let at = parent; at !== undefined && !seen.has(at); at = parentOf.get(at)) {
+    if (at === id) return undefined;
+    seen.add(at);
+  }
+  return parent;
 }
 
 function buildGraph(
   store: SessionStore,
   runId: number,
-  since: number,
   options: ProcessGraphOptions,
-): ProcessGraphDelta {
+): ProcessGraph {
   const processes = store.query<ProcessRow>('SELECT * FROM erlang_processes WHERE run_id = ?', [
     runId,
   ]);
@@ -127,18 +192,14 @@ function buildGraph(
     ...spawnEdges(processes, shown),
   ];
   const nodes = processes
-    .filter((p) => shown.has(p.pid) && p.changed > since)
+    .filter((p) => shown.has(p.pid))
     .map((p) => toNode(p, supervisorOf(p, byPid, byName, shown)));
-  const version = Math.max(
-    0,
-    ...processes.map((p) => p.changed),
-    ...allEdges.map((e) => e.changed),
-  );
+  // A loop, not Math.max(...rows): spreading tens of thousands of arguments overflows the stack.
+  let version = 0;
+  for (const row of [...processes, ...allEdges]) version = Math.max(version, row.changed);
   return {
     nodes,
-    edges: allEdges.filter((e) => e.active && e.changed > since).map((e) => e.edge),
-    removedEdgeIds:
-      since > 0 ? allEdges.filter((e) => !e.active && e.changed > since).map((e) => e.edge.id) : [],
+    edges: allEdges.filter((e) => e.active).map((e) => e.edge),
     version,
   };
 }

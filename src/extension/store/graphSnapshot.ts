@@ -1,13 +1,20 @@
 /** Turns a run's stored graph into the snapshot a graph panel draws. */
-import type {
-  GraphNode,
-  GraphSnapshot,
-  GraphSource,
-  NodeDetails,
+import {
+  diffGraphs,
+  type GraphDelta,
+  type GraphNode,
+  type GraphSnapshot,
+  type GraphSource,
+  type NodeDetails,
 } from '../../shared/graphProtocol';
 import { dependencyNeighbourhood } from '../jvm/dependencyGraph';
 import { JvmTraceReader } from '../jvm/traceReader';
-import { processGraph } from '../erlang/processGraph';
+import {
+  GROUP_PREFIX,
+  processGraph,
+  processGraphDelta,
+  processMapContent,
+} from '../erlang/processGraph';
 import { processTimeline } from '../erlang/timeline';
 import type { SessionStore } from './sessionStore';
 
@@ -35,8 +42,7 @@ export function graphSnapshot(
   }
   // An Erlang run's graph is its process map, built from the recorded events.
   if (run.targetKind === 'erlang') {
-    const map = processGraph(store, runId);
-    return { source, title, nodes: map.nodes, edges: map.edges };
+    return { source, title, ...processMapContent(processGraph(store, runId)) };
   }
   const { nodes, edges } = store.graph(runId);
   return {
@@ -62,6 +68,24 @@ export function graphSnapshot(
   };
 }
 
+/**
+ * The graph now and what changed since `previous` (the picture last sent to a panel
+ * showing the same source): what the host sends between full snapshots.
+ */
+export function graphUpdate(
+  store: SessionStore,
+  previous: GraphSnapshot,
+): { snapshot: GraphSnapshot; delta: GraphDelta } {
+  const { runId, focus, view } = previous.source;
+  const isProcessMap = store.run(runId)?.targetKind === 'erlang' && !focus && !view;
+  if (isProcessMap) {
+    const { content, delta } = processGraphDelta(store, runId, previous);
+    return { snapshot: { ...previous, ...content }, delta };
+  }
+  const snapshot = graphSnapshot(store, runId, focus, view);
+  return { snapshot, delta: diffGraphs(previous, snapshot) };
+}
+
 function positionOf(
   data: Record<string, unknown> | undefined,
 ): { x: number; y: number } | undefined {
@@ -85,9 +109,11 @@ export function runHasGraph(store: SessionStore, runId: number): boolean {
 
 /** The facts a panel shows for one node: its kind, label and stored data (for a process, what the recording knows of it). */
 export function nodeDetails(store: SessionStore, runId: number, nodeId: string): NodeDetails {
+  // A supervisor's group box stands for the supervisor.
+  const processId = nodeId.startsWith(GROUP_PREFIX) ? nodeId.slice(GROUP_PREFIX.length) : nodeId;
   const node =
     store.run(runId)?.targetKind === 'erlang'
-      ? processGraph(store, runId).nodes.find((candidate) => candidate.id === nodeId)
+      ? processGraph(store, runId).nodes.find((candidate) => candidate.id === processId)
       : store.graphNode(runId, nodeId);
   if (!node) return { nodeId, lines: [`${nodeId}: not in this run`] };
   const facts = Object.entries(node.data ?? {})

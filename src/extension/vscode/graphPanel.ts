@@ -1,19 +1,22 @@
 /**
  * The one graph panel type (view type `bathysphere.graph`). The host owns the
  * data: it answers the webview's `ready`, and every return to visibility, with
- * a full snapshot, because a hidden webview may have missed messages.
+ * a full snapshot, because a hidden webview may have missed messages. Updates
+ * of the same graph in between go as deltas against the picture last sent, so
+ * the webview keeps its layout, viewport and selection.
  */
 import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
-import type {
-  GraphSnapshot,
-  GraphSource,
-  GraphViewState,
-  HostToWebview,
-  RendererChoice,
-  WebviewToHost,
+import {
+  deltaSize,
+  type GraphSnapshot,
+  type GraphSource,
+  type GraphViewState,
+  type HostToWebview,
+  type RendererChoice,
+  type WebviewToHost,
 } from '../../shared/graphProtocol';
-import { graphSnapshot, nodeDetails } from '../store/graphSnapshot';
+import { graphSnapshot, graphUpdate, nodeDetails } from '../store/graphSnapshot';
 import type { OpenSessions } from './sessions';
 
 export const GRAPH_VIEW_TYPE = 'bathysphere.graph';
@@ -87,6 +90,11 @@ export class GraphPanels implements vscode.Disposable {
     this.panels.get(sourceKey(source))?.retarget(source);
   }
 
+  /** Sends what changed in a source's graph to its panel, if one is open (live data). */
+  update(source: GraphSource): void {
+    this.panels.get(sourceKey(source))?.update();
+  }
+
   /** Whether a panel for this source (or its dependency view) is open. */
   isOpen(source: GraphSource): boolean {
     return this.panels.has(sourceKey(source));
@@ -122,6 +130,10 @@ function sourceKey(source: GraphSource): string {
   return `${source.sessionFile}#${source.runId}${source.focus ? '#dependencies' : ''}${source.view ? `#${source.view}` : ''}`;
 }
 
+function sameFocus(a: GraphSource, b: GraphSource): boolean {
+  return a.focus?.threadId === b.focus?.threadId && a.focus?.order === b.focus?.order;
+}
+
 function webviewOptions(
   extensionUri: vscode.Uri,
 ): vscode.WebviewPanelOptions & vscode.WebviewOptions {
@@ -134,6 +146,10 @@ function webviewOptions(
 
 export class GraphPanel {
   private ready = false;
+  /** Numbers every snapshot and delta sent; the webview echoes the one it drew. */
+  private version = 0;
+  /** The picture last sent, which the next delta is computed against. */
+  private sent: GraphSnapshot | undefined;
   private rendered: GraphPanelStatus['rendered'];
   private selection: string[] = [];
   private readonly disposables: vscode.Disposable[] = [];
@@ -168,9 +184,33 @@ export class GraphPanel {
 
   /** Points the panel at another focus (or the same data, changed) and redraws. */
   retarget(source: GraphSource): void {
+    if (
+      this.sent &&
+      sourceKey(source) === sourceKey(this.source) &&
+      sameFocus(source, this.source)
+    ) {
+      this.update();
+      return;
+    }
     this.source = source;
     this.rendered = undefined; // until the webview reports the new picture
     this.sendSnapshot();
+  }
+
+  /**
+   * Sends what changed since the picture last sent. A hidden webview gets nothing:
+   * it may not exist any more, and it gets a snapshot when it is shown again.
+   */
+  update(): void {
+    if (!this.ready || !this.sent || !this.panel.visible) return;
+    const store = this.sessions.get(this.source.sessionFile);
+    if (!store) return;
+    const { snapshot, delta } = graphUpdate(store, this.sent);
+    if (deltaSize(delta) === 0) return;
+    const baseVersion = this.version;
+    this.version += 1;
+    this.sent = snapshot;
+    this.post({ type: 'delta', delta, baseVersion, version: this.version });
   }
 
   dispose(): void {
@@ -190,7 +230,10 @@ export class GraphPanel {
   sendSnapshot(): void {
     if (!this.ready) return;
     const snapshot = this.snapshot();
-    if (snapshot) this.post({ type: 'snapshot', snapshot, renderer: rendererSetting() });
+    if (!snapshot) return;
+    this.version += 1;
+    this.sent = snapshot;
+    this.post({ type: 'snapshot', snapshot, renderer: rendererSetting(), version: this.version });
   }
 
   private snapshot(): GraphSnapshot | undefined {
@@ -206,12 +249,18 @@ export class GraphPanel {
         this.sendSnapshot();
         break;
       case 'rendered':
+        // A reply to an older message describes a picture already replaced.
+        if (message.version !== this.version) break;
         this.rendered = {
           nodeCount: message.nodeCount,
           edgeCount: message.edgeCount,
           renderer: message.renderer,
         };
         this.log.debug(`graph rendered: ${message.nodeCount} nodes with ${message.renderer}`);
+        break;
+      case 'resync':
+        this.log.debug(`graph webview at version ${message.version} missed an update; resending`);
+        this.sendSnapshot();
         break;
       case 'selectionChanged':
         this.selection = message.nodeIds;

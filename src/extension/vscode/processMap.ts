@@ -1,8 +1,9 @@
 /**
  * The live process map of a connected Erlang node: "Explore Process..." starts
  * recording into a session (one run per connection), explores the process the
- * person picks, and draws the map in the graph panel, redrawn as event batches
- * arrive (at most a few times a second, so a busy node cannot flood the UI).
+ * person picks, and draws the map in the graph panel, updated as event batches
+ * arrive: what changed is sent as one delta at most every REDRAW_INTERVAL_MS, so a
+ * busy node cannot flood the UI and the map keeps its layout.
  * Overload reports from the agent become warnings.
  */
 import * as vscode from 'vscode';
@@ -133,7 +134,7 @@ export class ProcessMap implements vscode.Disposable {
     return picked?.target;
   }
 
-  /** Redraws the map soon, coalescing bursts of event batches into one snapshot. */
+  /** Updates the map soon, coalescing bursts of event batches into one delta. */
   private scheduleRedraw(): void {
     if (this.redrawTimer || !this.recording) return;
     const source = {
@@ -142,8 +143,8 @@ export class ProcessMap implements vscode.Disposable {
     };
     this.redrawTimer = setTimeout(() => {
       this.redrawTimer = undefined;
-      this.panels.refresh(source);
-      this.panels.refresh({ ...source, view: 'timeline' });
+      this.panels.update(source);
+      this.panels.update({ ...source, view: 'timeline' });
       this.updated.fire();
     }, REDRAW_INTERVAL_MS);
   }

@@ -1,16 +1,17 @@
 /**
- * The graph panel's webview: draws the host's snapshot with Cytoscape and keeps
- * only view state (zoom, pan, selection) of its own.
+ * The graph panel's webview: draws the host's snapshot with Cytoscape, applies
+ * the host's deltas in place (no new layout), and keeps only view state (zoom,
+ * pan, selection) of its own.
  */
-import cytoscape, {
-  type Core,
-  type CytoscapeOptions,
-  type ElementDefinition,
-  type StylesheetJson,
-} from 'cytoscape';
+import cytoscape, { type Core, type CytoscapeOptions, type NodeSingular } from 'cytoscape';
 import fcose from 'cytoscape-fcose';
 import {
   PendingRequests,
+  diffGraphs,
+  type GraphContent,
+  type GraphDelta,
+  type GraphEdge,
+  type GraphNode,
   type GraphSnapshot,
   type GraphViewState,
   type HostToWebview,
@@ -18,6 +19,9 @@ import {
   type RendererChoice,
   type WebviewToHost,
 } from '../../shared/graphProtocol';
+import { applyDelta, byIds, edgeElement, nodeElement } from './apply';
+import { packLayout } from './layout';
+import { stylesheet } from './style';
 
 declare function acquireVsCodeApi(): {
   postMessage(message: WebviewToHost): void;
@@ -35,8 +39,23 @@ const details = document.getElementById('details')!;
 const pending = new PendingRequests<NodeDetails>();
 
 const MAX_FIT_ZOOM = 1.25;
+/**
+ * Up to this many nodes fcose lays the graph out; larger graphs get
+ * packLayout, one pass over the nodes (fcose's time grows much faster than
+ * the node count: bench/RESULTS.md, "Process map").
+ */
+const FCOSE_MAX_NODES = 1000;
+
+/** The host's picture as drawn: deltas name its version, a later snapshot is compared with it. */
+interface Drawn {
+  snapshot: GraphSnapshot;
+  version: number;
+  nodes: Map<string, GraphNode>;
+  edges: Map<string, GraphEdge>;
+}
 
 let cy: Core | undefined;
+let drawn: Drawn | undefined;
 let viewState: GraphViewState = vscode.getState() ?? {};
 
 function post(message: WebviewToHost): void {
@@ -48,127 +67,33 @@ function saveViewState(patch: Partial<GraphViewState>): void {
   vscode.setState(viewState);
 }
 
-/** WebGL2 is what Cytoscape's WebGL mode draws with; some webviews (no GPU) lack it. */
-function webglAvailable(): boolean {
+/**
+ * WebGL2 is what Cytoscape's WebGL mode draws with; some webviews lack it.
+ * Without a GPU, Chromium still offers WebGL2 in software (SwiftShader), where
+ * a frame of Cytoscape's WebGL mode takes seconds, far slower than the canvas
+ * (bench/RESULTS.md, "Process map"): `auto` takes WebGL only from hardware.
+ */
+function webglAvailable(hardwareOnly: boolean): boolean {
   try {
-    return document.createElement('canvas').getContext('webgl2') !== null;
+    const gl = document
+      .createElement('canvas')
+      .getContext('webgl2', { failIfMajorPerformanceCaveat: hardwareOnly });
+    return gl !== null && !(hardwareOnly && softwareRendered(gl));
   } catch {
     return false;
   }
 }
 
+/** Chromium does not count SwiftShader as a performance caveat; its renderer string names it. */
+function softwareRendered(gl: WebGL2RenderingContext): boolean {
+  const info = gl.getExtension('WEBGL_debug_renderer_info');
+  const renderer = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+  return /swiftshader|llvmpipe|softpipe|software/i.test(renderer);
+}
+
 function chooseRenderer(choice: RendererChoice): 'webgl' | 'canvas' {
   if (choice === 'canvas') return 'canvas';
-  return webglAvailable() ? 'webgl' : 'canvas';
-}
-
-function themeColor(name: string, fallback: string): string {
-  const value = getComputedStyle(document.body).getPropertyValue(name).trim();
-  return value || fallback;
-}
-
-function stylesheet(): StylesheetJson {
-  const fg = themeColor('--vscode-editor-foreground', '#cccccc');
-  const bg = themeColor('--vscode-editor-background', '#1e1e1e');
-  const accent = themeColor('--vscode-charts-blue', '#3794ff');
-  const focus = themeColor('--vscode-focusBorder', '#007fd4');
-  const muted = themeColor('--vscode-descriptionForeground', '#8b8b8b');
-  const warn = themeColor('--vscode-charts-orange', '#d18616');
-  const supervisor = themeColor('--vscode-charts-purple', '#b180d7');
-  const listened = themeColor('--vscode-charts-green', '#89d185');
-  return [
-    {
-      selector: 'node',
-      style: {
-        'background-color': accent,
-        label: 'data(label)',
-        color: fg,
-        'font-size': 11,
-        'text-valign': 'bottom',
-        'text-margin-y': 4,
-        'text-outline-color': bg,
-        'text-outline-width': 2,
-        width: 22,
-        height: 22,
-      },
-    },
-    {
-      selector: ':parent',
-      style: {
-        'background-opacity': 0.08,
-        'border-color': muted,
-        'border-width': 1,
-        'text-valign': 'top',
-      },
-    },
-    {
-      selector: 'node[kind = "supervisor"]',
-      style: { shape: 'round-rectangle', 'background-color': supervisor },
-    },
-    { selector: 'node[level = "mentioned"]', style: { 'background-opacity': 0.35 } },
-    { selector: 'node[level = "listened"]', style: { 'background-color': listened } },
-    { selector: 'node[kind = "dead"]', style: { 'background-color': muted, opacity: 0.6 } },
-    {
-      selector: 'node[kind = "current"]',
-      style: { 'background-color': warn, width: 30, height: 30 },
-    },
-    { selector: 'edge[kind = "control"]', style: { 'line-style': 'dashed' } },
-    {
-      selector: 'edge[kind = "lifetime"]',
-      style: { width: 6, 'target-arrow-shape': 'none', 'curve-style': 'straight' },
-    },
-    { selector: 'node[kind = "alive"]', style: { width: 6, height: 6 } },
-    { selector: 'edge[kind = "monitor"]', style: { 'line-style': 'dashed' } },
-    {
-      selector: 'edge[kind = "spawn"]',
-      style: { 'line-style': 'dotted', 'target-arrow-shape': 'vee' },
-    },
-    {
-      selector: 'edge[kind = "message"]',
-      style: { 'line-color': listened, 'target-arrow-color': listened },
-    },
-    { selector: 'node[kind = "warning"]', style: { 'background-color': warn } },
-    {
-      selector: 'edge',
-      style: {
-        width: 1.5,
-        'line-color': muted,
-        'target-arrow-color': muted,
-        'target-arrow-shape': 'triangle',
-        'curve-style': 'bezier',
-        label: 'data(label)',
-        'font-size': 9,
-        color: muted,
-      },
-    },
-    { selector: ':selected', style: { 'border-width': 3, 'border-color': focus } },
-  ];
-}
-
-function toElements(snapshot: GraphSnapshot): ElementDefinition[] {
-  const nodes: ElementDefinition[] = snapshot.nodes.map((node) => ({
-    group: 'nodes',
-    data: {
-      id: node.id,
-      label: node.label,
-      kind: node.kind,
-      parent: node.parent,
-      // Process maps colour nodes by how deeply they are traced.
-      level: typeof node.data?.level === 'string' ? node.data.level : undefined,
-    },
-    position: node.position,
-  }));
-  const edges: ElementDefinition[] = snapshot.edges.map((edge) => ({
-    group: 'edges',
-    data: {
-      id: edge.id,
-      source: edge.source,
-      target: edge.target,
-      kind: edge.kind,
-      label: edge.label ?? '',
-    },
-  }));
-  return [...nodes, ...edges];
+  return webglAvailable(choice === 'auto') ? 'webgl' : 'canvas';
 }
 
 function createGraph(renderer: 'webgl' | 'canvas'): Core {
@@ -214,8 +139,52 @@ function sameSource(a: GraphViewState['source'], b: GraphSnapshot['source']): bo
   );
 }
 
-function render(snapshot: GraphSnapshot, rendererChoice: RendererChoice): void {
-  const renderer = chooseRenderer(rendererChoice);
+/** A full snapshot: a new picture, or the one drawn again (the panel was shown after being hidden). */
+function receiveSnapshot(message: Extract<HostToWebview, { type: 'snapshot' }>): void {
+  const renderer = chooseRenderer(message.renderer);
+  const { snapshot } = message;
+  const redrawing =
+    cy &&
+    drawn &&
+    root.dataset.renderer === renderer &&
+    sameSource(drawn.snapshot.source, snapshot.source);
+  // The graph drawn again: apply what differs, so the layout stays where it is.
+  if (cy && drawn && redrawing) applyDelta(cy, diffGraphs(contentOf(drawn), snapshot));
+  else render(snapshot, renderer);
+  drawn = {
+    snapshot,
+    version: message.version,
+    nodes: new Map(snapshot.nodes.map((node) => [node.id, node])),
+    edges: new Map(snapshot.edges.map((edge) => [edge.id, edge])),
+  };
+  saveViewState({ source: snapshot.source });
+  reportRendered();
+}
+
+/** A delta applies only to the version it was computed against; otherwise ask for a snapshot. */
+function receiveDelta(message: Extract<HostToWebview, { type: 'delta' }>): void {
+  if (!cy || !drawn || drawn.version !== message.baseVersion) {
+    post({ type: 'resync', version: drawn?.version ?? 0 });
+    return;
+  }
+  applyDelta(cy, message.delta);
+  remember(drawn, message.delta);
+  drawn.version = message.version;
+  reportRendered();
+}
+
+function contentOf(picture: Drawn): GraphContent {
+  return { nodes: [...picture.nodes.values()], edges: [...picture.edges.values()] };
+}
+
+function remember(picture: Drawn, delta: GraphDelta): void {
+  for (const id of delta.nodesRemoved) picture.nodes.delete(id);
+  for (const id of delta.edgesRemoved) picture.edges.delete(id);
+  for (const node of [...delta.nodesAdded, ...delta.nodesChanged]) picture.nodes.set(node.id, node);
+  for (const edge of [...delta.edgesAdded, ...delta.edgesChanged]) picture.edges.set(edge.id, edge);
+}
+
+function render(snapshot: GraphSnapshot, renderer: 'webgl' | 'canvas'): void {
   if (!cy || root.dataset.renderer !== renderer) {
     cy?.destroy();
     cy = createGraph(renderer);
@@ -224,42 +193,44 @@ function render(snapshot: GraphSnapshot, rendererChoice: RendererChoice): void {
   const restoring = sameSource(viewState.source, snapshot.source);
   graph.batch(() => {
     graph.elements().remove();
-    graph.add(toElements(snapshot));
-    if (restoring) graph.$(idSelector(viewState.selection ?? [])).select();
+    graph.add(snapshot.nodes.map((node) => nodeElement(node)));
+    graph.add(snapshot.edges.map(edgeElement));
+    if (restoring) byIds(graph, viewState.selection ?? []).select();
   });
-  runLayout(graph, snapshot, restoring);
-  saveViewState({ source: snapshot.source });
-  document.title = snapshot.title;
-  status.textContent = `${snapshot.title} — ${snapshot.nodes.length} nodes, ${snapshot.edges.length} edges (${renderer})`;
-  root.dataset.nodeCount = String(graph.nodes().length);
-  root.dataset.edgeCount = String(graph.edges().length);
+  runLayout(graph, snapshot.nodes, restoring);
+}
+
+function reportRendered(): void {
+  if (!cy || !drawn) return;
+  const { title } = drawn.snapshot;
+  const renderer = root.dataset.renderer === 'webgl' ? 'webgl' : 'canvas';
+  const nodeCount = cy.nodes().length;
+  const edgeCount = cy.edges().length;
+  document.title = title;
+  status.textContent = `${title} — ${nodeCount} nodes, ${edgeCount} edges (${renderer})`;
+  root.dataset.nodeCount = String(nodeCount);
+  root.dataset.edgeCount = String(edgeCount);
+  root.dataset.version = String(drawn.version);
   root.dataset.state = 'rendered';
-  post({
-    type: 'rendered',
-    nodeCount: graph.nodes().length,
-    edgeCount: graph.edges().length,
-    renderer,
-  });
+  post({ type: 'rendered', nodeCount, edgeCount, renderer, version: drawn.version });
 }
 
-function idSelector(ids: string[]): string {
-  return ids.length ? ids.map((id) => `#${CSS.escape(id)}`).join(',') : '#__none__';
-}
-
-function runLayout(graph: Core, snapshot: GraphSnapshot, restoreViewport: boolean): void {
-  const preset = snapshot.nodes.length > 0 && snapshot.nodes.every((node) => node.position);
-  const layout = graph.layout(
-    preset
-      ? { name: 'preset', fit: !restoreViewport }
-      : ({
-          name: 'fcose',
-          animate: false,
-          randomize: true,
-          fit: !restoreViewport,
-          padding: 30,
-        } as never),
-  );
-  layout.run();
+function runLayout(graph: Core, nodes: readonly GraphNode[], restoreViewport: boolean): void {
+  if (nodes.length > 0 && nodes.every((node) => node.position)) {
+    graph.layout({ name: 'preset', fit: !restoreViewport }).run();
+  } else if (nodes.length <= FCOSE_MAX_NODES) {
+    const options = {
+      name: 'fcose',
+      animate: false,
+      randomize: true,
+      fit: !restoreViewport,
+      padding: 30,
+    };
+    graph.layout(options as never).run();
+  } else {
+    packNodes(graph, nodes);
+    if (!restoreViewport) graph.fit(undefined, 30);
+  }
   // fit zooms small graphs in until a few nodes fill the panel; keep them at a readable size.
   if (!restoreViewport && graph.zoom() > MAX_FIT_ZOOM) {
     graph.zoom(MAX_FIT_ZOOM);
@@ -270,14 +241,28 @@ function runLayout(graph: Core, snapshot: GraphSnapshot, restoreViewport: boolea
   }
 }
 
-let lastSnapshot: { snapshot: GraphSnapshot; renderer: RendererChoice } | undefined;
+/** Places the nodes by packLayout: a supervisor heads its group, groups pack by nesting. */
+function packNodes(graph: Core, nodes: readonly GraphNode[]): void {
+  const positions = packLayout(
+    nodes.map((node) => ({ id: node.id, parent: node.parent, head: node.kind === 'supervisor' })),
+  );
+  graph.batch(() => {
+    // Only nodes without children: moving a compound would move its children with it.
+    graph.nodes(':childless').forEach((node: NodeSingular) => {
+      const position = positions.get(node.id());
+      if (position) node.position(position);
+    });
+  });
+}
 
 window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
   const message = event.data;
   switch (message.type) {
     case 'snapshot':
-      lastSnapshot = { snapshot: message.snapshot, renderer: message.renderer };
-      render(message.snapshot, message.renderer);
+      receiveSnapshot(message);
+      break;
+    case 'delta':
+      receiveDelta(message);
       break;
     case 'reply':
       pending.settle(message.requestId, message.result, message.error);
@@ -287,7 +272,7 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
 
 document.getElementById('fit')!.addEventListener('click', () => cy?.fit(undefined, 30));
 document.getElementById('relayout')!.addEventListener('click', () => {
-  if (cy && lastSnapshot) runLayout(cy, lastSnapshot.snapshot, false);
+  if (cy && drawn) runLayout(cy, contentOf(drawn).nodes, false);
 });
 
 // Theme changes swap the body's classes; re-read the colours.
