@@ -13,6 +13,7 @@ import {
 import type { JvmColumnBatch } from './columnDecoder';
 import type { JvmMethodInfo, JvmThreadInfo } from './decoder';
 import { NumberMap } from './numberMap';
+import { ThrowOrigins } from './relations';
 import { JvmRunStorage, type JvmDeclarationSource, type JvmIngestStats } from './runStorage';
 import {
   EXTRA_CAUGHT as IMPORTED_EXTRA_CAUGHT,
@@ -65,8 +66,8 @@ class WriterThread {
   branchCount = 0;
   branchIndex = new Int32Array(32);
   branchOrder = new Float64Array(32);
-  /** Exception object id -> the step it started from (see exceptionControl), until caught. */
-  private readonly throwOrigins = new Map<number, { order: number; depth: number }>();
+  /** Exceptions in flight (object id) and the step each started from, until caught. */
+  private readonly throwOrigins = new ThrowOrigins<number, number>();
 
   constructor(
     readonly info: JvmThreadInfo,
@@ -104,11 +105,7 @@ class WriterThread {
     this.branchStart[f] = this.branchCount;
   }
 
-  /**
-   * A handler's first step runs because an exception was thrown: its control dominator is the
-   * step the exception started from, not the branch around the try (computeRelations' rule,
-   * mirrored here and in JvmTraceWriter).
-   */
+  /** A handler's first step depends on the throw that led there (see ThrowOrigins). */
   exceptionControl(
     flags: number,
     thrown: number,
@@ -117,16 +114,9 @@ class WriterThread {
     depth: number,
     dominator: number,
   ): number {
-    if (flags & EXTRA_THROWN) {
-      // Every frame the exception leaves marks its last step; the deepest is where it started.
-      const known = this.throwOrigins.get(thrown);
-      if (known === undefined || known.depth < depth)
-        this.throwOrigins.set(thrown, { order, depth });
-    }
+    if (flags & EXTRA_THROWN) this.throwOrigins.thrown(thrown, order, depth);
     if (!(flags & EXTRA_CAUGHT)) return dominator;
-    const origin = this.throwOrigins.get(caught);
-    this.throwOrigins.delete(caught);
-    return origin?.order ?? dominator;
+    return this.throwOrigins.caught(caught) ?? dominator;
   }
 
   /** Last writer of a local of the top frame (by name id). */

@@ -58,7 +58,7 @@ export function computeRelations(
   const frames = new Map<number, FrameState>();
   const controlSets = controlledLineSets(methods);
   const lastWriter = new Map<string, number>();
-  const throwOrigins = new Map<string, number>();
+  const throwOrigins = new ThrowOrigins<string, number>();
 
   for (let i = 0; i < n; i++) {
     const step = steps[i];
@@ -73,7 +73,7 @@ export function computeRelations(
       step.callerOrder > 0 ? (thread.indexByOrder.get(step.callerOrder) ?? -1) : -1;
     linkStepOver(relations, thread, step, i);
     relations.controlDominator[i] = controlDominatorOf(step, i, frames, controlSets);
-    exceptionControl(relations, steps, step, i, throwOrigins);
+    exceptionControl(relations, step, i, throwOrigins);
     relations.dataDominators[i] = dataDominatorsOf(step, i, lastWriter);
   }
   return relations;
@@ -156,27 +156,40 @@ function controlDominatorOf(
  * A handler's first step runs because an exception was thrown: its control dominator is the
  * first traced step the exception left (the `throw`, or the call into code that threw), not
  * the branch around the try. The handler's other steps are controlled by this first one (the
- * agent reports entering a handler as a branch that controls the catch block).
+ * agent reports entering a handler as a branch that controls the catch block). The one rule,
+ * used by computeRelations and by both session writers.
  */
+export class ThrowOrigins<Exception, Step> {
+  private readonly origins = new Map<Exception, { step: Step; depth: number }>();
+
+  /**
+   * `step` (at call depth `depth`) is the last step of a frame that `exception` left. Every
+   * frame it leaves marks one; the deepest is where it started (steps are numbered in start
+   * order, so a caller's step comes before its callee's `throw`).
+   */
+  thrown(exception: Exception, step: Step, depth: number): void {
+    const known = this.origins.get(exception);
+    if (known === undefined || known.depth < depth) this.origins.set(exception, { step, depth });
+  }
+
+  /** A handler caught `exception`: the step it depends on, when the throw was traced. */
+  caught(exception: Exception): Step | undefined {
+    const origin = this.origins.get(exception);
+    this.origins.delete(exception);
+    return origin?.step;
+  }
+}
+
 function exceptionControl(
   relations: JvmRelations,
-  steps: readonly JvmStep[],
   step: JvmStep,
   i: number,
-  throwOrigins: Map<string, number>,
+  origins: ThrowOrigins<string, number>,
 ): void {
-  // Keyed by thread and exception object (`Type@id`): the same exception caught where thrown.
-  // Every frame the exception leaves marks its last step; the deepest one is where it started
-  // (steps are in start order, so a caller's step comes before its callee's `throw`).
-  if (step.thrown !== undefined) {
-    const key = `${step.threadId}:${step.thrown}`;
-    const known = throwOrigins.get(key);
-    if (known === undefined || steps[known].depth < step.depth) throwOrigins.set(key, i);
-  }
+  // Keyed by thread and exception object (`Type@id`).
+  if (step.thrown !== undefined) origins.thrown(`${step.threadId}:${step.thrown}`, i, step.depth);
   if (step.caught === undefined) return;
-  const key = `${step.threadId}:${step.caught}`;
-  const origin = throwOrigins.get(key);
-  throwOrigins.delete(key);
+  const origin = origins.caught(`${step.threadId}:${step.caught}`);
   if (origin !== undefined) relations.controlDominator[i] = origin;
 }
 

@@ -14,6 +14,7 @@ import type {
   JvmThreadInfo,
   JvmVarAccess,
 } from './decoder';
+import { ThrowOrigins } from './relations';
 import { JvmRunStorage, type JvmDeclarationSource, type JvmIngestStats } from './runStorage';
 
 export { mergeRunMetadata, type JvmDeclarationSource, type JvmIngestStats } from './runStorage';
@@ -38,8 +39,8 @@ interface ThreadState {
   builder: ChunkBuilder;
   frames: FrameState[];
   steps: number;
-  /** Exception (`Type@id`) -> the step it started from (see exceptionControl), until caught. */
-  throwOrigins: Map<string, { order: number; depth: number }>;
+  /** Exceptions in flight (`Type@id`) and the step each started from, until caught. */
+  throwOrigins: ThrowOrigins<string, number>;
 }
 
 interface ControlSets {
@@ -223,22 +224,11 @@ export class JvmTraceWriter {
     return dominator;
   }
 
-  /**
-   * A handler's first step runs because an exception was thrown: its control dominator is the
-   * step the exception started from, not the branch around the try (computeRelations' rule).
-   */
+  /** A handler's first step depends on the throw that led there (see ThrowOrigins). */
   private exceptionControl(thread: ThreadState, step: JvmStep, dominator: number): number {
-    if (step.thrown !== undefined) {
-      // Every frame the exception leaves marks its last step; the deepest is where it started.
-      const known = thread.throwOrigins.get(step.thrown);
-      if (known === undefined || known.depth < step.depth) {
-        thread.throwOrigins.set(step.thrown, { order: step.order, depth: step.depth });
-      }
-    }
+    if (step.thrown !== undefined) thread.throwOrigins.thrown(step.thrown, step.order, step.depth);
     if (step.caught === undefined) return dominator;
-    const origin = thread.throwOrigins.get(step.caught);
-    thread.throwOrigins.delete(step.caught);
-    return origin?.order ?? dominator;
+    return thread.throwOrigins.caught(step.caught) ?? dominator;
   }
 
   private controlSetsOf(methodId: number): Set<number>[] | undefined {
@@ -312,7 +302,7 @@ export class JvmTraceWriter {
       builder: new ChunkBuilder(info.id),
       frames: [],
       steps: 0,
-      throwOrigins: new Map(),
+      throwOrigins: new ThrowOrigins(),
     };
     this.threads.set(info.id, state);
     this.storage.declareThread(info);

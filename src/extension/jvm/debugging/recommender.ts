@@ -81,6 +81,8 @@ interface State {
 
 /** Steps whose dependences the "between" search explores at most. */
 const SLICE_LIMIT = 20_000;
+/** Steps between a correct write and a stale read that the missing-update search reads at most. */
+const BETWEEN_LIMIT = 20_000;
 /** Steps offered at most as the place of a missing update. */
 const MAX_UPDATE_CANDIDATES = 24;
 /** Iterations a skip follows at most. */
@@ -324,7 +326,9 @@ export class FeedbackRecommender {
     for (let c = this.controlOf(writer); c; c = this.controlOf(c)) decisionLines.add(locationOf(c));
     let decision: TraceStep | undefined;
     if (reader && reader.threadId === writer.threadId) {
-      for (let order = writer.order + 1; order < reader.order; order++) {
+      // The latest such decision before the read: searched backwards from it, bounded.
+      const stop = Math.max(writer.order, reader.order - 1 - BETWEEN_LIMIT);
+      for (let order = reader.order - 1; order > stop && !decision; order--) {
         const candidate = this.view.step({ threadId: writer.threadId, order });
         if (candidate && decisionLines.has(locationOf(candidate)) && sameFrame(candidate, writer)) {
           decision = candidate;
@@ -367,7 +371,10 @@ export class FeedbackRecommender {
     );
     if (!read) return [];
     const between: TraceStep[] = [];
-    for (let order = writer.order + 1; order < reader.order; order++) {
+    // Bounded: on a long trace the read may come millions of steps after the write; the
+    // update's first chances come right after the write.
+    const end = Math.min(reader.order, writer.order + 1 + BETWEEN_LIMIT);
+    for (let order = writer.order + 1; order < end; order++) {
       const step = this.view.step({ threadId: writer.threadId, order });
       if (step) between.push(step);
     }
