@@ -12,13 +12,12 @@ import {
   type JvmThreadInfo,
   JvmTraceError,
   type Reader,
-  Truncated,
   f32,
   f64,
   u32ForF32,
   u32ForF64,
 } from './decoder';
-import { EVENTS_FLAG_TAIL, Kind as KindEnum, Tag as TagEnum } from './format';
+import { Kind as KindEnum } from './format';
 import { javaDouble, javaFloat } from './javaText';
 import {
   AccessColumns,
@@ -37,7 +36,6 @@ function zigzag(u: number): number {
 
 // Module-local copies of what the per-event code uses: run unbundled (tsx, tests), every read
 // of an imported binding is a property getter call, which showed in the profile.
-const Tag = TagEnum;
 const Kind = KindEnum;
 type Kind = KindEnum;
 const ValueType = ValueTypeEnum;
@@ -203,7 +201,7 @@ interface ColumnThread {
   open: OpenStep;
 }
 
-export class JvmColumnDecoder extends JvmStreamDecoder<JvmColumnBatch> {
+export class JvmColumnDecoder extends JvmStreamDecoder<JvmColumnBatch, ColumnThread> {
   private nextSeq = 0;
   private nextFrameId = 1;
   /** Number of the batch being decoded (tells whether a closed step's row is still here). */
@@ -310,79 +308,24 @@ export class JvmColumnDecoder extends JvmStreamDecoder<JvmColumnBatch> {
 
   // ---- events --------------------------------------------------------------------------------
 
-  protected decodeEvents(r: Reader): void {
-    const threadId = r.varint();
-    const flags = r.u8();
-    const thread = this.threads.get(threadId);
-    if (thread === undefined) {
-      throw new JvmTraceError('unknown-id', `events for undeclared thread ${threadId}`, r.pos);
-    }
-    const tail = (flags & EVENTS_FLAG_TAIL) !== 0;
-    while (!r.done) {
-      const eventStart = r.pos;
-      try {
-        this.decodeEvent(r, thread);
-      } catch (error) {
-        // A shutdown snapshot may end inside an event that was still being written: not an error.
-        if (tail && error instanceof Truncated) return;
-        thread.frames.depth = 0; // lost sync: later events resynchronise from the next GAP/ENTER
-        thread.pending.clear();
-        this.closeOpenStep(thread);
-        throw error instanceof Truncated
-          ? new JvmTraceError('bad-event', 'chunk ends inside an event', this.consumed + eventStart)
-          : error;
-      }
+  protected threadState(threadId: number): ColumnThread | undefined {
+    return this.threads.get(threadId);
+  }
+
+  protected resync(thread: ColumnThread): void {
+    thread.frames.depth = 0;
+    thread.pending.clear();
+    this.closeOpenStep(thread);
+  }
+
+  protected onLineAfterCall(thread: ColumnThread): void {
+    const top = thread.frames.depth - 1;
+    if (top >= 0 && thread.frames.resumed[top] === 1) {
+      this.newStep(thread, thread.frames.lineIndex[top]);
     }
   }
 
-  private decodeEvent(r: Reader, thread: ColumnThread): void {
-    const tag = r.u8();
-    if (tag >= Tag.Line) return this.onLine(thread, tag & 0x7f);
-    if (tag >= Tag.WriteLocal) return this.onLocal(r, thread, tag & 0x1f, true);
-    if (tag >= Tag.ReadLocal) return this.onLocal(r, thread, tag & 0x1f, false);
-    if (tag >= Tag.Branch) return this.onBranch(thread, tag & 0x1f);
-    switch (tag) {
-      case Tag.Enter:
-        return this.onEnter(thread, r.varint());
-      case Tag.Return:
-        return this.onReturn(r, thread);
-      case Tag.ThrowExit:
-        return this.onThrowExit(thread, this.readRefId(r));
-      case Tag.Caught:
-        return this.onCaught(thread, this.readRefId(r));
-      case Tag.LineExt:
-        return this.onLine(thread, r.varint());
-      case Tag.LineAfterCall: {
-        const top = thread.frames.depth - 1;
-        if (top >= 0 && thread.frames.resumed[top] === 1) {
-          this.newStep(thread, thread.frames.lineIndex[top]);
-        }
-        return;
-      }
-      case Tag.BranchExt:
-        return this.onBranch(thread, r.varint());
-      case Tag.ReadLocalExt:
-        return this.onLocal(r, thread, r.varint(), false);
-      case Tag.WriteLocalExt:
-        return this.onLocal(r, thread, r.varint(), true);
-      case Tag.ReadField:
-      case Tag.WriteField:
-        return this.onField(r, thread, tag === Tag.WriteField);
-      case Tag.ReadStatic:
-      case Tag.WriteStatic:
-        return this.onStatic(r, thread, tag === Tag.WriteStatic);
-      case Tag.Gap:
-        return this.onGap(r, thread);
-      default:
-        if (tag >= Tag.ReadArray && tag < Tag.WriteArray + 5) {
-          const write = tag >= Tag.WriteArray;
-          return this.onArray(r, thread, tag - (write ? Tag.WriteArray : Tag.ReadArray), write);
-        }
-        throw new JvmTraceError('bad-event', `unknown event tag 0x${tag.toString(16)}`, r.pos - 1);
-    }
-  }
-
-  private onEnter(thread: ColumnThread, methodId: number): void {
+  protected onEnter(thread: ColumnThread, methodId: number): void {
     // No caller step here even after a traced callee returned: see JvmTraceDecoder.onEnter.
     const frames = thread.frames;
     const callerOrder = frames.depth > 0 ? frames.stepOrder[frames.depth - 1] : 0;
@@ -397,7 +340,7 @@ export class JvmColumnDecoder extends JvmStreamDecoder<JvmColumnBatch> {
     );
   }
 
-  private onLine(thread: ColumnThread, lineIndex: number): void {
+  protected onLine(thread: ColumnThread, lineIndex: number): void {
     const frames = thread.frames;
     const top = frames.depth - 1;
     if (top < 0) return; // no frame context (after a lost chunk): skip until ENTER
@@ -410,7 +353,7 @@ export class JvmColumnDecoder extends JvmStreamDecoder<JvmColumnBatch> {
     }
   }
 
-  private onBranch(thread: ColumnThread, branch: number): void {
+  protected onBranch(thread: ColumnThread, branch: number): void {
     if (thread.frames.depth === 0 || !this.stepForEvent(thread)) return;
     const open = thread.open;
     open.branches = ensureCapacity(open.branches, open.branchCount + 1);
@@ -430,7 +373,7 @@ export class JvmColumnDecoder extends JvmStreamDecoder<JvmColumnBatch> {
     return frames.stepOrder[top] > 0 && thread.open.active;
   }
 
-  private onReturn(r: Reader, thread: ColumnThread): void {
+  protected onReturn(r: Reader, thread: ColumnThread): void {
     const frames = thread.frames;
     const top = frames.depth - 1;
     if (top < 0) {
@@ -453,7 +396,8 @@ export class JvmColumnDecoder extends JvmStreamDecoder<JvmColumnBatch> {
     this.popFrame(thread);
   }
 
-  private onThrowExit(thread: ColumnThread, exception: number): void {
+  protected onThrowExit(r: Reader, thread: ColumnThread): void {
+    const exception = this.readRefId(r);
     const frames = thread.frames;
     const top = frames.depth - 1;
     if (top < 0) return;
@@ -481,7 +425,8 @@ export class JvmColumnDecoder extends JvmStreamDecoder<JvmColumnBatch> {
     }
   }
 
-  private onCaught(thread: ColumnThread, exception: number): void {
+  protected onCaught(r: Reader, thread: ColumnThread): void {
+    const exception = this.readRefId(r);
     if (thread.frames.depth === 0 || !this.stepForEvent(thread)) return;
     thread.open.extraFlags |= EXTRA_CAUGHT;
     thread.open.caught = exception;
@@ -494,7 +439,7 @@ export class JvmColumnDecoder extends JvmStreamDecoder<JvmColumnBatch> {
     if (top > 0) frames.resumed[top - 1] = 1;
   }
 
-  private onGap(r: Reader, thread: ColumnThread): void {
+  protected onGap(r: Reader, thread: ColumnThread): void {
     r.varint(); // dropped buffer count (informational)
     const depth = r.varint();
     const methodIds: number[] = [];
@@ -587,7 +532,7 @@ export class JvmColumnDecoder extends JvmStreamDecoder<JvmColumnBatch> {
 
   // ---- variable accesses ---------------------------------------------------------------------
 
-  private onLocal(r: Reader, thread: ColumnThread, variable: number, write: boolean): void {
+  protected onLocal(r: Reader, thread: ColumnThread, variable: number, write: boolean): void {
     const frames = thread.frames;
     const top = frames.depth - 1;
     const locals = top >= 0 ? frames.locals[top] : undefined;
@@ -601,7 +546,7 @@ export class JvmColumnDecoder extends JvmStreamDecoder<JvmColumnBatch> {
     this.record(thread, AccessKindCode.local, name, -1, write);
   }
 
-  private onField(r: Reader, thread: ColumnThread, write: boolean): void {
+  protected onField(r: Reader, thread: ColumnThread, write: boolean): void {
     const use = this.fieldUse(this.fieldInfo(r), false);
     const ownerId = this.readRefId(r);
     this.readAs(r, use.read);
@@ -609,13 +554,13 @@ export class JvmColumnDecoder extends JvmStreamDecoder<JvmColumnBatch> {
       this.record(thread, AccessKindCode.field, use.name, ownerId, write);
   }
 
-  private onStatic(r: Reader, thread: ColumnThread, write: boolean): void {
+  protected onStatic(r: Reader, thread: ColumnThread, write: boolean): void {
     const use = this.fieldUse(this.fieldInfo(r), true);
     this.readAs(r, use.read);
     if (thread.frames.depth > 0) this.record(thread, AccessKindCode.static, use.name, -1, write);
   }
 
-  private onArray(r: Reader, thread: ColumnThread, kind: Kind, write: boolean): void {
+  protected onArray(r: Reader, thread: ColumnThread, kind: Kind, write: boolean): void {
     const arrayId = this.readRefId(r);
     const index = r.varint();
     // The array's type tells boolean/char/byte/short elements from int ones.

@@ -7,14 +7,20 @@ import {
   Decl,
   EVENTS_FLAG_TAIL,
   FORMAT_VERSION,
-  Kind,
+  Kind as KindEnum,
   MAGIC,
   METHOD_LINES_ONLY,
   METHOD_STATIC,
   STRING_TYPE_ID,
-  Tag,
+  Tag as TagEnum,
 } from './format';
 import { javaDouble, javaFloat, javaIntLike, javaStringLiteral, javaTypeName } from './javaText';
+
+// Module-local copies of what the per-event code uses: run unbundled (tsx, tests, benches), every
+// read of an imported binding is a property getter call, which showed in the profile.
+const Tag = TagEnum;
+const Kind = KindEnum;
+type Kind = KindEnum;
 
 export type JvmTraceErrorCode =
   | 'bad-magic'
@@ -234,7 +240,7 @@ export interface JvmBatchCommon {
  * The stream's framing, declarations and object table, shared by the decoders that differ in
  * how they hand steps over (objects per step, or columns).
  */
-export abstract class JvmStreamDecoder<B extends JvmBatchCommon> {
+export abstract class JvmStreamDecoder<B extends JvmBatchCommon, T> {
   private pending: Uint8Array = new Uint8Array(0);
   protected consumed = 0; // absolute offset of pending[0]
   private headerSeen = false;
@@ -257,11 +263,94 @@ export abstract class JvmStreamDecoder<B extends JvmBatchCommon> {
   }
 
   protected abstract emptyBatch(): B;
-  protected abstract decodeEvents(r: Reader): void;
   /** A THREAD declaration arrived (the info is already in threadInfos and the batch). */
   protected abstract onThreadDeclared(info: JvmThreadInfo): void;
   /** Input finished: every thread's open step is complete. */
   protected abstract closeAllSteps(): void;
+
+  // Events, one handler per kind; the dispatch below is shared, what a step becomes is not.
+  /** The decoder's state of a declared thread. */
+  protected abstract threadState(threadId: number): T | undefined;
+  /** Events lost sync: drop the thread's frames and close its open step. */
+  protected abstract resync(thread: T): void;
+  protected abstract onEnter(thread: T, methodId: number): void;
+  protected abstract onLine(thread: T, lineIndex: number): void;
+  /** The line that made a call goes on after the callee returned. */
+  protected abstract onLineAfterCall(thread: T): void;
+  protected abstract onBranch(thread: T, branch: number): void;
+  protected abstract onReturn(r: Reader, thread: T): void;
+  protected abstract onThrowExit(r: Reader, thread: T): void;
+  protected abstract onCaught(r: Reader, thread: T): void;
+  protected abstract onGap(r: Reader, thread: T): void;
+  protected abstract onLocal(r: Reader, thread: T, variable: number, write: boolean): void;
+  protected abstract onField(r: Reader, thread: T, write: boolean): void;
+  protected abstract onStatic(r: Reader, thread: T, write: boolean): void;
+  protected abstract onArray(r: Reader, thread: T, kind: Kind, write: boolean): void;
+
+  private decodeEvents(r: Reader): void {
+    const threadId = r.varint();
+    const flags = r.u8();
+    const thread = this.threadState(threadId);
+    if (thread === undefined) {
+      throw new JvmTraceError('unknown-id', `events for undeclared thread ${threadId}`, r.pos);
+    }
+    const tail = (flags & EVENTS_FLAG_TAIL) !== 0;
+    while (!r.done) {
+      const eventStart = r.pos;
+      try {
+        this.decodeEvent(r, thread);
+      } catch (error) {
+        // A shutdown snapshot may end inside an event that was still being written: not an error.
+        if (tail && error instanceof Truncated) return;
+        this.resync(thread); // later events resynchronise from the next GAP/ENTER
+        throw error instanceof Truncated
+          ? new JvmTraceError('bad-event', 'chunk ends inside an event', this.consumed + eventStart)
+          : error;
+      }
+    }
+  }
+
+  private decodeEvent(r: Reader, thread: T): void {
+    const tag = r.u8();
+    if (tag >= Tag.Line) return this.onLine(thread, tag & 0x7f);
+    if (tag >= Tag.WriteLocal) return this.onLocal(r, thread, tag & 0x1f, true);
+    if (tag >= Tag.ReadLocal) return this.onLocal(r, thread, tag & 0x1f, false);
+    if (tag >= Tag.Branch) return this.onBranch(thread, tag & 0x1f);
+    switch (tag) {
+      case Tag.Enter:
+        return this.onEnter(thread, r.varint());
+      case Tag.Return:
+        return this.onReturn(r, thread);
+      case Tag.ThrowExit:
+        return this.onThrowExit(r, thread);
+      case Tag.Caught:
+        return this.onCaught(r, thread);
+      case Tag.LineExt:
+        return this.onLine(thread, r.varint());
+      case Tag.LineAfterCall:
+        return this.onLineAfterCall(thread);
+      case Tag.BranchExt:
+        return this.onBranch(thread, r.varint());
+      case Tag.ReadLocalExt:
+        return this.onLocal(r, thread, r.varint(), false);
+      case Tag.WriteLocalExt:
+        return this.onLocal(r, thread, r.varint(), true);
+      case Tag.ReadField:
+      case Tag.WriteField:
+        return this.onField(r, thread, tag === Tag.WriteField);
+      case Tag.ReadStatic:
+      case Tag.WriteStatic:
+        return this.onStatic(r, thread, tag === Tag.WriteStatic);
+      case Tag.Gap:
+        return this.onGap(r, thread);
+      default:
+        if (tag >= Tag.ReadArray && tag < Tag.WriteArray + 5) {
+          const write = tag >= Tag.WriteArray;
+          return this.onArray(r, thread, tag - (write ? Tag.WriteArray : Tag.ReadArray), write);
+        }
+        throw new JvmTraceError('bad-event', `unknown event tag 0x${tag.toString(16)}`, r.pos - 1);
+    }
+  }
 
   /** Static tables of every method declared so far (for the relations pass). */
   methodTable(): ReadonlyMap<number, JvmMethodInfo> {
@@ -480,7 +569,7 @@ export abstract class JvmStreamDecoder<B extends JvmBatchCommon> {
 }
 
 /** Decodes into one JvmStep object per step (tools, tests, the in-memory relations pass). */
-export class JvmTraceDecoder extends JvmStreamDecoder<JvmDecodedBatch> {
+export class JvmTraceDecoder extends JvmStreamDecoder<JvmDecodedBatch, ThreadState> {
   private nextSeq = 0;
   private nextFrameId = 1;
   private readonly threads = new Map<number, ThreadState>();
@@ -499,85 +588,32 @@ export class JvmTraceDecoder extends JvmStreamDecoder<JvmDecodedBatch> {
 
   // ---- events --------------------------------------------------------------------------------
 
-  protected decodeEvents(r: Reader): void {
-    const threadId = r.varint();
-    const flags = r.u8();
-    const thread = this.threads.get(threadId);
-    if (thread === undefined) {
-      throw new JvmTraceError('unknown-id', `events for undeclared thread ${threadId}`, r.pos);
-    }
-    const tail = (flags & EVENTS_FLAG_TAIL) !== 0;
-    while (!r.done) {
-      const eventStart = r.pos;
-      try {
-        this.decodeEvent(r, thread);
-      } catch (error) {
-        // A shutdown snapshot may end inside an event that was still being written: not an error.
-        if (tail && error instanceof Truncated) return;
-        thread.frames = []; // lost sync: later events resynchronise from the next GAP/ENTER
-        this.closeOpenStep(thread);
-        throw error instanceof Truncated
-          ? new JvmTraceError('bad-event', 'chunk ends inside an event', this.consumed + eventStart)
-          : error;
-      }
-    }
+  protected threadState(threadId: number): ThreadState | undefined {
+    return this.threads.get(threadId);
   }
 
-  private decodeEvent(r: Reader, thread: ThreadState): void {
-    const tag = r.u8();
-    if (tag >= Tag.Line) return this.onLine(thread, tag & 0x7f);
-    if (tag >= Tag.WriteLocal) return this.onLocal(r, thread, tag & 0x1f, true);
-    if (tag >= Tag.ReadLocal) return this.onLocal(r, thread, tag & 0x1f, false);
-    if (tag >= Tag.Branch) return this.onBranch(thread, tag & 0x1f);
-    switch (tag) {
-      case Tag.Enter:
-        return this.onEnter(thread, r.varint());
-      case Tag.Return:
-        return this.onReturn(r, thread);
-      case Tag.ThrowExit:
-        return this.onThrowExit(thread, this.readRef(r));
-      case Tag.Caught: {
-        const frame = this.top(thread);
-        const value = this.readRef(r);
-        const step = frame && this.stepForEvent(thread, frame);
-        if (step) step.caught = value;
-        return;
-      }
-      case Tag.LineExt:
-        return this.onLine(thread, r.varint());
-      case Tag.LineAfterCall: {
-        const frame = this.top(thread);
-        if (frame?.resumed) this.newStep(thread, frame, frame.lineIndex);
-        return;
-      }
-      case Tag.BranchExt:
-        return this.onBranch(thread, r.varint());
-      case Tag.ReadLocalExt:
-        return this.onLocal(r, thread, r.varint(), false);
-      case Tag.WriteLocalExt:
-        return this.onLocal(r, thread, r.varint(), true);
-      case Tag.ReadField:
-      case Tag.WriteField:
-        return this.onField(r, thread, tag === Tag.WriteField);
-      case Tag.ReadStatic:
-      case Tag.WriteStatic:
-        return this.onStatic(r, thread, tag === Tag.WriteStatic);
-      case Tag.Gap:
-        return this.onGap(r, thread);
-      default:
-        if (tag >= Tag.ReadArray && tag < Tag.WriteArray + 5) {
-          const write = tag >= Tag.WriteArray;
-          return this.onArray(r, thread, tag - (write ? Tag.WriteArray : Tag.ReadArray), write);
-        }
-        throw new JvmTraceError('bad-event', `unknown event tag 0x${tag.toString(16)}`, r.pos - 1);
-    }
+  protected resync(thread: ThreadState): void {
+    thread.frames = [];
+    this.closeOpenStep(thread);
+  }
+
+  protected onLineAfterCall(thread: ThreadState): void {
+    const frame = this.top(thread);
+    if (frame?.resumed) this.newStep(thread, frame, frame.lineIndex);
+  }
+
+  protected onCaught(r: Reader, thread: ThreadState): void {
+    const frame = this.top(thread);
+    const value = this.readRef(r);
+    const step = frame && this.stepForEvent(thread, frame);
+    if (step) step.caught = value;
   }
 
   private top(thread: ThreadState): Frame | undefined {
     return thread.frames[thread.frames.length - 1];
   }
 
-  private onEnter(thread: ThreadState, methodId: number): void {
+  protected onEnter(thread: ThreadState, methodId: number): void {
     // No caller step here even if a traced callee returned before: the agent marks a direct
     // return-then-call on one line with LINE_AFTER_CALL, while an ENTER without it is a
     // callback from untraced code (a comparator called by List.sort), where JDI does not stop
@@ -596,7 +632,7 @@ export class JvmTraceDecoder extends JvmStreamDecoder<JvmDecodedBatch> {
     });
   }
 
-  private onLine(thread: ThreadState, lineIndex: number): void {
+  protected onLine(thread: ThreadState, lineIndex: number): void {
     const frame = this.top(thread);
     if (frame === undefined) return; // no frame context (after a lost chunk): skip until ENTER
     if (frame.step === undefined || frame.resumed || frame.lineIndex !== lineIndex) {
@@ -604,7 +640,7 @@ export class JvmTraceDecoder extends JvmStreamDecoder<JvmDecodedBatch> {
     }
   }
 
-  private onBranch(thread: ThreadState, branch: number): void {
+  protected onBranch(thread: ThreadState, branch: number): void {
     const frame = this.top(thread);
     const step = frame && this.stepForEvent(thread, frame);
     step?.branches.push(branch);
@@ -616,7 +652,7 @@ export class JvmTraceDecoder extends JvmStreamDecoder<JvmDecodedBatch> {
     return frame.step;
   }
 
-  private onReturn(r: Reader, thread: ThreadState): void {
+  protected onReturn(r: Reader, thread: ThreadState): void {
     const frame = this.top(thread);
     if (frame === undefined) {
       // Return of a frame entered before recording began (attach, window): its value
@@ -634,14 +670,15 @@ export class JvmTraceDecoder extends JvmStreamDecoder<JvmDecodedBatch> {
     if (caller) caller.resumed = true;
   }
 
-  private onThrowExit(thread: ThreadState, exception: string): void {
+  protected onThrowExit(r: Reader, thread: ThreadState): void {
+    const exception = this.readRef(r);
     const frame = thread.frames.pop();
     if (frame?.step) frame.step.thrown = exception;
     const caller = this.top(thread);
     if (caller) caller.resumed = true;
   }
 
-  private onGap(r: Reader, thread: ThreadState): void {
+  protected onGap(r: Reader, thread: ThreadState): void {
     r.varint(); // dropped buffer count (informational)
     const depth = r.varint();
     const methodIds: number[] = [];
@@ -695,7 +732,7 @@ export class JvmTraceDecoder extends JvmStreamDecoder<JvmDecodedBatch> {
 
   // ---- variable accesses ---------------------------------------------------------------------
 
-  private onLocal(r: Reader, thread: ThreadState, variable: number, write: boolean): void {
+  protected onLocal(r: Reader, thread: ThreadState, variable: number, write: boolean): void {
     const frame = this.top(thread);
     const info = frame?.method?.variables[variable];
     if (frame === undefined || info === undefined) {
@@ -711,7 +748,7 @@ export class JvmTraceDecoder extends JvmStreamDecoder<JvmDecodedBatch> {
     this.record(thread, frame, access, write);
   }
 
-  private onField(r: Reader, thread: ThreadState, write: boolean): void {
+  protected onField(r: Reader, thread: ThreadState, write: boolean): void {
     const field = this.fieldInfo(r);
     const ownerId = this.readRefId(r);
     const owner = this.renderRef(ownerId);
@@ -727,14 +764,14 @@ export class JvmTraceDecoder extends JvmStreamDecoder<JvmDecodedBatch> {
     this.recordInTop(thread, access, write);
   }
 
-  private onStatic(r: Reader, thread: ThreadState, write: boolean): void {
+  protected onStatic(r: Reader, thread: ThreadState, write: boolean): void {
     const field = this.fieldInfo(r);
     const value = this.readValue(r, field.descriptor);
     const name = `${field.owner}.${field.name}`;
     this.recordInTop(thread, { kind: 'static', name, value, key: `S${name}` }, write);
   }
 
-  private onArray(r: Reader, thread: ThreadState, kind: Kind, write: boolean): void {
+  protected onArray(r: Reader, thread: ThreadState, kind: Kind, write: boolean): void {
     const arrayId = this.readRefId(r);
     const owner = this.renderRef(arrayId);
     const index = r.varint();
