@@ -293,14 +293,9 @@ export class ChunkBuilder {
     return index;
   }
 
-  /** The chunk's uncompressed bytes. */
-  encode(): Uint8Array {
-    const out = new ByteWriter();
-    const n = this.seqs.length;
-    out.varint(n);
-    out.varint(this.seqs[0] ?? 0);
-    for (let i = 0; i < n; i++) out.varint(i === 0 ? 0 : this.seqs[i] - this.seqs[i - 1]);
-    for (const column of [
+  /** The per-step columns, in the order the chunk layout stores them. */
+  private columns(): ArrayLike<number>[] {
+    return [
       this.locations,
       this.depths,
       this.parents,
@@ -308,19 +303,39 @@ export class ChunkBuilder {
       this.readCounts,
       this.writeCounts,
       this.extraFlags,
-    ]) {
-      for (let i = 0; i < n; i++) out.varint(column[i]);
-    }
-    out.append(this.accesses.view());
-    out.append(this.extras.view());
+    ];
+  }
+
+  /** The chunk's uncompressed bytes. */
+  encode(): Uint8Array {
+    const out = new ByteWriter();
+    writeChunkSteps(out, this.seqs.length, this.seqs, this.columns(), this.accesses, this.extras);
     out.varint(this.stringList.length);
-    for (const text of this.stringList) {
-      const bytes = Buffer.from(text, 'utf8');
-      out.varint(bytes.length);
-      out.append(bytes);
-    }
+    for (const text of this.stringList) out.string(text);
     return out.view();
   }
+}
+
+/**
+ * A chunk up to its string table, as both builders lay it out: the step count, the first seq
+ * and the seq deltas, each step column in turn, then the access and extra bytes.
+ */
+function writeChunkSteps(
+  out: ByteWriter,
+  count: number,
+  seqs: ArrayLike<number>,
+  columns: readonly ArrayLike<number>[],
+  accesses: ByteWriter,
+  extras: ByteWriter,
+): void {
+  out.varint(count);
+  out.varint(count > 0 ? seqs[0] : 0);
+  for (let i = 0; i < count; i++) out.varint(i === 0 ? 0 : seqs[i] - seqs[i - 1]);
+  for (const column of columns) {
+    for (let i = 0; i < count; i++) out.varint(column[i]);
+  }
+  out.append(accesses.view());
+  out.append(extras.view());
 }
 
 /**
@@ -507,14 +522,9 @@ export class ColumnChunkBuilder {
     }
   }
 
-  /** The chunk's uncompressed bytes, written into `out` (reset first). */
-  encode(out: ByteWriter): Uint8Array {
-    out.reset();
-    const n = this.count;
-    out.varint(n);
-    out.varint(n > 0 ? this.seqs[0] : 0);
-    for (let i = 0; i < n; i++) out.varint(i === 0 ? 0 : this.seqs[i] - this.seqs[i - 1]);
-    for (const column of [
+  /** The per-step columns, in the order the chunk layout stores them. */
+  private columns(): ArrayLike<number>[] {
+    return [
       this.locations,
       this.depths,
       this.parents,
@@ -522,11 +532,13 @@ export class ColumnChunkBuilder {
       this.readCounts,
       this.writeCounts,
       this.extraFlags,
-    ]) {
-      for (let i = 0; i < n; i++) out.varint(column[i]);
-    }
-    out.append(this.accesses.view());
-    out.append(this.extras.view());
+    ];
+  }
+
+  /** The chunk's uncompressed bytes, written into `out` (reset first). */
+  encode(out: ByteWriter): Uint8Array {
+    out.reset();
+    writeChunkSteps(out, this.count, this.seqs, this.columns(), this.accesses, this.extras);
     out.varint(this.entryType.length);
     for (let i = 0; i < this.entryType.length; i++) out.string(this.entryString(i));
     return out.view();
