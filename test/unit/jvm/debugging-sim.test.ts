@@ -138,4 +138,30 @@ describe('debug-sim on the seeded-bug corpus (real JVM)', function () {
     assert.equal(result.located, true);
     assert.equal(result.rootCause?.line, 8);
   });
+
+  it('offers the run of a decision that skipped an update, not the one that made it (leapyear)', () => {
+    const result = simulate('leapyear');
+    assert.equal(result.located, true);
+    assert.deepEqual(result.rootCause, { class: 'leapyear.Main', method: 'isLeap', line: 8 });
+    const skipped = result.path.findIndex((p) => p.line === 17 && p.feedback === 'wrong-value');
+    assert.ok(skipped > 0, 'the year whose decision skipped the count was asked about');
+    assert.equal(result.path[skipped].variable, 'isLeap() returned');
+  });
+
+  it('searches for a missing update when a loop bisection ends on a right value (runlength)', () => {
+    const result = simulate('runlength');
+    assert.equal(result.located, true);
+    assert.deepEqual(result.rootCause, { class: 'runlength.Main', method: 'encode', line: 14 });
+  });
+
+  it('walks a callee run between the write and the read, and judges a wrong field written (stock)', () => {
+    const result = simulate('stock');
+    assert.equal(result.located, true);
+    assert.deepEqual(result.rootCause, {
+      class: 'stock.Main$Item',
+      method: 'restock',
+      line: 13,
+    });
+    assert.equal(result.path.at(-1)?.feedback, 'correct');
+  });
 });

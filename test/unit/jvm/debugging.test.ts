@@ -235,13 +235,13 @@ describe('feedback recommender: missing updates', () => {
     assert.deepEqual(recommender.feedback(at(4), 'wrong-value', 0).step, at(1));
     const first = recommender.feedback(at(1), 'missing-update');
     assert.deepEqual(first.step, at(2));
-    assert.match(first.reason, /candidate 1 of 2/);
+    // Step 3 is not offered: it did lead to an update (step 4, the stale read itself).
+    assert.match(first.reason, /candidate 1 of 1/);
     // "missing-update" on a candidate: it did all it should; "correct": right inputs, wrong effect.
     const end = recommender.feedback(at(2), 'correct');
     assert.deepEqual([end.step, end.rootCause], [at(2), true]);
     recommender.undo();
-    assert.deepEqual(recommender.feedback(at(2), 'missing-update').step, at(3));
-    const fallback = recommender.feedback(at(3), 'missing-update');
+    const fallback = recommender.feedback(at(2), 'missing-update');
     // Nothing in between was meant to update count: the update is missing before the read.
     assert.deepEqual([fallback.step, fallback.rootCause], [at(4), true]);
     assert.match(fallback.reason, /right when written at .* line 3/);
@@ -276,6 +276,122 @@ describe('feedback recommender: missing updates', () => {
       [2, 3, 4, 4],
     );
     assert.match(visited[0].reason, /candidate 1 of 3/);
+    assert.equal(visited.at(-1)!.rootCause, true);
+  });
+
+  /*
+   *  1  int count = 1;                  line 3
+   *  2  for (...)                       line 4
+   *  3    if (c == current)             line 5   (controlled by 2) true
+   *  4      count++;                    line 6   (controlled by 3)
+   *  5  for (...)                       line 4
+   *  6    if (c == current)             line 5   false: went to else
+   *  7      current = c;                line 8   (controlled by 6)  <- `count = 1;` missing
+   *  8  for (...)                       line 4
+   *  9    if (c == current)             line 5   true
+   * 10      count++;                    line 6   reads a stale count
+   */
+  const missingReset = () =>
+    trace([
+      { line: 3, writes: [['count', '1']] },
+      { line: 4 },
+      { line: 5, control: 2 },
+      { line: 6, control: 3, reads: [['count', '1', 1]], writes: [['count', '2']] },
+      { line: 4, control: 2 },
+      { line: 5, control: 5 },
+      { line: 8, control: 6, writes: [['current', 'b']] },
+      { line: 4, control: 5 },
+      { line: 5, control: 8 },
+      { line: 6, control: 9, reads: [['count', '2', 4]], writes: [['count', '3']] },
+    ]);
+
+  it('offers a decision that skipped the update, then the branch it took', () => {
+    const recommender = new FeedbackRecommender(missingReset(), at(10));
+    assert.deepEqual(recommender.feedback(at(10), 'wrong-value', 0).step, at(4));
+    const first = recommender.feedback(at(4), 'missing-update');
+    // Step 9 led to the update (step 10); step 6 did not, and step 7 is the branch it took.
+    assert.deepEqual(first.step, at(6));
+    assert.deepEqual(recommender.feedback(at(6), 'missing-update').step, at(7));
+    const end = recommender.feedback(at(7), 'correct');
+    assert.deepEqual([end.step, end.rootCause], [at(7), true]);
+  });
+
+  /* The same loop with one more wrong iteration, so the person sees the pattern twice:
+   *  4, 7 count++ (right)   10 current = c (else; reset missing)   13, 16 count++ (stale)
+   */
+  const missingResetLonger = () =>
+    trace([
+      { line: 3, writes: [['count', '1']] },
+      { line: 4 },
+      { line: 5, control: 2 },
+      { line: 6, control: 3, reads: [['count', '1', 1]], writes: [['count', '2']] },
+      { line: 4, control: 2 },
+      { line: 5, control: 5 },
+      { line: 6, control: 6, reads: [['count', '2', 4]], writes: [['count', '3']] },
+      { line: 4, control: 5 },
+      { line: 5, control: 8 },
+      { line: 8, control: 9, writes: [['current', 'b']] },
+      { line: 4, control: 8 },
+      { line: 5, control: 11 },
+      { line: 6, control: 12, reads: [['count', '3', 7]], writes: [['count', '4']] },
+      { line: 4, control: 11 },
+      { line: 5, control: 14 },
+      { line: 6, control: 15, reads: [['count', '4', 13]], writes: [['count', '5']] },
+      { line: 10, reads: [['count', '5', 16]] },
+    ]);
+
+  it('turns a loop bisection that ends on a right-but-stale iteration into an update search', () => {
+    const recommender = new FeedbackRecommender(missingResetLonger(), at(17));
+    recommender.feedback(at(17), 'wrong-value', 0);
+    recommender.feedback(at(16), 'wrong-value', 0);
+    const skip = recommender.feedback(at(13), 'wrong-value', 0);
+    assert.deepEqual(skip.step, at(4), 'skipped back to the first count++');
+    assert.deepEqual(recommender.feedback(at(4), 'correct').step, at(7));
+    // Step 7 computed count right, and step 13 read it stale: not step 7's fault.
+    const search = recommender.feedback(at(7), 'missing-update');
+    assert.equal(search.rootCause, false);
+    assert.deepEqual(search.step, at(9));
+    assert.deepEqual(recommender.feedback(at(9), 'missing-update').step, at(10));
+    const end = recommender.feedback(at(10), 'correct');
+    assert.deepEqual([end.step, end.rootCause], [at(10), true]);
+  });
+
+  it('still ends a loop bisection on an iteration judged plainly correct', () => {
+    const recommender = new FeedbackRecommender(missingResetLonger(), at(17));
+    recommender.feedback(at(17), 'wrong-value', 0);
+    recommender.feedback(at(16), 'wrong-value', 0);
+    recommender.feedback(at(13), 'wrong-value', 0);
+    recommender.feedback(at(4), 'correct');
+    const end = recommender.feedback(at(7), 'correct');
+    assert.deepEqual([end.step, end.rootCause], [at(7), true]);
+  });
+
+  /*
+   *  1  available = 2;               reserve:20   (method reserve, called from 9)
+   *  2  return true;                 reserve:22
+   *  3  item.restock(10);            main:29
+   *  4    reserved += amount;        restock:13  (called from 3)  <- bug: available += amount
+   *  5  if (amount > available)      reserve:17  (called from 10), reads a stale available
+   */
+  it('walks code of other invocations that ran between the write and the read', () => {
+    const view = trace([
+      { line: 20, method: 'reserve', parent: 9, writes: [['available', '2']] },
+      { line: 22, method: 'reserve', parent: 9 },
+      { line: 29, method: 'main' },
+      { line: 13, method: 'restock', parent: 3, writes: [['reserved', '13']] },
+      { line: 17, method: 'reserve', parent: 10, reads: [['available', '2', 1]] },
+    ]);
+    const recommender = new FeedbackRecommender(view, at(5));
+    assert.deepEqual(recommender.feedback(at(5), 'wrong-value', 0).step, at(1));
+    const visited = [recommender.feedback(at(1), 'missing-update')];
+    while (!visited.at(-1)!.rootCause && visited.length < 10) {
+      const step = visited.at(-1)!.step;
+      visited.push(recommender.feedback(step, step.order === 4 ? 'correct' : 'missing-update'));
+    }
+    assert.deepEqual(
+      visited.map((s) => s.step.order),
+      [2, 3, 4, 4],
+    );
     assert.equal(visited.at(-1)!.rootCause, true);
   });
 });

@@ -61,7 +61,17 @@ type Suspicion =
   | { kind: 'writer'; variable: string; reader: StepRef }
   | { kind: 'controller' }
   | { kind: 'free' }
-  | { kind: 'bisect'; chain: StepRef[]; low: number; high: number; variable: string }
+  | {
+      kind: 'bisect';
+      chain: StepRef[];
+      low: number;
+      high: number;
+      variable: string;
+      /** The step that read the last iteration's wrong value. */
+      reader: StepRef;
+      /** chain[low] was judged right but later stale (`missing-update`), not plain correct. */
+      lowStale?: boolean;
+    }
   | { kind: 'between'; frontier: StepRef }
   | {
       kind: 'update';
@@ -162,6 +172,7 @@ export class FeedbackRecommender {
       case 'missing-update':
         if (suspicion.kind === 'writer') return this.onMissingUpdate(step, suspicion);
         if (suspicion.kind === 'update') return this.nextUpdateCandidate(suspicion);
+        if (suspicion.kind === 'bisect') return this.onBisectProbe(step, suspicion, true);
         return suspicion.kind === 'found' ? state : this.onCorrect(step, suspicion, earlier);
     }
   }
@@ -194,6 +205,7 @@ export class FeedbackRecommender {
           low: -1,
           high: chain.length - 1,
           variable: read.name,
+          reader: refOf(step),
         });
       }
     }
@@ -260,8 +272,22 @@ export class FeedbackRecommender {
   private bisect(search: Extract<Suspicion, { kind: 'bisect' }>): State {
     const { chain, low, high, variable } = search;
     if (low >= high && low >= 0) {
+      const last = this.view.step(chain[low])!;
+      if (search.lowStale) {
+        // It computed the value right, and the next iteration read it wrong: an update that
+        // belonged between them never happened.
+        const reader = this.view.step(chain[low + 1] ?? search.reader)!;
+        const read = reader.reads.find((r) => r.name === variable && sameStep(r.writer, last));
+        if (read) {
+          return this.onMissingUpdate(last, {
+            kind: 'writer',
+            variable: describeAccess(read),
+            reader: refOf(reader),
+          });
+        }
+      }
       return this.found(
-        this.view.step(chain[low])!,
+        last,
         `This iteration read a correct ${variable} and the next one read a wrong one: this ` +
           `iteration computed it wrongly.`,
       );
@@ -278,6 +304,17 @@ export class FeedbackRecommender {
       suggestion: { step: chain[probe], reason, rootCause: false },
       suspicion: search,
     };
+  }
+
+  /** The probed iteration is right (`stale`: right, but read later as wrong): search later ones. */
+  private onBisectProbe(
+    step: TraceStep,
+    search: Extract<Suspicion, { kind: 'bisect' }>,
+    stale: boolean,
+  ): State {
+    const probe = search.chain.findIndex((s) => sameStep(s, step));
+    if (probe < search.low) return this.bisect(search);
+    return this.bisect({ ...search, low: probe, lowStale: stale });
   }
 
   // ---- wrong path ----------------------------------------------------------------------------
@@ -313,63 +350,35 @@ export class FeedbackRecommender {
   // ---- missing update ------------------------------------------------------------------------
 
   /**
-   * The writer was right and the reader saw a stale value: a decision after the writer skipped
-   * the update (a loop that stopped early, a branch not taken). Candidates are later runs of
-   * the decisions the writer itself depended on, in its frame, before the reader.
+   * The writer was right and the reader saw a stale value: something between them should have
+   * updated it. Candidates, most likely first: runs of the decision guarding the writer that
+   * did not lead to an update this time (a branch not taken, a loop that stopped early), writes
+   * of other elements of the same array, runs of the decisions guarding the variable's other
+   * assignments, then the first run of each line that ran in between.
    */
   private onMissingUpdate(
     writer: TraceStep,
     suspicion: Extract<Suspicion, { kind: 'writer' }>,
   ): State {
     const reader = this.view.step(suspicion.reader);
-    const decisionLines = new Set<string>();
-    for (let c = this.controlOf(writer); c; c = this.controlOf(c)) decisionLines.add(locationOf(c));
-    let decision: TraceStep | undefined;
-    if (reader && reader.threadId === writer.threadId) {
-      // The latest such decision before the read: searched backwards from it, bounded.
-      const stop = Math.max(writer.order, reader.order - 1 - BETWEEN_LIMIT);
-      for (let order = reader.order - 1; order > stop && !decision; order--) {
-        const candidate = this.view.step({ threadId: writer.threadId, order });
-        if (candidate && decisionLines.has(locationOf(candidate)) && sameFrame(candidate, writer)) {
-          decision = candidate;
-        }
-      }
-    }
-    if (!decision) {
-      const candidates = reader ? this.updateCandidates(writer, reader, suspicion.variable) : [];
-      return this.nextUpdateCandidate({
-        kind: 'update',
-        candidates,
-        index: -1,
-        writer: refOf(writer),
-        reader: suspicion.reader,
-        variable: suspicion.variable,
-      });
-    }
-    return {
-      suggestion: {
-        step: refOf(decision),
-        reason:
-          `${suspicion.variable} was right when written at ${here(writer)} but stale when read: ` +
-          `this decision, taken again after the write, may have skipped its update.`,
-        rootCause: false,
-      },
-      suspicion: { kind: 'controller' },
-    };
+    const read = reader?.reads.find(
+      (r) => describeAccess(r) === suspicion.variable && sameStep(r.writer, writer),
+    );
+    const candidates =
+      reader && read && reader.threadId === writer.threadId
+        ? this.updateCandidates(writer, reader, read)
+        : [];
+    return this.nextUpdateCandidate({
+      kind: 'update',
+      candidates,
+      index: -1,
+      writer: refOf(writer),
+      reader: suspicion.reader,
+      variable: suspicion.variable,
+    });
   }
 
-  /**
-   * Steps between a correct write and a stale read that could have been meant to update the
-   * variable, in execution order: writes of other elements of the same array (a wrong index),
-   * and runs of the decisions that guard the variable's other assignments in the writer's method
-   * (a condition that skipped the update).
-   */
-  private updateCandidates(writer: TraceStep, reader: TraceStep, variable: string): StepRef[] {
-    if (reader.threadId !== writer.threadId) return [];
-    const read = reader.reads.find(
-      (r) => describeAccess(r) === variable && sameStep(r.writer, writer),
-    );
-    if (!read) return [];
+  private updateCandidates(writer: TraceStep, reader: TraceStep, read: TraceAccess): StepRef[] {
     const between: TraceStep[] = [];
     // Bounded: on a long trace the read may come millions of steps after the write; the
     // update's first chances come right after the write.
@@ -378,6 +387,13 @@ export class FeedbackRecommender {
       const step = this.view.step({ threadId: writer.threadId, order });
       if (step) between.push(step);
     }
+    const assigns = (step: TraceStep) =>
+      step.writes.some((w) => w.kind === read.kind && w.name === read.name);
+    const led = new Set<string>();
+    for (const step of [...between, reader]) {
+      if (assigns(step) && step.controlDominator) led.add(stepId(step.controlDominator));
+    }
+    const skipped = this.skippedUpdates(writer, between, led);
     const siblingWrites =
       read.kind === 'array' && read.owner !== undefined
         ? between.filter((s) =>
@@ -388,18 +404,52 @@ export class FeedbackRecommender {
         : [];
     const guards = new Set<string>();
     for (const step of [...between, reader]) {
-      const assigns = step.writes.some((w) => w.kind === read.kind && w.name === read.name);
-      const control = assigns ? this.controlOf(step) : undefined;
+      const control = assigns(step) ? this.controlOf(step) : undefined;
       if (control && sameFrame(control, writer)) guards.add(locationOf(control));
     }
-    const decisions = between.filter((s) => guards.has(locationOf(s)) && sameFrame(s, writer));
-    const likely = [...new Set([...siblingWrites, ...decisions])].sort((a, b) => a.seq - b.seq);
+    const decisions = between.filter(
+      (s) => guards.has(locationOf(s)) && sameFrame(s, writer) && !led.has(stepId(s)),
+    );
+    const others = [...new Set([...siblingWrites, ...decisions])]
+      .filter((s) => !skipped.includes(s))
+      .sort((a, b) => a.seq - b.seq);
+    const likely = [...skipped, ...others];
     return [...likely, ...this.codeRunBetween(between, likely, reader, writer)].map(refOf);
   }
 
   /**
-   * The code that ran between the write and the read, where the reader's invocation (then the
-   * writer's) ran it: the first run of each line, in execution order. The missing update most
+   * Runs of the decision that guards the writer, after the write, that did not lead to an
+   * assignment of the variable (`led` holds those that did), each followed by the first run of
+   * each line it controlled: the update was most likely skipped there, either by the decision
+   * or by the branch it took, which lacks it.
+   */
+  private skippedUpdates(
+    writer: TraceStep,
+    between: readonly TraceStep[],
+    led: ReadonlySet<string>,
+  ): TraceStep[] {
+    const guard = this.controlOf(writer);
+    if (!guard || !sameFrame(guard, writer)) return [];
+    const seen = new Set<string>();
+    const found: TraceStep[] = [];
+    for (const decision of between) {
+      if (locationOf(decision) !== locationOf(guard) || !sameFrame(decision, writer)) continue;
+      if (led.has(stepId(decision))) continue;
+      found.push(decision);
+      for (const step of between) {
+        if (!sameStep(step.controlDominator, decision) || seen.has(locationOf(step))) continue;
+        if (locationOf(step) === locationOf(guard)) continue;
+        seen.add(locationOf(step));
+        found.push(step);
+      }
+      if (found.length >= MAX_UPDATE_CANDIDATES) break;
+    }
+    return found;
+  }
+
+  /**
+   * The code that ran between the write and the read: the first run of each line, in execution
+   * order, the reader's invocation first, then the writer's, then the rest. The missing update most
    * likely belonged right after one of them (a statement the code lacks, an `if` that skipped
    * it), and a line's first run after the write is the first chance it had.
    */
@@ -411,10 +461,12 @@ export class FeedbackRecommender {
   ): TraceStep[] {
     const seen = new Set([locationOf(writer), locationOf(reader), ...already.map(locationOf)]);
     const firstRuns: TraceStep[] = [];
-    for (const frameOf of [reader, writer]) {
+    // The reader's invocation, then the writer's, then any other (a callee or caller that ran
+    // in between, e.g. a method that should have updated a field).
+    for (const frameOf of [reader, writer, undefined]) {
       for (const step of between) {
         if (firstRuns.length >= MAX_UPDATE_CANDIDATES) return firstRuns;
-        if (!sameFrame(step, frameOf) || seen.has(locationOf(step))) continue;
+        if ((frameOf && !sameFrame(step, frameOf)) || seen.has(locationOf(step))) continue;
         seen.add(locationOf(step));
         firstRuns.push(step);
       }
@@ -481,10 +533,8 @@ export class FeedbackRecommender {
           'This step read correct values but sent execution the wrong way: its condition ' +
             '(or call) is wrong.',
         );
-      case 'bisect': {
-        const probe = suspicion.chain.findIndex((s) => sameStep(s, step));
-        return this.bisect({ ...suspicion, low: Math.max(suspicion.low, probe) });
-      }
+      case 'bisect':
+        return this.onBisectProbe(step, suspicion, false);
       case 'found':
         return this.found(step, 'Confirmed.');
       case 'abstraction':

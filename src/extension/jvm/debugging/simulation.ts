@@ -279,6 +279,26 @@ export class FixedRunOracle {
     this.fixedReturns = returnedValues(fixed);
     this.buggyNext = nextInFrame(buggy);
     this.fixedNext = nextInFrame(fixed);
+    this.readersOf = readersByWriter(buggy);
+  }
+
+  /** Per step id: the steps that read a value it wrote (argument, library state, variable). */
+  private readonly readersOf: Map<string, TraceStep[]>;
+
+  /**
+   * An argument this call step passed was wrong: the callee read another value for it than its
+   * partner did. Arguments leave no write in the calling step, so its writes cannot show it.
+   */
+  private passedWrongArgument(step: TraceStep): boolean {
+    for (const callee of this.readersOf.get(stepId(step)) ?? []) {
+      const partner = this.partner(callee);
+      if (!partner || !sameStep(callee.invocationParent, step)) continue;
+      for (const index of differences(callee.reads, partner.reads)) {
+        const read = callee.reads[index];
+        if (read.kind === 'local' && sameStep(read.writer, step)) return true;
+      }
+    }
+    return false;
   }
 
   /** Per step id: the next step of the same invocation (where execution went on). */
@@ -313,6 +333,33 @@ export class FixedRunOracle {
     );
   }
 
+  /** What the step left behind (variables, return value, arguments passed on) differs. */
+  private effectDiffers(step: TraceStep, partner: TraceStep, failure: { seq: number }): boolean {
+    return (
+      step.seq === failure.seq ||
+      firstDifference(step.writes, partner.writes) !== undefined ||
+      writesOtherVariables(step, partner) ||
+      this.returnDiffers(step, partner) ||
+      this.passedWrongArgument(step)
+    );
+  }
+
+  /**
+   * The step changed a library object's hidden state (known only by a digest of its visible
+   * inputs, which cannot show a computation inside the line), and a later use of that state is
+   * wrong although everything visible it read is right: the change itself was wrong.
+   */
+  private changedHiddenStateWrongly(step: TraceStep, failure: { seq: number }): boolean {
+    for (const reader of this.readersOf.get(stepId(step)) ?? []) {
+      const readsState = reader.reads.some((r) => r.kind === 'library' && sameStep(r.writer, step));
+      const partner = this.partner(reader);
+      if (!readsState || !partner || firstDifference(reader.reads, partner.reads) !== undefined)
+        continue;
+      if (this.effectDiffers(reader, partner, failure)) return true;
+    }
+    return false;
+  }
+
   /** The value the step handed back to its caller differs from the partner's. */
   private returnDiffers(step: TraceStep, partner: TraceStep): boolean {
     const mine = this.buggyReturns.get(stepId(step));
@@ -336,21 +383,50 @@ export class FixedRunOracle {
     // Visible inputs agree but the step's effect does not: the hidden state of a library object
     // it used (a collection's contents) must be what is wrong.
     const hidden = step.reads.findIndex((r) => r.kind === 'library');
-    const effectDiffers =
-      step.seq === failure.seq ||
-      firstDifference(step.writes, partner.writes) !== undefined ||
-      this.returnDiffers(step, partner);
+    const effectDiffers = this.effectDiffers(step, partner, failure);
     if (hidden >= 0 && effectDiffers) return { kind: 'wrong-value', readIndex: hidden };
-    // Right inputs and right outputs, and execution went on where it should: if a later step
-    // read this output as wrong, an update of it went missing in between (the recommender
-    // decides whether that question applies). Right inputs with a wrong effect: `correct`.
-    const wroteSomething = step.writes.some((w) => w.kind !== 'library');
+    // Right inputs and right effect, and execution went on where it should: it did all it
+    // should, so if a later step read something as stale, the missing update lies elsewhere
+    // (the recommender decides whether that question applies). Right inputs with a wrong
+    // effect: `correct`, the step's own line is at fault.
     const decided = this.decisions.has(step.seq);
     const allRight =
       !effectDiffers &&
+      !this.changedHiddenStateWrongly(step, failure) &&
       (decided ? !this.wentWrongWay(step, partner) : !this.followUpMissing(step, partner));
-    return { kind: (wroteSomething || decided) && allRight ? 'missing-update' : 'correct' };
+    return { kind: allRight ? 'missing-update' : 'correct' };
   }
+}
+
+/**
+ * The step assigned other variables than its partner (a local, field or static of another name):
+ * a wrong variable on its own line. Array elements and library state are left to the value
+ * comparison.
+ */
+function writesOtherVariables(step: TraceStep, partner: TraceStep): boolean {
+  const named = (writes: readonly TraceAccess[]) =>
+    new Set(
+      writes
+        .filter((w) => w.kind === 'local' || w.kind === 'field' || w.kind === 'static')
+        .map((w) => `${w.kind}:${w.name}`),
+    );
+  const mine = named(step.writes);
+  const theirs = named(partner.writes);
+  return mine.size !== theirs.size || [...mine].some((key) => !theirs.has(key));
+}
+
+function readersByWriter(view: MemoryTraceView): Map<string, TraceStep[]> {
+  const readers = new Map<string, TraceStep[]>();
+  for (const step of view.steps) {
+    for (const read of step.reads) {
+      if (!read.writer) continue;
+      const id = stepId(read.writer);
+      const list = readers.get(id) ?? [];
+      if (list.at(-1) !== step) list.push(step);
+      readers.set(id, list);
+    }
+  }
+  return readers;
 }
 
 function nextInFrame(view: MemoryTraceView): Map<string, TraceStep> {
@@ -387,6 +463,15 @@ function firstDifference(
   accesses: readonly TraceAccess[],
   partners: readonly TraceAccess[],
 ): number | undefined {
+  for (const index of differences(accesses, partners)) return index;
+  return undefined;
+}
+
+/** Indexes of every access that differs from its partner's, in order (see firstDifference). */
+function* differences(
+  accesses: readonly TraceAccess[],
+  partners: readonly TraceAccess[],
+): Generator<number> {
   const seen = new Map<string, number>();
   for (let i = 0; i < accesses.length; i++) {
     const access = accesses[i];
@@ -399,9 +484,8 @@ function firstDifference(
     seen.set(key, occurrence + 1);
     const partner = partners.filter((p) => keyOf(p) === key)[occurrence];
     if (partner && access.kind === 'array' && partner.name !== access.name) continue;
-    if (partner && comparable(partner.value) !== comparable(access.value)) return i;
+    if (partner && comparable(partner.value) !== comparable(access.value)) yield i;
   }
-  return undefined;
 }
 
 function comparable(value: string): string {
