@@ -316,6 +316,39 @@ describe('feedback recommender: missing updates', () => {
     assert.deepEqual([end.step, end.rootCause], [at(7), true]);
   });
 
+  /*
+   *  1  best = 0                     line 4
+   *  2  for (i = 1; i < n - 1; ...)  line 6   <- bug: stops one iteration early
+   *  3    gap = v[i] - v[i - 1]      line 7
+   *  4    if (gap > best)            line 8
+   *  5      best = gap               line 9
+   *  6  for                          line 6
+   *  7    gap = ...                  line 7
+   *  8    if (gap > best)            line 8   false
+   *  9  for                          line 6   exits
+   * 10  return best                  line 12  stale: the last gap was never compared
+   */
+  it('asks the writer’s own branch first, then the loop run that stopped early', () => {
+    const view = trace([
+      { line: 4, writes: [['best', '0']] },
+      { line: 6 },
+      { line: 7, control: 2, writes: [['gap', '3']] },
+      { line: 8, control: 2, reads: [['gap', '3', 3]] },
+      { line: 9, control: 4, reads: [['gap', '3', 3]], writes: [['best', '3']] },
+      { line: 6, control: 2 },
+      { line: 7, control: 6, writes: [['gap', '1']] },
+      { line: 8, control: 6, reads: [['gap', '1', 7]] },
+      { line: 6, control: 6 },
+      { line: 12, reads: [['best', '3', 5]] },
+    ]);
+    const recommender = new FeedbackRecommender(view, at(10));
+    assert.deepEqual(recommender.feedback(at(10), 'wrong-value', 0).step, at(5));
+    assert.deepEqual(recommender.feedback(at(5), 'missing-update').step, at(8));
+    assert.deepEqual(recommender.feedback(at(8), 'missing-update').step, at(9));
+    const end = recommender.feedback(at(9), 'correct');
+    assert.deepEqual([end.step, end.rootCause], [at(9), true]);
+  });
+
   /* The same loop with one more wrong iteration, so the person sees the pattern twice:
    *  4, 7 count++ (right)   10 current = c (else; reset missing)   13, 16 count++ (stale)
    */

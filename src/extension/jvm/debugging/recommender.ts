@@ -391,7 +391,12 @@ export class FeedbackRecommender {
       step.writes.some((w) => w.kind === read.kind && w.name === read.name);
     const led = new Set<string>();
     for (const step of [...between, reader]) {
-      if (assigns(step) && step.controlDominator) led.add(stepId(step.controlDominator));
+      if (!assigns(step)) continue;
+      // Every decision above the assignment in its invocation led to it.
+      for (let c = this.controlOf(step); c && sameFrame(c, step); c = this.controlOf(c)) {
+        if (led.has(stepId(c))) break;
+        led.add(stepId(c));
+      }
     }
     const skipped = this.skippedUpdates(writer, between, led);
     const siblingWrites =
@@ -418,31 +423,42 @@ export class FeedbackRecommender {
   }
 
   /**
-   * Runs of the decision that guards the writer, after the write, that did not lead to an
+   * Runs of the decisions that guard the writer, after the write, that did not lead to an
    * assignment of the variable (`led` holds those that did), each followed by the first run of
-   * each line it controlled: the update was most likely skipped there, either by the decision
-   * or by the branch it took, which lacks it.
+   * each line it controlled: the update was most likely skipped there, by the decision or in
+   * the branch it took, which lacks it. The writer's own branch first, earliest run first (the
+   * first chance to update); then the loops around it, latest run first (a loop that stopped
+   * early stopped at its last run).
    */
   private skippedUpdates(
     writer: TraceStep,
     between: readonly TraceStep[],
     led: ReadonlySet<string>,
   ): TraceStep[] {
-    const guard = this.controlOf(writer);
-    if (!guard || !sameFrame(guard, writer)) return [];
+    const guards: string[] = [];
+    for (let c = this.controlOf(writer); c && sameFrame(c, writer); c = this.controlOf(c)) {
+      guards.push(locationOf(c));
+    }
+    if (guards.length === 0) return [];
+    const guardLines = new Set(guards);
+    const skippedAt = (line: string) =>
+      between.filter((s) => locationOf(s) === line && sameFrame(s, writer) && !led.has(stepId(s)));
+    const ownBranch = skippedAt(guards[0]);
+    const loops = guards
+      .slice(1)
+      .flatMap(skippedAt)
+      .sort((a, b) => b.seq - a.seq);
     const seen = new Set<string>();
     const found: TraceStep[] = [];
-    for (const decision of between) {
-      if (locationOf(decision) !== locationOf(guard) || !sameFrame(decision, writer)) continue;
-      if (led.has(stepId(decision))) continue;
+    for (const decision of [...ownBranch, ...loops]) {
+      if (found.length >= MAX_UPDATE_CANDIDATES) break;
       found.push(decision);
       for (const step of between) {
-        if (!sameStep(step.controlDominator, decision) || seen.has(locationOf(step))) continue;
-        if (locationOf(step) === locationOf(guard)) continue;
+        if (step.seq <= decision.seq || !sameStep(step.controlDominator, decision)) continue;
+        if (seen.has(locationOf(step)) || guardLines.has(locationOf(step))) continue;
         seen.add(locationOf(step));
         found.push(step);
       }
-      if (found.length >= MAX_UPDATE_CANDIDATES) break;
     }
     return found;
   }

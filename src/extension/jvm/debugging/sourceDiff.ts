@@ -5,7 +5,10 @@
 import { longestCommonSubsequence } from './lcs';
 
 export interface SourceDiff {
-  /** Buggy line -> fixed line (1-based); lines of a replaced block pair up in order. */
+  /**
+   * Buggy line -> fixed line (1-based); lines of a replaced block pair up in order, a line the
+   * fix moved pairs with where it went, and a deleted line maps to 0 (no fixed line).
+   */
   buggyToFixed: Map<number, number>;
   /**
    * Buggy lines the fix changed or deleted. Where the fix only inserted lines, the code lines
@@ -21,6 +24,8 @@ export function diffSources(buggyText: string, fixedText: string): SourceDiff {
   const pairs = longestCommonSubsequence(buggy.map(normalise), fixed.map(normalise));
   const buggyToFixed = new Map<number, number>();
   const rootCauseLines = new Set<number>();
+  const deleted: number[] = [];
+  const inserted: number[] = [];
   let previous: [number, number] = [-1, -1];
   for (const pair of [...pairs, [buggy.length, fixed.length] as [number, number]]) {
     const removed = range(previous[0] + 1, pair[0]);
@@ -33,11 +38,38 @@ export function diffSources(buggyText: string, fixedText: string): SourceDiff {
     }
     removed.forEach((i, k) => {
       if (k < added.length) buggyToFixed.set(i + 1, added[k] + 1);
+      else deleted.push(i);
     });
+    inserted.push(...added.slice(removed.length));
     if (pair[0] < buggy.length) buggyToFixed.set(pair[0] + 1, pair[1] + 1);
     previous = pair;
   }
+  pairMovedLines(
+    deleted,
+    inserted,
+    (i) => normalise(buggy[i]),
+    (j) => normalise(fixed[j]),
+  ).forEach((j, i) => buggyToFixed.set(i + 1, j < 0 ? 0 : j + 1));
   return { buggyToFixed, rootCauseLines };
+}
+
+/**
+ * Deleted buggy lines whose text the fix inserted elsewhere (statements swapped or moved) map to
+ * that fixed line; the others to -1. Each inserted line is used once.
+ */
+function pairMovedLines(
+  deleted: readonly number[],
+  inserted: readonly number[],
+  buggyText: (i: number) => string,
+  fixedText: (j: number) => string,
+): Map<number, number> {
+  const free = [...inserted];
+  const pairs = new Map<number, number>();
+  for (const i of deleted) {
+    const at = free.findIndex((j) => fixedText(j) === buggyText(i) && buggyText(i) !== '');
+    pairs.set(i, at < 0 ? -1 : free.splice(at, 1)[0]);
+  }
+  return pairs;
 }
 
 function range(from: number, to: number): number[] {

@@ -1,0 +1,53 @@
+// How the fixed version's lines are matched to the buggy version's, for aligning their traces,
+// and which buggy lines count as the root cause.
+
+import { strict as assert } from 'node:assert';
+import { diffSources } from '../../../src/extension/jvm/debugging/sourceDiff';
+
+const lines = (...text: string[]) => text.join('\n');
+
+describe('source diff of a buggy and a fixed version', () => {
+  it('pairs a changed line with its replacement and shifts the lines after an insertion', () => {
+    const diff = diffSources(
+      lines('int a = 1;', 'int b = a - 1;', 'print(b);'),
+      lines('int a = 1;', 'int b = a + 1;', 'b++;', 'print(b);'),
+    );
+    assert.deepEqual(
+      [...diff.buggyToFixed],
+      [
+        [1, 1],
+        [2, 2],
+        [3, 4],
+      ],
+    );
+    assert.deepEqual([...diff.rootCauseLines], [2]);
+  });
+
+  it('pairs swapped statements with where they went', () => {
+    const diff = diffSources(
+      lines('void move(int to) {', 'floor = to;', 'travelled += to - floor;', '}'),
+      lines('void move(int to) {', 'travelled += to - floor;', 'floor = to;', '}'),
+    );
+    assert.equal(diff.buggyToFixed.get(2), 3, 'floor = to moved one line down');
+    assert.equal(diff.buggyToFixed.get(3), 2);
+    assert.ok(diff.rootCauseLines.has(2));
+  });
+
+  it('maps a deleted line to no fixed line, so it never pairs with an unrelated one', () => {
+    const diff = diffSources(
+      lines('int total = 0;', 'total = 5;', 'print(total);'),
+      lines('int total = 0;', 'print(total);'),
+    );
+    assert.equal(diff.buggyToFixed.get(2), 0);
+    assert.equal(diff.buggyToFixed.get(3), 2);
+    assert.deepEqual([...diff.rootCauseLines], [2]);
+  });
+
+  it('blames the code lines around an insertion when the fix only added a statement', () => {
+    const diff = diffSources(
+      lines('} else {', '  out.append(c);', '  current = c;', '}', 'return out;'),
+      lines('} else {', '  out.append(c);', '  current = c;', '  count = 1;', '}', 'return out;'),
+    );
+    assert.deepEqual([...diff.rootCauseLines].sort(), [3, 5]);
+  });
+});
