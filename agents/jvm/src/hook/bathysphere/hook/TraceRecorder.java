@@ -525,17 +525,38 @@ public final class TraceRecorder {
         return putLongerVarint(b, p, value);
     }
 
+    /**
+     * Two to five bytes, written without a loop: this is inlined into every event of a hot method
+     * that records large values, and a loop in each of them made the optimising compiler's work
+     * on instrumented methods several times longer (loop optimisations per event).
+     */
     private static int putLongerVarint(byte[] b, int p, int value) {
-        do {
-            b[p++] = (byte) (value | 0x80);
-            value >>>= 7;
-        } while ((value & ~0x7F) != 0);
-        b[p] = (byte) value;
-        return p + 1;
+        b[p] = (byte) (value | 0x80);
+        if ((value >>> 14) == 0) {
+            b[p + 1] = (byte) (value >>> 7);
+            return p + 2;
+        }
+        b[p + 1] = (byte) ((value >>> 7) | 0x80);
+        if ((value >>> 21) == 0) {
+            b[p + 2] = (byte) (value >>> 14);
+            return p + 3;
+        }
+        b[p + 2] = (byte) ((value >>> 14) | 0x80);
+        if ((value >>> 28) == 0) {
+            b[p + 3] = (byte) (value >>> 21);
+            return p + 4;
+        }
+        b[p + 3] = (byte) ((value >>> 21) | 0x80);
+        b[p + 4] = (byte) (value >>> 28);
+        return p + 5;
     }
 
     private static int putVarlong(byte[] b, int p, long value) {
         if ((value & ~0x7FFFFFFFL) == 0) return putVarint(b, p, (int) value);
+        return putWideVarlong(b, p, value);
+    }
+
+    private static int putWideVarlong(byte[] b, int p, long value) {
         while ((value & ~0x7FL) != 0) {
             b[p++] = (byte) (value | 0x80);
             value >>>= 7;
