@@ -1,9 +1,12 @@
 // JVM agent benchmark: slowdown of a call-heavy CPU-bound program recorded vs not (line-only and
 // full read/write recording), steps per second, stored bytes per step, and the time of the
 // relations pass. Run: npx tsx bench/jvm-bench.ts [rounds] [relationRounds]
+// Side by side: npx tsx bench/jvm-bench.ts [rounds] --compare=OTHER.jar [--runs=N] runs the
+// workload without agent, with OTHER.jar and with the built agent interleaved (so the machine's
+// load swings hit all three alike) and reports medians of wall and main-thread CPU time.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeTrace, JvmTraceDecoder } from '../src/extension/jvm/decoder';
@@ -16,8 +19,13 @@ import {
   JDK17,
 } from '../test/unit/jvm/harness';
 
-const rounds = Number(process.argv[2] ?? 200);
-const relationRounds = Number(process.argv[3] ?? 35);
+const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const flag = (name: string) =>
+  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const rounds = Number(positional[0] ?? 200);
+const relationRounds = Number(positional[1] ?? 35);
+const compareJar = flag('compare');
+const compareRuns = Number(flag('runs') ?? 7);
 
 function compileWorkload(): string {
   const out = mkdtempSync(join(tmpdir(), 'bathy-bench-'));
@@ -29,25 +37,37 @@ function compileWorkload(): string {
 
 interface Measured {
   elapsedMs: number;
+  /** CPU time of the thread running the workload (ThreadMXBean), less disturbed by load. */
+  cpuMs: number;
   traceBytes: number;
   tracePath?: string;
 }
 
-function runWorkload(classes: string, workRounds: number, agentOptions?: string): Measured {
+function runWorkload(
+  classes: string,
+  workRounds: number,
+  agentOptions?: string,
+  agentJar = AGENT_JAR,
+  keepTrace = true,
+): Measured {
   const dir = mkdtempSync(join(tmpdir(), 'bathy-bench-run-'));
   const tracePath = join(dir, 'trace.bstr');
-  const agent = agentOptions ? [`-javaagent:${AGENT_JAR}=file=${tracePath},${agentOptions}`] : [];
+  const agent = agentOptions ? [`-javaagent:${agentJar}=file=${tracePath},${agentOptions}`] : [];
   const result = spawnSync(
     javaBin(JDK17),
     [...agent, '-cp', classes, 'CallHeavy', String(workRounds)],
     { encoding: 'utf8' },
   );
-  const match = /elapsedNs=(\d+)/.exec(result.stdout);
+  const match = /elapsedNs=(\d+) cpuNs=(\d+)/.exec(result.stdout);
   if (!match) throw new Error(`workload failed: ${result.stdout}${result.stderr}`);
+  const traceBytes = agentOptions ? statSync(tracePath).size : 0;
+  const kept = agentOptions !== undefined && keepTrace;
+  if (!kept) rmSync(dir, { recursive: true, force: true });
   return {
     elapsedMs: Number(match[1]) / 1e6,
-    traceBytes: agentOptions ? statSync(tracePath).size : 0,
-    tracePath: agentOptions ? tracePath : undefined,
+    cpuMs: Number(match[2]) / 1e6,
+    traceBytes,
+    tracePath: kept ? tracePath : undefined,
   };
 }
 
@@ -67,9 +87,40 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
+/** Old and new agent jar against no agent, interleaved run by run, per recording mode. */
+function compare(classes: string, otherJar: string): void {
+  console.log(
+    `CallHeavy ${rounds} rounds, JDK 17, medians of ${compareRuns} interleaved runs: ` +
+      `wall / main-thread CPU (slowdown vs no agent)`,
+  );
+  for (const mode of ['lines', 'full']) {
+    const runs: Record<string, Measured[]> = { plain: [], other: [], built: [] };
+    for (let i = 0; i < compareRuns; i++) {
+      runs.plain.push(runWorkload(classes, rounds));
+      runs.other.push(runWorkload(classes, rounds, `mode=${mode}`, otherJar, false));
+      runs.built.push(runWorkload(classes, rounds, `mode=${mode}`, AGENT_JAR, false));
+    }
+    const wall = (label: string) => median(runs[label].map((m) => m.elapsedMs));
+    const cpu = (label: string) => median(runs[label].map((m) => m.cpuMs));
+    const row = (label: string, name: string) =>
+      console.log(
+        `${mode.padEnd(6)} ${name.padEnd(10)} ${wall(label).toFixed(1).padStart(8)} ms ` +
+          `(${(wall(label) / wall('plain')).toFixed(1).padStart(5)}x)  ` +
+          `cpu ${cpu(label).toFixed(1).padStart(8)} ms (${(cpu(label) / cpu('plain')).toFixed(1).padStart(5)}x)`,
+      );
+    row('plain', 'no agent');
+    row('other', 'compared');
+    row('built', 'built');
+  }
+}
+
 function main(): void {
   ensureAgentBuilt();
   const classes = compileWorkload();
+  if (compareJar) {
+    compare(classes, compareJar);
+    return;
+  }
   const repeat = (options?: string) =>
     Array.from({ length: 3 }, () => runWorkload(classes, rounds, options));
   const plain = repeat();
@@ -92,6 +143,13 @@ function main(): void {
   console.log(`plain  ${plainMs.toFixed(1).padStart(8)} ms`);
   report('lines', lines);
   report('full', full);
+  const cpuMs = (runs: Measured[]) => median(runs.map((m) => m.cpuMs));
+  const plainCpu = cpuMs(plain);
+  console.log(
+    `main-thread CPU: plain ${plainCpu.toFixed(1)} ms, lines ${cpuMs(lines).toFixed(1)} ms ` +
+      `(${(cpuMs(lines) / plainCpu).toFixed(1)}x), full ${cpuMs(full).toFixed(1)} ms ` +
+      `(${(cpuMs(full) / plainCpu).toFixed(1)}x)`,
+  );
 
   const relationRun = runWorkload(classes, relationRounds, 'mode=full');
   const bytes = readFileSync(relationRun.tracePath!);

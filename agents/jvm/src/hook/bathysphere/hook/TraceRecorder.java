@@ -39,6 +39,12 @@ public final class TraceRecorder {
 
     /** Room kept free at the end of a buffer so that any single event fits without checks. */
     static final int EVENT_RESERVE = 1024;
+    /**
+     * A thread's first buffers are handed over after this many bytes, so that the hand-over
+     * branch in {@link #room} is taken while the event methods are still being profiled.
+     */
+    private static final int WARM_UP_FILL = 2048;
+    private static final int WARM_UP_HAND_OVERS = 32;
     private static final int PAUSED_RECHECK_INTERVAL = 4096;
     private boolean paused;
     private static final int OBJECT_CACHE_SIZE = 1024;
@@ -50,6 +56,8 @@ public final class TraceRecorder {
     private byte[] buffer;
     private int position;
     private int limit;
+    /** Hand-overs still to make early, after {@link #WARM_UP_FILL} bytes (see {@link #room}). */
+    private int warmUpHandOvers = WARM_UP_HAND_OVERS;
     private int lineBudget;
     private long lastHandOffNanos = System.nanoTime();
     private boolean outermostReturn;
@@ -67,7 +75,7 @@ public final class TraceRecorder {
         this.store = store;
         this.threadId = threadId;
         this.buffer = buffer;
-        this.limit = buffer.length - EVENT_RESERVE;
+        this.limit = limitFor(buffer);
     }
 
     /** A throwaway recorder for code that runs before the agent installed its store. */
@@ -82,62 +90,70 @@ public final class TraceRecorder {
     }
 
     // ---- structure events ------------------------------------------------------------------
+    //
+    // Every event method has the same shape: room() for the position, the buffer read after it
+    // (a hand-over replaces it), bytes written through static helpers with the position in a
+    // local, and one store of the position at the end. No nested instance calls on the common
+    // path, so each event is one small method however the caller is compiled.
 
     public void enter(int methodId) {
-        if (position > limit) overflow();
+        int p = room();
         int d = depth;
         if (d == frames.length) frames = java.util.Arrays.copyOf(frames, d * 2);
         frames[d] = methodId;
         depth = d + 1;
-        buffer[position++] = (byte) ENTER;
-        putVarint(methodId);
+        byte[] b = buffer;
+        b[p] = (byte) ENTER;
+        position = putVarint(b, p + 1, methodId);
     }
 
     public void returnVoid() {
-        returnHeader();
+        position = returnHeader(room());
         if (outermostReturn) afterOutermostReturn();
     }
 
     public void returnInt(int value) {
-        returnHeader();
-        putVarint(zigzag(value));
+        int p = returnHeader(room());
+        position = putVarint(buffer, p, zigzag(value));
         if (outermostReturn) afterOutermostReturn();
     }
 
     public void returnLong(long value) {
-        returnHeader();
-        putVarlong(zigzag(value));
+        int p = returnHeader(room());
+        position = putVarlong(buffer, p, zigzag(value));
         if (outermostReturn) afterOutermostReturn();
     }
 
     public void returnFloat(float value) {
-        returnHeader();
-        putFixed32(Float.floatToRawIntBits(value));
+        int p = returnHeader(room());
+        position = putFixed32(buffer, p, Float.floatToRawIntBits(value));
         if (outermostReturn) afterOutermostReturn();
     }
 
     public void returnDouble(double value) {
-        returnHeader();
-        putFixed64(Double.doubleToRawLongBits(value));
+        int p = returnHeader(room());
+        position = putFixed64(buffer, p, Double.doubleToRawLongBits(value));
         if (outermostReturn) afterOutermostReturn();
     }
 
     public void returnRef(Object value) {
-        returnHeader();
+        position = returnHeader(room());
         putRef(value);
         if (outermostReturn) afterOutermostReturn();
     }
 
-    private void returnHeader() {
-        if (position > limit) overflow();
+    /** Pops the shadow frame and writes the RETURN tag at {@code p}; returns the next position. */
+    private int returnHeader(int p) {
         popFrame();
-        buffer[position++] = (byte) RETURN;
+        buffer[p] = (byte) RETURN;
+        return p + 1;
     }
 
     public void throwExit(Throwable thrown) {
-        if (position > limit) overflow();
+        int p = room();
         popFrame();
-        buffer[position++] = (byte) THROW_EXIT;
+        buffer[p] = (byte) THROW_EXIT;
+        position = p + 1;
         putRef(thrown);
         if (outermostReturn) afterOutermostReturn();
     }
@@ -148,87 +164,105 @@ public final class TraceRecorder {
     }
 
     public void caught(Throwable caught) {
-        if (position > limit) overflow();
-        buffer[position++] = (byte) CAUGHT;
+        int p = room();
+        buffer[p] = (byte) CAUGHT;
+        position = p + 1;
         putRef(caught);
     }
 
     public void line(int lineIndex) {
         if (--lineBudget < 0) refillLineBudget();
-        if (position > limit) overflow();
+        int p = room();
+        byte[] b = buffer;
         if (lineIndex < 128) {
-            buffer[position++] = (byte) (LINE | lineIndex);
+            b[p] = (byte) (LINE | lineIndex);
+            position = p + 1;
         } else {
-            buffer[position++] = (byte) LINE_EXT;
-            putVarint(lineIndex);
+            b[p] = (byte) LINE_EXT;
+            position = putVarint(b, p + 1, lineIndex);
         }
     }
 
     /** After a call that returns into the middle of a line with nothing else recorded there. */
     public void lineAfterCall() {
-        if (position > limit) overflow();
-        buffer[position++] = (byte) LINE_AFTER_CALL;
+        int p = room();
+        buffer[p] = (byte) LINE_AFTER_CALL;
+        position = p + 1;
     }
 
     public void branch(int branchIndex) {
-        if (position > limit) overflow();
+        int p = room();
+        byte[] b = buffer;
         if (branchIndex < 32) {
-            buffer[position++] = (byte) (BRANCH | branchIndex);
+            b[p] = (byte) (BRANCH | branchIndex);
+            position = p + 1;
         } else {
-            buffer[position++] = (byte) BRANCH_EXT;
-            putVarint(branchIndex);
+            b[p] = (byte) BRANCH_EXT;
+            position = putVarint(b, p + 1, branchIndex);
         }
     }
 
     // ---- locals ------------------------------------------------------------------------------
 
     public void readLocalInt(int variable, int value) {
-        localTag(READ_LOCAL, READ_LOCAL_EXT, variable);
-        putVarint(zigzag(value));
+        int p = room();
+        byte[] b = buffer;
+        position = putVarint(b, localTag(b, p, READ_LOCAL, variable), zigzag(value));
     }
 
     public void readLocalLong(int variable, long value) {
-        localTag(READ_LOCAL, READ_LOCAL_EXT, variable);
-        putVarlong(zigzag(value));
+        int p = room();
+        byte[] b = buffer;
+        position = putVarlong(b, localTag(b, p, READ_LOCAL, variable), zigzag(value));
     }
 
     public void readLocalFloat(int variable, float value) {
-        localTag(READ_LOCAL, READ_LOCAL_EXT, variable);
-        putFixed32(Float.floatToRawIntBits(value));
+        int p = room();
+        byte[] b = buffer;
+        position = putFixed32(b, localTag(b, p, READ_LOCAL, variable), Float.floatToRawIntBits(value));
     }
 
     public void readLocalDouble(int variable, double value) {
-        localTag(READ_LOCAL, READ_LOCAL_EXT, variable);
-        putFixed64(Double.doubleToRawLongBits(value));
+        int p = room();
+        byte[] b = buffer;
+        position =
+                putFixed64(b, localTag(b, p, READ_LOCAL, variable), Double.doubleToRawLongBits(value));
     }
 
     public void readLocalRef(int variable, Object value) {
-        localTag(READ_LOCAL, READ_LOCAL_EXT, variable);
+        int p = room();
+        position = localTag(buffer, p, READ_LOCAL, variable);
         putRef(value);
     }
 
     public void writeLocalInt(int variable, int value) {
-        localTag(WRITE_LOCAL, WRITE_LOCAL_EXT, variable);
-        putVarint(zigzag(value));
+        int p = room();
+        byte[] b = buffer;
+        position = putVarint(b, localTag(b, p, WRITE_LOCAL, variable), zigzag(value));
     }
 
     public void writeLocalLong(int variable, long value) {
-        localTag(WRITE_LOCAL, WRITE_LOCAL_EXT, variable);
-        putVarlong(zigzag(value));
+        int p = room();
+        byte[] b = buffer;
+        position = putVarlong(b, localTag(b, p, WRITE_LOCAL, variable), zigzag(value));
     }
 
     public void writeLocalFloat(int variable, float value) {
-        localTag(WRITE_LOCAL, WRITE_LOCAL_EXT, variable);
-        putFixed32(Float.floatToRawIntBits(value));
+        int p = room();
+        byte[] b = buffer;
+        position = putFixed32(b, localTag(b, p, WRITE_LOCAL, variable), Float.floatToRawIntBits(value));
     }
 
     public void writeLocalDouble(int variable, double value) {
-        localTag(WRITE_LOCAL, WRITE_LOCAL_EXT, variable);
-        putFixed64(Double.doubleToRawLongBits(value));
+        int p = room();
+        byte[] b = buffer;
+        position =
+                putFixed64(b, localTag(b, p, WRITE_LOCAL, variable), Double.doubleToRawLongBits(value));
     }
 
     public void writeLocalRef(int variable, Object value) {
-        localTag(WRITE_LOCAL, WRITE_LOCAL_EXT, variable);
+        int p = room();
+        position = localTag(buffer, p, WRITE_LOCAL, variable);
         putRef(value);
     }
 
@@ -236,22 +270,22 @@ public final class TraceRecorder {
 
     public void readFieldInt(int field, Object owner, int value) {
         fieldHeader(READ_FIELD, field, owner);
-        putVarint(zigzag(value));
+        position = putVarint(buffer, position, zigzag(value));
     }
 
     public void readFieldLong(int field, Object owner, long value) {
         fieldHeader(READ_FIELD, field, owner);
-        putVarlong(zigzag(value));
+        position = putVarlong(buffer, position, zigzag(value));
     }
 
     public void readFieldFloat(int field, Object owner, float value) {
         fieldHeader(READ_FIELD, field, owner);
-        putFixed32(Float.floatToRawIntBits(value));
+        position = putFixed32(buffer, position, Float.floatToRawIntBits(value));
     }
 
     public void readFieldDouble(int field, Object owner, double value) {
         fieldHeader(READ_FIELD, field, owner);
-        putFixed64(Double.doubleToRawLongBits(value));
+        position = putFixed64(buffer, position, Double.doubleToRawLongBits(value));
     }
 
     public void readFieldRef(int field, Object owner, Object value) {
@@ -261,22 +295,22 @@ public final class TraceRecorder {
 
     public void writeFieldInt(int field, Object owner, int value) {
         fieldHeader(WRITE_FIELD, field, owner);
-        putVarint(zigzag(value));
+        position = putVarint(buffer, position, zigzag(value));
     }
 
     public void writeFieldLong(int field, Object owner, long value) {
         fieldHeader(WRITE_FIELD, field, owner);
-        putVarlong(zigzag(value));
+        position = putVarlong(buffer, position, zigzag(value));
     }
 
     public void writeFieldFloat(int field, Object owner, float value) {
         fieldHeader(WRITE_FIELD, field, owner);
-        putFixed32(Float.floatToRawIntBits(value));
+        position = putFixed32(buffer, position, Float.floatToRawIntBits(value));
     }
 
     public void writeFieldDouble(int field, Object owner, double value) {
         fieldHeader(WRITE_FIELD, field, owner);
-        putFixed64(Double.doubleToRawLongBits(value));
+        position = putFixed64(buffer, position, Double.doubleToRawLongBits(value));
     }
 
     public void writeFieldRef(int field, Object owner, Object value) {
@@ -287,52 +321,64 @@ public final class TraceRecorder {
     // ---- static fields -----------------------------------------------------------------------
 
     public void readStaticInt(int field, int value) {
-        staticHeader(READ_STATIC, field);
-        putVarint(zigzag(value));
+        int p = room();
+        byte[] b = buffer;
+        position = putVarint(b, staticHeader(b, p, READ_STATIC, field), zigzag(value));
     }
 
     public void readStaticLong(int field, long value) {
-        staticHeader(READ_STATIC, field);
-        putVarlong(zigzag(value));
+        int p = room();
+        byte[] b = buffer;
+        position = putVarlong(b, staticHeader(b, p, READ_STATIC, field), zigzag(value));
     }
 
     public void readStaticFloat(int field, float value) {
-        staticHeader(READ_STATIC, field);
-        putFixed32(Float.floatToRawIntBits(value));
+        int p = room();
+        byte[] b = buffer;
+        position = putFixed32(b, staticHeader(b, p, READ_STATIC, field), Float.floatToRawIntBits(value));
     }
 
     public void readStaticDouble(int field, double value) {
-        staticHeader(READ_STATIC, field);
-        putFixed64(Double.doubleToRawLongBits(value));
+        int p = room();
+        byte[] b = buffer;
+        position =
+                putFixed64(b, staticHeader(b, p, READ_STATIC, field), Double.doubleToRawLongBits(value));
     }
 
     public void readStaticRef(int field, Object value) {
-        staticHeader(READ_STATIC, field);
+        int p = room();
+        position = staticHeader(buffer, p, READ_STATIC, field);
         putRef(value);
     }
 
     public void writeStaticInt(int field, int value) {
-        staticHeader(WRITE_STATIC, field);
-        putVarint(zigzag(value));
+        int p = room();
+        byte[] b = buffer;
+        position = putVarint(b, staticHeader(b, p, WRITE_STATIC, field), zigzag(value));
     }
 
     public void writeStaticLong(int field, long value) {
-        staticHeader(WRITE_STATIC, field);
-        putVarlong(zigzag(value));
+        int p = room();
+        byte[] b = buffer;
+        position = putVarlong(b, staticHeader(b, p, WRITE_STATIC, field), zigzag(value));
     }
 
     public void writeStaticFloat(int field, float value) {
-        staticHeader(WRITE_STATIC, field);
-        putFixed32(Float.floatToRawIntBits(value));
+        int p = room();
+        byte[] b = buffer;
+        position = putFixed32(b, staticHeader(b, p, WRITE_STATIC, field), Float.floatToRawIntBits(value));
     }
 
     public void writeStaticDouble(int field, double value) {
-        staticHeader(WRITE_STATIC, field);
-        putFixed64(Double.doubleToRawLongBits(value));
+        int p = room();
+        byte[] b = buffer;
+        position =
+                putFixed64(b, staticHeader(b, p, WRITE_STATIC, field), Double.doubleToRawLongBits(value));
     }
 
     public void writeStaticRef(int field, Object value) {
-        staticHeader(WRITE_STATIC, field);
+        int p = room();
+        position = staticHeader(buffer, p, WRITE_STATIC, field);
         putRef(value);
     }
 
@@ -340,22 +386,22 @@ public final class TraceRecorder {
 
     public void readArrayInt(Object array, int index, int value) {
         arrayHeader(READ_ARRAY + KIND_INT, array, index);
-        putVarint(zigzag(value));
+        position = putVarint(buffer, position, zigzag(value));
     }
 
     public void readArrayLong(Object array, int index, long value) {
         arrayHeader(READ_ARRAY + KIND_LONG, array, index);
-        putVarlong(zigzag(value));
+        position = putVarlong(buffer, position, zigzag(value));
     }
 
     public void readArrayFloat(Object array, int index, float value) {
         arrayHeader(READ_ARRAY + KIND_FLOAT, array, index);
-        putFixed32(Float.floatToRawIntBits(value));
+        position = putFixed32(buffer, position, Float.floatToRawIntBits(value));
     }
 
     public void readArrayDouble(Object array, int index, double value) {
         arrayHeader(READ_ARRAY + KIND_DOUBLE, array, index);
-        putFixed64(Double.doubleToRawLongBits(value));
+        position = putFixed64(buffer, position, Double.doubleToRawLongBits(value));
     }
 
     public void readArrayRef(Object array, int index, Object value) {
@@ -365,22 +411,22 @@ public final class TraceRecorder {
 
     public void writeArrayInt(Object array, int index, int value) {
         arrayHeader(WRITE_ARRAY + KIND_INT, array, index);
-        putVarint(zigzag(value));
+        position = putVarint(buffer, position, zigzag(value));
     }
 
     public void writeArrayLong(Object array, int index, long value) {
         arrayHeader(WRITE_ARRAY + KIND_LONG, array, index);
-        putVarlong(zigzag(value));
+        position = putVarlong(buffer, position, zigzag(value));
     }
 
     public void writeArrayFloat(Object array, int index, float value) {
         arrayHeader(WRITE_ARRAY + KIND_FLOAT, array, index);
-        putFixed32(Float.floatToRawIntBits(value));
+        position = putFixed32(buffer, position, Float.floatToRawIntBits(value));
     }
 
     public void writeArrayDouble(Object array, int index, double value) {
         arrayHeader(WRITE_ARRAY + KIND_DOUBLE, array, index);
-        putFixed64(Double.doubleToRawLongBits(value));
+        position = putFixed64(buffer, position, Double.doubleToRawLongBits(value));
     }
 
     public void writeArrayRef(Object array, int index, Object value) {
@@ -404,6 +450,24 @@ public final class TraceRecorder {
 
     // ---- encoding helpers --------------------------------------------------------------------
 
+    /**
+     * The position of the next event, with at least {@link #EVENT_RESERVE} bytes free after it.
+     * Every event asks here, so the JIT keeps one shared profile of the rare hand-over branch.
+     * The early hand-overs after {@link #WARM_UP_FILL} bytes make that branch taken while it is
+     * being profiled, so the optimising compiler keeps it as a real branch: otherwise it would
+     * compile the branch out of every method that inlines this one, and the next full buffer
+     * would throw each of them back to the interpreter to be compiled again.
+     */
+    private int room() {
+        int p = position;
+        return p <= limit ? p : handOverForRoom();
+    }
+
+    private int handOverForRoom() {
+        overflow();
+        return position;
+    }
+
     private void popFrame() {
         if (depth > 1) {
             depth--;
@@ -413,34 +477,35 @@ public final class TraceRecorder {
         }
     }
 
-    private void localTag(int shortTag, int extendedTag, int variable) {
-        if (position > limit) overflow();
+    /** The short tag (variable index in the low 5 bits) or the extended tag and a varint. */
+    private static int localTag(byte[] b, int p, int shortTag, int variable) {
         if (variable < 32) {
-            buffer[position++] = (byte) (shortTag | variable);
-        } else {
-            buffer[position++] = (byte) extendedTag;
-            putVarint(variable);
+            b[p] = (byte) (shortTag | variable);
+            return p + 1;
         }
+        b[p] = (byte) (shortTag == READ_LOCAL ? READ_LOCAL_EXT : WRITE_LOCAL_EXT);
+        return putVarint(b, p + 1, variable);
+    }
+
+    private static int staticHeader(byte[] b, int p, int tag, int field) {
+        b[p] = (byte) tag;
+        return putVarint(b, p + 1, field);
     }
 
     private void fieldHeader(int tag, int field, Object owner) {
-        if (position > limit) overflow();
-        buffer[position++] = (byte) tag;
-        putVarint(field);
+        int p = room();
+        byte[] b = buffer;
+        b[p] = (byte) tag;
+        position = putVarint(b, p + 1, field);
         putRef(owner);
     }
 
-    private void staticHeader(int tag, int field) {
-        if (position > limit) overflow();
-        buffer[position++] = (byte) tag;
-        putVarint(field);
-    }
-
     private void arrayHeader(int tag, Object array, int index) {
-        if (position > limit) overflow();
-        buffer[position++] = (byte) tag;
+        int p = room();
+        buffer[p] = (byte) tag;
+        position = p + 1;
         putRef(array);
-        putVarint(index);
+        position = putVarint(buffer, position, index);
     }
 
     private static int zigzag(int value) {
@@ -451,57 +516,65 @@ public final class TraceRecorder {
         return (value << 1) ^ (value >> 63);
     }
 
-    private void putVarint(int value) {
-        byte[] b = buffer;
-        int p = position;
-        // Fast paths for the common 1- and 2-byte cases (ids, small values): no loop.
-        if ((value & ~0x7F) == 0) {
+    /** Writes {@code value} as a varint at {@code p}; returns the position after it. */
+    private static int putVarint(byte[] b, int p, int value) {
+        if ((value & ~0x7F) == 0) { // ids, small values, cached object ids: one byte
             b[p] = (byte) value;
-            position = p + 1;
-            return;
+            return p + 1;
         }
-        if ((value & ~0x3FFF) == 0) {
-            b[p] = (byte) (value | 0x80);
-            b[p + 1] = (byte) (value >>> 7);
-            position = p + 2;
-            return;
-        }
-        while ((value & ~0x7F) != 0) {
-            b[p++] = (byte) (value | 0x80);
-            value >>>= 7;
-        }
-        b[p++] = (byte) value;
-        position = p;
+        return putLongerVarint(b, p, value);
     }
 
-    private void putVarlong(long value) {
-        if ((value & ~0x3FFFL) == 0) {
-            putVarint((int) value);
-            return;
+    /**
+     * Two to five bytes, written without a loop: this is inlined into every event of a hot method
+     * that records large values, and a loop in each of them made the optimising compiler's work
+     * on instrumented methods several times longer (loop optimisations per event).
+     */
+    private static int putLongerVarint(byte[] b, int p, int value) {
+        b[p] = (byte) (value | 0x80);
+        if ((value >>> 14) == 0) {
+            b[p + 1] = (byte) (value >>> 7);
+            return p + 2;
         }
-        byte[] b = buffer;
-        int p = position;
+        b[p + 1] = (byte) ((value >>> 7) | 0x80);
+        if ((value >>> 21) == 0) {
+            b[p + 2] = (byte) (value >>> 14);
+            return p + 3;
+        }
+        b[p + 2] = (byte) ((value >>> 14) | 0x80);
+        if ((value >>> 28) == 0) {
+            b[p + 3] = (byte) (value >>> 21);
+            return p + 4;
+        }
+        b[p + 3] = (byte) ((value >>> 21) | 0x80);
+        b[p + 4] = (byte) (value >>> 28);
+        return p + 5;
+    }
+
+    private static int putVarlong(byte[] b, int p, long value) {
+        if ((value & ~0x7FFFFFFFL) == 0) return putVarint(b, p, (int) value);
+        return putWideVarlong(b, p, value);
+    }
+
+    private static int putWideVarlong(byte[] b, int p, long value) {
         while ((value & ~0x7FL) != 0) {
             b[p++] = (byte) (value | 0x80);
             value >>>= 7;
         }
-        b[p++] = (byte) value;
-        position = p;
+        b[p] = (byte) value;
+        return p + 1;
     }
 
-    private void putFixed32(int bits) {
-        byte[] b = buffer;
-        int p = position;
+    private static int putFixed32(byte[] b, int p, int bits) {
         b[p] = (byte) bits;
         b[p + 1] = (byte) (bits >>> 8);
         b[p + 2] = (byte) (bits >>> 16);
         b[p + 3] = (byte) (bits >>> 24);
-        position = p + 4;
+        return p + 4;
     }
 
-    private void putFixed64(long bits) {
-        putFixed32((int) bits);
-        putFixed32((int) (bits >>> 32));
+    private static int putFixed64(byte[] b, int p, long bits) {
+        return putFixed32(b, putFixed32(b, p, (int) bits), (int) (bits >>> 32));
     }
 
     /** Object reference: 0 = null, id<<1 = known, id<<1|1 = first use here (+ declaration). */
@@ -514,7 +587,7 @@ public final class TraceRecorder {
         int slot = hash & (OBJECT_CACHE_SIZE - 1);
         ObjectIds.Entry cached = objectCache[slot];
         if (cached != null && cached.get() == value) {
-            putVarlong(cached.id << 1);
+            position = putVarlong(buffer, position, cached.id << 1);
             return;
         }
         declareObject(value, hash, slot);
@@ -527,9 +600,9 @@ public final class TraceRecorder {
         }
         ObjectIds.Entry entry = store.objectIds().entryFor(value, hash);
         objectCache[slot] = entry;
-        putVarlong((entry.id << 1) | 1);
+        position = putVarlong(buffer, position, (entry.id << 1) | 1);
         int typeId = store.typeIdOf(value.getClass());
-        putVarint(typeId);
+        position = putVarint(buffer, position, typeId);
         if (typeId == STRING_TYPE_ID) putCappedString((String) value);
     }
 
@@ -538,8 +611,8 @@ public final class TraceRecorder {
         int cap = store.stringCap();
         String kept = length <= cap ? text : text.substring(0, cap);
         byte[] utf8 = kept.getBytes(StandardCharsets.UTF_8);
-        putVarint(length);
-        putVarint(utf8.length);
+        position = putVarint(buffer, position, length);
+        position = putVarint(buffer, position, utf8.length);
         System.arraycopy(utf8, 0, buffer, position, utf8.length);
         position += utf8.length;
     }
@@ -588,20 +661,27 @@ public final class TraceRecorder {
             }
             lastHandOffNanos = System.nanoTime();
             buffer = fresh;
-            limit = fresh.length - EVENT_RESERVE;
+            limit = limitFor(fresh);
             position = 0;
             if (droppedBuffers > 0) writeGap();
         }
+    }
+
+    private int limitFor(byte[] fresh) {
+        int full = fresh.length - EVENT_RESERVE;
+        if (warmUpHandOvers <= 0) return full;
+        warmUpHandOvers--;
+        return Math.min(full, WARM_UP_FILL);
     }
 
     /** GAP: events were lost; carries the shadow call stack so the consumer can resynchronise. */
     private void writeGap() {
         java.util.Arrays.fill(objectCache, null); // declarations in the lost data are gone too
         buffer[position++] = (byte) GAP;
-        putVarlong(droppedBuffers);
+        position = putVarlong(buffer, position, droppedBuffers);
         int shown = Math.min(depth, (limit - position) / 5);
-        putVarint(shown);
-        for (int i = depth - shown; i < depth; i++) putVarint(frames[i]);
+        position = putVarint(buffer, position, shown);
+        for (int i = depth - shown; i < depth; i++) position = putVarint(buffer, position, frames[i]);
         droppedBuffers = 0;
     }
 
