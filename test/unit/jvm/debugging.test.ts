@@ -180,6 +180,41 @@ function judgeLoopStep(order: number): 'correct' | 'wrong-value' {
   return order <= 5 ? 'correct' : 'wrong-value';
 }
 
+/**
+ * A run-length loop with its reset missing: `count = 1` (line 3), then per character the loop
+ * condition (line 4) and `if (c == current)` (line 5), which runs `count++` (line 6) for the
+ * same character or `current = c` (line 8) for another; optionally `print(count)` at the end.
+ * Steps are numbered in that order from 1.
+ */
+function countingLoop(chars: ('same' | 'other')[], options: { printAt?: number } = {}) {
+  const specs: StepSpec[] = [{ line: 3, writes: [['count', '1']] }];
+  let loop: number | undefined;
+  let count = 1;
+  let countWriter = 1;
+  for (const char of chars) {
+    specs.push({ line: 4, ...(loop === undefined ? {} : { control: loop }) });
+    loop = specs.length;
+    specs.push({ line: 5, control: loop });
+    const decision = specs.length;
+    if (char === 'same') {
+      specs.push({
+        line: 6,
+        control: decision,
+        reads: [['count', `${count}`, countWriter]],
+        writes: [['count', `${count + 1}`]],
+      });
+      count++;
+      countWriter = specs.length;
+    } else {
+      specs.push({ line: 8, control: decision, writes: [['current', 'b']] });
+    }
+  }
+  if (options.printAt !== undefined) {
+    specs.push({ line: options.printAt, reads: [['count', `${count}`, countWriter]] });
+  }
+  return trace(specs);
+}
+
 describe('feedback recommender: missing updates', () => {
   /*
    *  1  int[] counts = new int[2];   line 3   (writes counts[0] = 0)
@@ -291,19 +326,7 @@ describe('feedback recommender: missing updates', () => {
    *  9    if (c == current)             line 5   true
    * 10      count++;                    line 6   reads a stale count
    */
-  const missingReset = () =>
-    trace([
-      { line: 3, writes: [['count', '1']] },
-      { line: 4 },
-      { line: 5, control: 2 },
-      { line: 6, control: 3, reads: [['count', '1', 1]], writes: [['count', '2']] },
-      { line: 4, control: 2 },
-      { line: 5, control: 5 },
-      { line: 8, control: 6, writes: [['current', 'b']] },
-      { line: 4, control: 5 },
-      { line: 5, control: 8 },
-      { line: 6, control: 9, reads: [['count', '2', 4]], writes: [['count', '3']] },
-    ]);
+  const missingReset = () => countingLoop(['same', 'other', 'same']);
 
   it('offers a decision that skipped the update, then the branch it took', () => {
     const recommender = new FeedbackRecommender(missingReset(), at(10));
@@ -353,25 +376,7 @@ describe('feedback recommender: missing updates', () => {
    *  4, 7 count++ (right)   10 current = c (else; reset missing)   13, 16 count++ (stale)
    */
   const missingResetLonger = () =>
-    trace([
-      { line: 3, writes: [['count', '1']] },
-      { line: 4 },
-      { line: 5, control: 2 },
-      { line: 6, control: 3, reads: [['count', '1', 1]], writes: [['count', '2']] },
-      { line: 4, control: 2 },
-      { line: 5, control: 5 },
-      { line: 6, control: 6, reads: [['count', '2', 4]], writes: [['count', '3']] },
-      { line: 4, control: 5 },
-      { line: 5, control: 8 },
-      { line: 8, control: 9, writes: [['current', 'b']] },
-      { line: 4, control: 8 },
-      { line: 5, control: 11 },
-      { line: 6, control: 12, reads: [['count', '3', 7]], writes: [['count', '4']] },
-      { line: 4, control: 11 },
-      { line: 5, control: 14 },
-      { line: 6, control: 15, reads: [['count', '4', 13]], writes: [['count', '5']] },
-      { line: 10, reads: [['count', '5', 16]] },
-    ]);
+    countingLoop(['same', 'same', 'other', 'same', 'same'], { printAt: 10 });
 
   it('turns a loop bisection that ends on a right-but-stale iteration into an update search', () => {
     const recommender = new FeedbackRecommender(missingResetLonger(), at(17));
