@@ -3,7 +3,9 @@
  * run `node scripts/build.mjs` first) in headless Debian Chromium, fed the host's
  * protocol messages by a page that stands in for VS Code (acquireVsCodeApi stubbed).
  *   npx tsx bench/erlang-map-bench.ts [--processes 10000] [--runs 3] [--renderers auto,webgl]
- *     [--batchings 10x100,100x10]    (BENCH_VERBOSE=1 also prints the page's console)
+ *     [--batchings 10x100,100x10] [--bundles before=/tmp/old-webview,after=dist/webview]
+ *   (BENCH_VERBOSE=1 also prints the page's console). With --bundles, each run measures every
+ *   named build of the webview one after the other, so they compare under the same load.
  *
  * The map is a synthetic node: applications with supervision trees (nested
  * supervisors, worker pools), links from every supervisor to its children and
@@ -280,15 +282,25 @@ async function post(page: Page, message: HostToWebview): Promise<Timed> {
   return timed;
 }
 
-async function openWebview(browser: Browser): Promise<Page> {
+/** Named directories holding a graph.js + graph.css build of the webview. */
+function bundles(): { name: string; dir: string }[] {
+  return option('bundles', 'dist/webview')
+    .split(',')
+    .map((spec) => {
+      const [name, dir] = spec.includes('=') ? spec.split('=') : [spec, spec];
+      return { name, dir: path.resolve(REPO_ROOT, dir) };
+    });
+}
+
+async function openWebview(browser: Browser, bundleDir: string): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
   if (process.env.BENCH_VERBOSE)
     page.on('console', (message) => console.log(`page: ${message.text()}`));
   await page.setContent(PAGE);
   await page.addScriptTag({ content: HOST_STUB });
-  await page.addStyleTag({ path: path.join(REPO_ROOT, 'dist/webview/graph.css') });
-  await page.addScriptTag({ path: path.join(REPO_ROOT, 'dist/webview/graph.js') });
+  await page.addStyleTag({ path: path.join(bundleDir, 'graph.css') });
+  await page.addScriptTag({ path: path.join(bundleDir, 'graph.js') });
   return page;
 }
 
@@ -322,11 +334,12 @@ async function measureOnce(
   browser: Browser,
   processes: number,
   renderer: RendererChoice,
+  bundleDir: string,
 ): Promise<RunResult> {
   const node = new SyntheticNode(processes);
   let sent = node.content();
   let version = 1;
-  const page = await openWebview(browser);
+  const page = await openWebview(browser, bundleDir);
   const source = { sessionFile: '/bench/map.bathy', runId: 1 };
   const first = await post(page, {
     type: 'snapshot',
@@ -399,8 +412,10 @@ async function main(): Promise<void> {
   const processes = Number(option('processes', '10000'));
   const runs = Number(option('runs', '3'));
   const renderers = option('renderers', 'auto,webgl').split(',') as RendererChoice[];
-  if (!fs.existsSync(path.join(REPO_ROOT, 'dist/webview/graph.js')))
-    throw new Error('run node scripts/build.mjs first');
+  const builds = bundles();
+  for (const build of builds)
+    if (!fs.existsSync(path.join(build.dir, 'graph.js')))
+      throw new Error(`no graph.js in ${build.dir} (run node scripts/build.mjs first)`);
   const { chromium } = await import('playwright-core');
   const fmt = (ms: number) => `${Math.round(ms)} ms`;
   const load = () =>
@@ -418,18 +433,24 @@ async function main(): Promise<void> {
   try {
     console.log(`Chromium ${browser.version()}`);
     for (const renderer of renderers) {
-      const results: RunResult[] = [];
+      const results = new Map(builds.map((build): [string, RunResult[]] => [build.name, []]));
       console.log(`\nrenderer setting: ${renderer}`);
       for (let run = 0; run < runs; run++) {
-        const result = await measureOnce(browser, processes, renderer);
-        results.push(result);
-        console.log(
-          `run ${run + 1}: ${result.renderer}, ${result.nodes} nodes, ${result.edges} edges; first render ${fmt(result.firstRendered)} (painted ${fmt(result.firstPainted)}); ` +
-            result.batches.map((b) => `${b.label}: ${fmt(b.total)}`).join(', ') +
-            `; load ${load()}`,
-        );
+        for (const build of builds) {
+          if (builds.length > 1) console.log(`build ${build.name}:`);
+          const result = await measureOnce(browser, processes, renderer, build.dir);
+          results.get(build.name)!.push(result);
+          console.log(
+            `run ${run + 1}: ${result.renderer}, ${result.nodes} nodes, ${result.edges} edges; first render ${fmt(result.firstRendered)} (painted ${fmt(result.firstPainted)}); ` +
+              result.batches.map((b) => `${b.label}: ${fmt(b.total)}`).join(', ') +
+              `; load ${load()}`,
+          );
+        }
       }
-      report(results, runs);
+      for (const build of builds) {
+        if (builds.length > 1) console.log(`\nbuild ${build.name} (${build.dir}):`);
+        report(results.get(build.name)!, runs);
+      }
     }
   } finally {
     await browser.close();

@@ -52,7 +52,9 @@ export function packLayout(nodes: readonly PackNode[]): Map<string, Position> {
 }
 
 /** Parents that exist, with any parent cycle (malformed input) cut where a walk up closes it. */
-function acyclicParents(nodes: readonly PackNode[]): Map<string, string | undefined> {
+export function acyclicParents(
+  nodes: readonly { id: string; parent?: string }[],
+): Map<string, string | undefined> {
   const ids = new Set(nodes.map((node) => node.id));
   const parentOf = new Map(
     nodes.map((node) => [node.id, node.parent && ids.has(node.parent) ? node.parent : undefined]),

@@ -1,7 +1,8 @@
 /**
- * The graph panel's webview: draws the host's snapshot with Cytoscape, applies
- * the host's deltas in place (no new layout), and keeps only view state (zoom,
- * pan, selection) of its own.
+ * The graph panel's webview: draws the host's snapshot with Cytoscape (large
+ * graphs with their groups and edges on a layer of their own, largeGraph.ts),
+ * applies the host's deltas in place (no new layout), and keeps only view state
+ * (zoom, pan, selection) of its own.
  */
 import cytoscape, { type Core, type CytoscapeOptions, type NodeSingular } from 'cytoscape';
 import fcose from 'cytoscape-fcose';
@@ -20,8 +21,9 @@ import {
   type WebviewToHost,
 } from '../../shared/graphProtocol';
 import { applyDelta, byIds, edgeElement, nodeElement } from './apply';
+import { LargeGraph, type Picture } from './largeGraph';
 import { packLayout } from './layout';
-import { stylesheet } from './style';
+import { stylesheet, themePalette } from './style';
 
 declare function acquireVsCodeApi(): {
   postMessage(message: WebviewToHost): void;
@@ -45,9 +47,23 @@ const MAX_FIT_ZOOM = 1.25;
  * the node count: bench/RESULTS.md, "Process map").
  */
 const FCOSE_MAX_NODES = 1000;
+/**
+ * Above this many nodes Cytoscape draws only the nodes, and LargeGraph draws
+ * the groups as boxes and the edges on a layer beneath them: with compound
+ * nodes and thousands of edges a frame took seconds (bench/RESULTS.md,
+ * "Process map"). The same bound as fcose's, whose layout of compound nodes
+ * smaller graphs keep.
+ */
+const LARGE_GRAPH_NODES = FCOSE_MAX_NODES;
+/**
+ * Cytoscape's options for large graphs: while panning and zooming it moves a
+ * picture of the nodes instead of drawing them again; one canvas pixel per CSS
+ * pixel (a high-density screen would otherwise fill four times as many).
+ */
+const LARGE_GRAPH_OPTIONS = { textureOnViewport: true, pixelRatio: 1, motionBlur: false };
 
 /** The host's picture as drawn: deltas name its version, a later snapshot is compared with it. */
-interface Drawn {
+interface Drawn extends Picture {
   snapshot: GraphSnapshot;
   version: number;
   nodes: Map<string, GraphNode>;
@@ -55,6 +71,8 @@ interface Drawn {
 }
 
 let cy: Core | undefined;
+/** Set while the graph drawn is a large one. */
+let large: LargeGraph | undefined;
 let drawn: Drawn | undefined;
 let viewState: GraphViewState = vscode.getState() ?? {};
 
@@ -96,14 +114,16 @@ function chooseRenderer(choice: RendererChoice): 'webgl' | 'canvas' {
   return webglAvailable(choice === 'auto') ? 'webgl' : 'canvas';
 }
 
-function createGraph(renderer: 'webgl' | 'canvas'): Core {
+function createGraph(renderer: 'webgl' | 'canvas', largeGraph: boolean): Core {
   const options: CytoscapeOptions & { renderer: { name: string; webgl: boolean } } = {
     container: canvasHost,
     style: stylesheet(),
     // Cytoscape's WebGL mode is an option of its canvas renderer (3.31+).
     renderer: { name: 'canvas', webgl: renderer === 'webgl' },
+    ...(largeGraph ? LARGE_GRAPH_OPTIONS : {}),
   };
   const graph = cytoscape(options);
+  large = largeGraph ? new LargeGraph(graph, themePalette()) : undefined;
   graph.on('select unselect', 'node', () => {
     const nodeIds = graph.$('node:selected').map((node) => node.id());
     saveViewState({ selection: nodeIds });
@@ -143,20 +163,22 @@ function sameSource(a: GraphViewState['source'], b: GraphSnapshot['source']): bo
 function receiveSnapshot(message: Extract<HostToWebview, { type: 'snapshot' }>): void {
   const renderer = chooseRenderer(message.renderer);
   const { snapshot } = message;
+  const largeGraph = snapshot.nodes.length > LARGE_GRAPH_NODES;
+  const previous = drawn;
   const redrawing =
-    cy &&
-    drawn &&
     root.dataset.renderer === renderer &&
-    sameSource(drawn.snapshot.source, snapshot.source);
-  // The graph drawn again: apply what differs, so the layout stays where it is.
-  if (cy && drawn && redrawing) applyDelta(cy, diffGraphs(contentOf(drawn), snapshot));
-  else render(snapshot, renderer);
+    (large !== undefined) === largeGraph &&
+    previous !== undefined &&
+    sameSource(previous.snapshot.source, snapshot.source);
   drawn = {
     snapshot,
     version: message.version,
     nodes: new Map(snapshot.nodes.map((node) => [node.id, node])),
     edges: new Map(snapshot.edges.map((edge) => [edge.id, edge])),
   };
+  // The graph drawn again: apply what differs, so the layout stays where it is.
+  if (cy && previous && redrawing) show(cy, diffGraphs(contentOf(previous), snapshot), drawn);
+  else render(snapshot, drawn, renderer, largeGraph);
   saveViewState({ source: snapshot.source });
   reportRendered();
 }
@@ -167,13 +189,19 @@ function receiveDelta(message: Extract<HostToWebview, { type: 'delta' }>): void 
     post({ type: 'resync', version: drawn?.version ?? 0 });
     return;
   }
-  applyDelta(cy, message.delta);
   remember(drawn, message.delta);
+  show(cy, message.delta, drawn);
   drawn.version = message.version;
   reportRendered();
 }
 
-function contentOf(picture: Drawn): GraphContent {
+/** Applies a delta to the graph; `picture` already has it applied. */
+function show(graph: Core, delta: GraphDelta, picture: Picture): void {
+  if (large) large.apply(delta, picture);
+  else applyDelta(graph, delta);
+}
+
+function contentOf(picture: Picture): GraphContent {
   return { nodes: [...picture.nodes.values()], edges: [...picture.edges.values()] };
 }
 
@@ -184,17 +212,26 @@ function remember(picture: Drawn, delta: GraphDelta): void {
   for (const edge of [...delta.edgesAdded, ...delta.edgesChanged]) picture.edges.set(edge.id, edge);
 }
 
-function render(snapshot: GraphSnapshot, renderer: 'webgl' | 'canvas'): void {
-  if (!cy || root.dataset.renderer !== renderer) {
+function render(
+  snapshot: GraphSnapshot,
+  picture: Picture,
+  renderer: 'webgl' | 'canvas',
+  largeGraph: boolean,
+): void {
+  if (!cy || root.dataset.renderer !== renderer || (large !== undefined) !== largeGraph) {
+    large?.destroy();
     cy?.destroy();
-    cy = createGraph(renderer);
+    cy = createGraph(renderer, largeGraph);
   }
   const graph = cy;
   const restoring = sameSource(viewState.source, snapshot.source);
   graph.batch(() => {
     graph.elements().remove();
-    graph.add(snapshot.nodes.map((node) => nodeElement(node)));
-    graph.add(snapshot.edges.map(edgeElement));
+    if (large) large.render(picture);
+    else {
+      graph.add(snapshot.nodes.map((node) => nodeElement(node)));
+      graph.add(snapshot.edges.map(edgeElement));
+    }
     if (restoring) byIds(graph, viewState.selection ?? []).select();
   });
   runLayout(graph, snapshot.nodes, restoring);
@@ -204,8 +241,10 @@ function reportRendered(): void {
   if (!cy || !drawn) return;
   const { title } = drawn.snapshot;
   const renderer = root.dataset.renderer === 'webgl' ? 'webgl' : 'canvas';
-  const nodeCount = cy.nodes().length;
-  const edgeCount = cy.edges().length;
+  const { nodeCount, edgeCount } = large?.counts() ?? {
+    nodeCount: cy.nodes().length,
+    edgeCount: cy.edges().length,
+  };
   document.title = title;
   status.textContent = `${title} — ${nodeCount} nodes, ${edgeCount} edges (${renderer})`;
   root.dataset.nodeCount = String(nodeCount);
@@ -218,7 +257,8 @@ function reportRendered(): void {
 function runLayout(graph: Core, nodes: readonly GraphNode[], restoreViewport: boolean): void {
   if (nodes.length > 0 && nodes.every((node) => node.position)) {
     graph.layout({ name: 'preset', fit: !restoreViewport }).run();
-  } else if (nodes.length <= FCOSE_MAX_NODES) {
+  } else if (!large && nodes.length <= FCOSE_MAX_NODES) {
+    // A large graph that shrank stays packed: fcose would not see its groups and edges.
     const options = {
       name: 'fcose',
       animate: false,
@@ -276,7 +316,10 @@ document.getElementById('relayout')!.addEventListener('click', () => {
 });
 
 // Theme changes swap the body's classes; re-read the colours.
-new MutationObserver(() => cy?.style(stylesheet())).observe(document.body, {
+new MutationObserver(() => {
+  cy?.style(stylesheet());
+  large?.setPalette(themePalette());
+}).observe(document.body, {
   attributes: true,
   attributeFilter: ['class'],
 });

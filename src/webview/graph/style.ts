@@ -7,17 +7,100 @@ function themeColor(name: string, fallback: string): string {
 }
 
 /** Below this on-screen size labels are not drawn: at a whole-map zoom they are unreadable clutter and most of the drawing time. */
-const MIN_ZOOMED_FONT_SIZE = 6;
+export const MIN_ZOOMED_FONT_SIZE = 6;
+export const NODE_FONT_SIZE = 11;
+export const EDGE_FONT_SIZE = 9;
+
+/** The theme's colours the graph is drawn in. */
+export interface Palette {
+  fg: string;
+  bg: string;
+  accent: string;
+  focus: string;
+  muted: string;
+  warn: string;
+  supervisor: string;
+  listened: string;
+}
+
+export function themePalette(): Palette {
+  return {
+    fg: themeColor('--vscode-editor-foreground', '#cccccc'),
+    bg: themeColor('--vscode-editor-background', '#1e1e1e'),
+    accent: themeColor('--vscode-charts-blue', '#3794ff'),
+    focus: themeColor('--vscode-focusBorder', '#007fd4'),
+    muted: themeColor('--vscode-descriptionForeground', '#8b8b8b'),
+    warn: themeColor('--vscode-charts-orange', '#d18616'),
+    supervisor: themeColor('--vscode-charts-purple', '#b180d7'),
+    listened: themeColor('--vscode-charts-green', '#89d185'),
+  };
+}
+
+/**
+ * How an edge is drawn. One table for both ways the graph is drawn: Cytoscape's
+ * stylesheet (small graphs) and the edge layer of large graphs (largeGraph.ts).
+ */
+export interface EdgeLook {
+  width: number;
+  color: string;
+  line: 'solid' | 'dashed' | 'dotted';
+  arrow: 'triangle' | 'vee' | 'none';
+  /** A straight line even where parallel edges would bend apart. */
+  straight: boolean;
+}
+
+function baseEdgeLook(palette: Palette): EdgeLook {
+  return { width: 1.5, color: palette.muted, line: 'solid', arrow: 'triangle', straight: false };
+}
+
+/** What differs from the base look, by edge kind. */
+const EDGE_KIND_LOOKS: Record<string, (palette: Palette) => Partial<EdgeLook>> = {
+  control: () => ({ line: 'dashed' }),
+  lifetime: () => ({ width: 6, arrow: 'none', straight: true }),
+  monitor: () => ({ line: 'dashed' }),
+  spawn: () => ({ line: 'dotted', arrow: 'vee' }),
+  message: (palette) => ({ color: palette.listened }),
+};
+
+export function edgeLook(kind: string, palette: Palette): EdgeLook {
+  return { ...baseEdgeLook(palette), ...EDGE_KIND_LOOKS[kind]?.(palette) };
+}
+
+function cytoscapeEdgeStyle(look: Partial<EdgeLook>): Record<string, string | number> {
+  const style: Record<string, string | number> = {};
+  if (look.width !== undefined) style.width = look.width;
+  if (look.color !== undefined) {
+    style['line-color'] = look.color;
+    style['target-arrow-color'] = look.color;
+  }
+  if (look.line !== undefined) style['line-style'] = look.line;
+  if (look.arrow !== undefined) style['target-arrow-shape'] = look.arrow;
+  if (look.straight !== undefined) style['curve-style'] = look.straight ? 'straight' : 'bezier';
+  return style;
+}
+
+/** How a box grouping nodes is drawn (a Cytoscape compound node, or a box of the large-graph layer). */
+export interface BoxLook {
+  fill: string;
+  fillOpacity: number;
+  border: string;
+  dashed: boolean;
+}
+
+export function boxLook(kind: string, palette: Palette): BoxLook {
+  // A supervisor's group box is fainter and dashed: the supervisor is drawn inside it, at its head.
+  const group = kind === 'group';
+  return {
+    fill: palette.accent,
+    fillOpacity: group ? 0.04 : 0.08,
+    border: palette.muted,
+    dashed: group,
+  };
+}
 
 export function stylesheet(): StylesheetJson {
-  const fg = themeColor('--vscode-editor-foreground', '#cccccc');
-  const bg = themeColor('--vscode-editor-background', '#1e1e1e');
-  const accent = themeColor('--vscode-charts-blue', '#3794ff');
-  const focus = themeColor('--vscode-focusBorder', '#007fd4');
-  const muted = themeColor('--vscode-descriptionForeground', '#8b8b8b');
-  const warn = themeColor('--vscode-charts-orange', '#d18616');
-  const supervisor = themeColor('--vscode-charts-purple', '#b180d7');
-  const listened = themeColor('--vscode-charts-green', '#89d185');
+  const palette = themePalette();
+  const { fg, bg, accent, focus, muted, warn, supervisor, listened } = palette;
   return [
     {
       selector: 'node',
@@ -25,7 +108,7 @@ export function stylesheet(): StylesheetJson {
         'background-color': accent,
         label: 'data(label)',
         color: fg,
-        'font-size': 11,
+        'font-size': NODE_FONT_SIZE,
         'text-valign': 'bottom',
         'text-margin-y': 4,
         'text-outline-color': bg,
@@ -39,13 +122,9 @@ export function stylesheet(): StylesheetJson {
     {
       selector: 'edge',
       style: {
-        width: 1.5,
-        'line-color': muted,
-        'target-arrow-color': muted,
-        'target-arrow-shape': 'triangle',
-        'curve-style': 'bezier',
+        ...cytoscapeEdgeStyle(baseEdgeLook(palette)),
         label: 'data(label)',
-        'font-size': 9,
+        'font-size': EDGE_FONT_SIZE,
         color: muted,
         'min-zoomed-font-size': MIN_ZOOMED_FONT_SIZE,
       },
@@ -53,16 +132,18 @@ export function stylesheet(): StylesheetJson {
     {
       selector: ':parent',
       style: {
-        'background-opacity': 0.08,
-        'border-color': muted,
+        'background-opacity': boxLook('', palette).fillOpacity,
+        'border-color': boxLook('', palette).border,
         'border-width': 1,
         'text-valign': 'top',
       },
     },
-    // A supervisor's group box: the supervisor is drawn inside it, at its head.
     {
       selector: 'node[kind = "group"]',
-      style: { 'background-opacity': 0.04, 'border-style': 'dashed' },
+      style: {
+        'background-opacity': boxLook('group', palette).fillOpacity,
+        'border-style': 'dashed',
+      },
     },
     {
       selector: 'node[kind = "supervisor"]',
@@ -75,21 +156,11 @@ export function stylesheet(): StylesheetJson {
       selector: 'node[kind = "current"]',
       style: { 'background-color': warn, width: 30, height: 30 },
     },
-    { selector: 'edge[kind = "control"]', style: { 'line-style': 'dashed' } },
-    {
-      selector: 'edge[kind = "lifetime"]',
-      style: { width: 6, 'target-arrow-shape': 'none', 'curve-style': 'straight' },
-    },
     { selector: 'node[kind = "alive"]', style: { width: 6, height: 6 } },
-    { selector: 'edge[kind = "monitor"]', style: { 'line-style': 'dashed' } },
-    {
-      selector: 'edge[kind = "spawn"]',
-      style: { 'line-style': 'dotted', 'target-arrow-shape': 'vee' },
-    },
-    {
-      selector: 'edge[kind = "message"]',
-      style: { 'line-color': listened, 'target-arrow-color': listened },
-    },
+    ...Object.entries(EDGE_KIND_LOOKS).map(([kind, look]) => ({
+      selector: `edge[kind = "${kind}"]`,
+      style: cytoscapeEdgeStyle(look(palette)),
+    })),
     { selector: 'node[kind = "warning"]', style: { 'background-color': warn } },
     { selector: ':selected', style: { 'border-width': 3, 'border-color': focus } },
   ];
