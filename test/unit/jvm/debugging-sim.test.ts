@@ -154,6 +154,18 @@ describe('debug-sim on the seeded-bug corpus (real JVM)', function () {
     assert.deepEqual(result.rootCause, { class: 'runlength.Main', method: 'encode', line: 14 });
   });
 
+  it('tells enum constants apart by where they were made (trafficlight)', () => {
+    const result = simulate('trafficlight');
+    assert.equal(result.located, true);
+    assert.equal(result.rootCause?.line, 32);
+  });
+
+  it('gives a statement split over lines the reads of its parts, and asks a nested catch (csvsum)', () => {
+    const result = simulate('csvsum');
+    assert.equal(result.located, true);
+    assert.deepEqual(result.rootCause, { class: 'csvsum.Main', method: 'sumColumn', line: 62 });
+  });
+
   it('walks a callee run between the write and the read, and judges a wrong field written (stock)', () => {
     const result = simulate('stock');
     assert.equal(result.located, true);

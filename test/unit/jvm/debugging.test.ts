@@ -434,6 +434,32 @@ describe('feedback recommender: missing updates', () => {
   });
 });
 
+describe('feedback recommender: a right decision above a wrong path', () => {
+  /*
+   *  1  if (seen == UNVISITED)       line 28
+   *  2    visit(next);               line 29  (controlled by 1)  <- bug: result ignored
+   *  3  state = DONE;                line 31  (controlled by 1)  should not have run
+   */
+  it('walks back from the wrong-path step to the decision, latest step first', () => {
+    const view = trace([
+      { line: 28 },
+      { line: 29, control: 1 },
+      { line: 31, control: 1, writes: [['state', 'DONE']] },
+      { line: 40, reads: [['state', 'DONE', 3]] },
+    ]);
+    const recommender = new FeedbackRecommender(view, at(4));
+    recommender.feedback(at(4), 'wrong-value', 0);
+    assert.deepEqual(recommender.feedback(at(3), 'wrong-path').step, at(1));
+    const back = recommender.feedback(at(1), 'missing-update');
+    assert.deepEqual([back.step, back.rootCause], [at(2), false]);
+    const end = recommender.feedback(at(2), 'correct');
+    assert.deepEqual([end.step, end.rootCause], [at(2), true]);
+    recommender.undo();
+    const decision = recommender.feedback(at(2), 'missing-update');
+    assert.deepEqual([decision.step, decision.rootCause], [at(1), true], 'back at the decision');
+  });
+});
+
 describe('feedback recommender: loops', () => {
   it('skips iterations that repeat a judged pattern, then bisects back to the fault', () => {
     const recommender = new FeedbackRecommender(loopTrace(), at(12));
@@ -548,6 +574,25 @@ function withLibraryFlows(raw: JvmStep[], source: string[]): TraceStep[] {
 }
 
 describe('library flows (beyond Microbat)', () => {
+  it('keeps what the line does to an object, and the settings it was made with, in its state', () => {
+    const state = (source: string[]) => {
+      const map = 'java.util.LinkedHashMap@4';
+      const steps = withLibraryFlows(
+        [rawStep(1, [], [local('m', map)]), rawStep(2, [local('m', map)], [])],
+        source,
+      );
+      return steps.map((s) => s.writes.find((w) => w.kind === 'library')?.value);
+    };
+    const accessOrder = state(['m = new LinkedHashMap<>(16, 0.75f, true);', 'm.clear();']);
+    const insertionOrder = state(['m = new LinkedHashMap<>(16, 0.75f, false);', 'm.clear();']);
+    assert.equal(accessOrder[0], '(as created with 16, 0.75f, true)');
+    assert.notEqual(accessOrder[0], insertionOrder[0], 'the constructor flag tells them apart');
+    // No value goes into either change, but the method called differs.
+    const cleared = state(['m = new LinkedHashMap<>();', 'm.clear();']);
+    const trimmed = state(['m = new LinkedHashMap<>();', 'm.remove(0);']);
+    assert.notEqual(cleared[1], trimmed[1]);
+  });
+
   it('links a value read back from a collection to the call that put it there', () => {
     const list = 'java.util.ArrayList@5';
     const steps = withLibraryFlows(

@@ -105,6 +105,8 @@ export class LibraryFlowTracker {
   /** Per array id: last known value and writer of each element (recorded element writes). */
   private readonly elements = new Map<number, Map<number, { value: string; writer: StepRef }>>();
   private readonly seqOf = new Map<string, number>();
+  /** Per object id: the literal constructor arguments it was created with, when any. */
+  private readonly createdWith = new Map<number, string>();
 
   constructor(
     private readonly instrumentedClasses: ReadonlySet<string>,
@@ -147,19 +149,17 @@ export class LibraryFlowTracker {
           passedAsArgument(text, read.name, line.tracedCalls)
         : this.mayMutate(object, read.name, raw, text, line.tracedCalls);
       if (mutates)
-        this.recordChange(
-          step,
-          object,
-          read.name,
-          inputs.filter((v) => v !== comparableValue(object.text)),
-        );
+        this.recordChange(step, object, read.name, [
+          ...operationsOn(text, read.name),
+          ...inputs.filter((v) => v !== comparableValue(object.text)),
+        ]);
     }
     for (const write of raw.writes) {
       const object = this.trackedObject(write.value);
       // The step that first stores a new object made its initial state (not an array whose
       // elements were already written: an inner array of `new int[n][n]`, stored later).
       if (object && !this.lastChange.has(object.id) && !this.elements.has(object.id))
-        this.recordChange(step, object, write.name, []);
+        this.recordChange(step, object, write.name, creationLiterals(text));
     }
     for (const write of raw.writes) {
       if (write.kind !== 'array' || write.ownerId === undefined) continue;
@@ -210,6 +210,7 @@ export class LibraryFlowTracker {
     this.lastChange.set(object.id, { threadId: step.threadId, order: step.order, seq: step.seq });
     if (object.isArray) return; // element writes are recorded for real
     const before = this.history.get(object.id) ?? { changes: -1, digest: FNV_OFFSET };
+    if (before.changes < 0 && inputs.length > 0) this.createdWith.set(object.id, inputs.join(', '));
     this.history.set(object.id, {
       changes: before.changes + 1,
       digest: fnv(before.digest, inputs.join('\u0000') + '\u0001'),
@@ -227,8 +228,11 @@ export class LibraryFlowTracker {
     const state = this.history.get(id);
     if (!state) return '(made outside the trace)';
     const digest = state.digest.toString(16).padStart(8, '0');
+    const settings = this.createdWith.get(id);
     return state.changes === 0
-      ? '(as created)'
+      ? settings
+        ? `(as created with ${settings})`
+        : '(as created)'
       : `(after ${state.changes} change(s), inputs #${digest})`;
   }
 
@@ -339,4 +343,36 @@ function passedAsArgument(
     if (includingReadingCalls || !READING_CALLS.has(match[1])) return true;
   }
   return false;
+}
+
+/**
+ * What the line does to the object, as far as the values read cannot tell: the mutating methods
+ * called on it and the literals they are given (`setLength(0)` vs `append(' ')` read the same
+ * variables). Identifiers are left out: their values are among the inputs already.
+ */
+function operationsOn(text: string | undefined, variable: string): string[] {
+  if (text === undefined) return [];
+  const call = new RegExp(`\\b${escapeRegExp(variable)}\\s*\\.\\s*(\\w+)\\s*\\(([^()]*)`, 'g');
+  const operations: string[] = [];
+  for (const match of text.matchAll(call)) {
+    if (QUERY_METHODS.has(match[1])) continue;
+    operations.push(`${match[1]}()`);
+  }
+  return operations;
+}
+
+/**
+ * Literal arguments of the object creation on a line (`new LinkedHashMap<>(16, 0.75f, true)`):
+ * settings that decide how the object behaves (access order, capacity, a fairness flag) and that
+ * no recorded variable carries. Variables passed are left out: their values are compared anyway.
+ */
+function creationLiterals(text: string | undefined): string[] {
+  const creation = text && /\bnew\s+[\w.$]+\s*(?:<[^>]*>)?\s*\(([^()]*)\)/.exec(text);
+  if (!creation) return [];
+  return creation[1]
+    .split(',')
+    .map((argument) => argument.trim())
+    .filter((argument) =>
+      /^(?:-?[\d.]+[lLfFdD]?|true|false|null|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)+')$/.test(argument),
+    );
 }

@@ -62,6 +62,7 @@ export function buildMemoryTrace(
       addArgumentReads(traceStep, step);
     }
     built.push(traceStep);
+    if (options.sourceLine) carryStatementReads(index, steps, relations, built, options.sourceLine);
     returns.visit(index, relations.invocationParent[index]);
     library?.visit(traceStep, step, lines.of(index));
     for (const write of step.writes) lastWriter.set(write.key, ref);
@@ -188,3 +189,49 @@ class LineContexts {
 }
 
 const NONE: ReadonlySet<string> = new Set();
+
+/** Lines a statement may span at most (a long argument list, a chained call). */
+const MAX_STATEMENT_LINES = 20;
+
+/** Last line of the statement that starts on `line`: the first one ending with `;`, `{` or `}`. */
+function statementEnd(sourceLine: SourceLines, className: string, line: number): number {
+  for (let l = line; l < line + MAX_STATEMENT_LINES; l++) {
+    const text = sourceLine(className, l);
+    if (text === undefined) return line;
+    const code = text.replace(/\/\/.*$/, '').trim();
+    if (/[;{}]$/.test(code)) return l;
+  }
+  return line;
+}
+
+/**
+ * A statement written over several lines runs as several steps: `return format(a,` then `b)`
+ * on the next line, then back on the first line for the call itself. That last step reads
+ * nothing the agent sees (its inputs are on the operand stack), yet computes from what the
+ * earlier parts read: it gets their reads, as the step after a call does (ReturnLinker).
+ */
+function carryStatementReads(
+  index: number,
+  steps: readonly JvmStep[],
+  relations: JvmRelations,
+  built: TraceStep[],
+  sourceLine: SourceLines,
+): void {
+  const step = steps[index];
+  const previous = relations.stepOverPrevious[index];
+  if (previous < 0 || steps[previous].frameId !== step.frameId) return;
+  if (steps[previous].line <= step.line) return;
+  const end = statementEnd(sourceLine, step.className, step.line);
+  const carried: TraceAccess[] = [];
+  for (
+    let p = previous;
+    p >= 0 && steps[p].frameId === step.frameId;
+    p = relations.stepOverPrevious[p]
+  ) {
+    const line = steps[p].line;
+    if (line < step.line || line > end) break;
+    carried.unshift(...built[p].reads.filter((r) => r.kind !== 'library').map((r) => ({ ...r })));
+    if (line === step.line) break;
+  }
+  built[index].reads.push(...carried);
+}

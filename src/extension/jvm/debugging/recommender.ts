@@ -19,6 +19,7 @@
 import {
   describeAccess,
   locationOf,
+  sameFrame,
   sameStep,
   stepId,
   type StepRef,
@@ -59,7 +60,13 @@ export interface HistoryEntry {
 type Suspicion =
   | { kind: 'failure' }
   | { kind: 'writer'; variable: string; reader: StepRef }
-  | { kind: 'controller' }
+  | {
+      kind: 'controller';
+      /** The step that should not have run, which this decision (or call) let run. */
+      of: StepRef;
+      /** Once the decision was judged right: the decision, while the search walks back. */
+      decision?: StepRef;
+    }
   | { kind: 'free' }
   | {
       kind: 'bisect';
@@ -173,6 +180,7 @@ export class FeedbackRecommender {
         if (suspicion.kind === 'writer') return this.onMissingUpdate(step, suspicion);
         if (suspicion.kind === 'update') return this.nextUpdateCandidate(suspicion);
         if (suspicion.kind === 'bisect') return this.onBisectProbe(step, suspicion, true);
+        if (suspicion.kind === 'controller') return this.onRightDecision(step, suspicion);
         return suspicion.kind === 'found' ? state : this.onCorrect(step, suspicion, earlier);
     }
   }
@@ -330,7 +338,7 @@ export class FeedbackRecommender {
             : `${here(step)} should not have run; it handles the exception thrown here.`,
           rootCause: false,
         },
-        suspicion: { kind: 'controller' },
+        suspicion: { kind: 'controller', of: refOf(step) },
       };
     }
     const caller = step.invocationParent && this.view.step(step.invocationParent);
@@ -341,10 +349,53 @@ export class FeedbackRecommender {
           reason: `${here(step)} runs whenever ${step.method} is called; this call made it run.`,
           rootCause: false,
         },
-        suspicion: { kind: 'controller' },
+        suspicion: { kind: 'controller', of: refOf(step) },
       };
     }
     return this.found(step, 'Nothing decided that this step would run: its own line is suspect.');
+  }
+
+  /**
+   * The decision that let a wrong-path step run decided as it should (or a step walked back to
+   * did all it should): execution left the right route between the decision and the wrong-path
+   * step, in their invocation (a call whose result was ignored, a statement that fell through).
+   * Those steps are asked latest first; reaching the decision leaves it as the likeliest place.
+   */
+  private onRightDecision(
+    judged: TraceStep,
+    suspicion: Extract<Suspicion, { kind: 'controller' }>,
+  ): State {
+    const decision = suspicion.decision ? this.view.step(suspicion.decision)! : judged;
+    const wrong = this.view.step(suspicion.of)!;
+    const from = suspicion.decision ? judged : wrong;
+    const before = sameFrame(decision, wrong) ? this.previousInFrame(from) : undefined;
+    if (!before || before.seq <= decision.seq) {
+      return this.found(
+        decision,
+        'This step read correct values but sent execution the wrong way: its condition ' +
+          '(or call) is wrong.',
+      );
+    }
+    return {
+      suggestion: {
+        step: refOf(before),
+        reason:
+          `${here(decision)} decided as it should, yet ${here(wrong)} should not have run: ` +
+          `execution left the right route in between; this step ran just before.`,
+        rootCause: false,
+      },
+      suspicion: { kind: 'controller', of: suspicion.of, decision: refOf(decision) },
+    };
+  }
+
+  /** The step of the same invocation that ran just before `step` (bounded backward search). */
+  private previousInFrame(step: TraceStep): TraceStep | undefined {
+    const stop = Math.max(0, step.order - 1 - BETWEEN_LIMIT);
+    for (let order = step.order - 1; order > stop; order--) {
+      const candidate = this.view.step({ threadId: step.threadId, order });
+      if (candidate && sameFrame(candidate, step)) return candidate;
+    }
+    return undefined;
   }
 
   // ---- missing update ------------------------------------------------------------------------
@@ -392,11 +443,8 @@ export class FeedbackRecommender {
     const led = new Set<string>();
     for (const step of [...between, reader]) {
       if (!assigns(step)) continue;
-      // Every decision above the assignment in its invocation led to it.
-      for (let c = this.controlOf(step); c && sameFrame(c, step); c = this.controlOf(c)) {
-        if (led.has(stepId(c))) break;
-        led.add(stepId(c));
-      }
+      // The decisions above the assignment in its invocation led to it.
+      for (const decision of this.guardsOf(step)) led.add(stepId(decision));
     }
     const skipped = this.skippedUpdates(writer, between, led);
     const siblingWrites =
@@ -435,10 +483,7 @@ export class FeedbackRecommender {
     between: readonly TraceStep[],
     led: ReadonlySet<string>,
   ): TraceStep[] {
-    const guards: string[] = [];
-    for (let c = this.controlOf(writer); c && sameFrame(c, writer); c = this.controlOf(c)) {
-      guards.push(locationOf(c));
-    }
+    const guards = this.guardsOf(writer).map(locationOf);
     if (guards.length === 0) return [];
     const guardLines = new Set(guards);
     const skippedAt = (line: string) =>
@@ -454,7 +499,7 @@ export class FeedbackRecommender {
       if (found.length >= MAX_UPDATE_CANDIDATES) break;
       found.push(decision);
       for (const step of between) {
-        if (step.seq <= decision.seq || !sameStep(step.controlDominator, decision)) continue;
+        if (step.seq <= decision.seq || !this.isUnder(step, decision)) continue;
         if (seen.has(locationOf(step)) || guardLines.has(locationOf(step))) continue;
         seen.add(locationOf(step));
         found.push(step);
@@ -515,6 +560,34 @@ export class FeedbackRecommender {
       },
       suspicion: { ...search, index },
     };
+  }
+
+  /**
+   * The decisions above a step in its invocation, innermost first, one run per line: a loop
+   * condition is controlled by its own previous run, so the walk stops where a line repeats
+   * (bounded by the nesting depth, not by the number of iterations).
+   */
+  private guardsOf(step: TraceStep): TraceStep[] {
+    const guards: TraceStep[] = [];
+    const lines = new Set<string>();
+    for (let c = this.controlOf(step); c && sameFrame(c, step); c = this.controlOf(c)) {
+      if (lines.has(locationOf(c))) break;
+      lines.add(locationOf(c));
+      guards.push(c);
+    }
+    return guards;
+  }
+
+  /**
+   * `decision` controls `step`, directly or through decisions nested in the branch it took (a
+   * `catch` or `if` inside the loop body), within one invocation.
+   */
+  private isUnder(step: TraceStep, decision: TraceStep): boolean {
+    for (let c = this.controlOf(step); c && sameFrame(c, step); c = this.controlOf(c)) {
+      if (sameStep(c, decision)) return true;
+      if (c.seq < decision.seq) return false;
+    }
+    return false;
   }
 
   private controlOf(step: TraceStep): TraceStep | undefined {
@@ -669,15 +742,6 @@ export class FeedbackRecommender {
       suspicion: { kind: 'found' },
     };
   }
-}
-
-/** Same invocation: same method called from the same step (frames are not in the view). */
-function sameFrame(a: TraceStep, b: TraceStep): boolean {
-  return (
-    a.className === b.className &&
-    a.method === b.method &&
-    a.invocationParent?.order === b.invocationParent?.order
-  );
 }
 
 function refOf(step: StepRef): StepRef {

@@ -19,6 +19,8 @@ import { buildMemoryTrace } from './memoryTrace';
 import { FeedbackRecommender, type FeedbackKind } from './recommender';
 import { diffSources, type SourceDiff } from './sourceDiff';
 import {
+  locationOf,
+  sameFrame,
   sameStep,
   stepId,
   type MemoryTraceView,
@@ -267,7 +269,7 @@ export class FixedRunOracle {
    */
   constructor(
     buggy: MemoryTraceView,
-    fixed: MemoryTraceView,
+    private readonly fixed: MemoryTraceView,
     matches: Map<number, number>,
     private readonly decisions: ReadonlySet<number>,
   ) {
@@ -279,8 +281,29 @@ export class FixedRunOracle {
     this.fixedReturns = returnedValues(fixed);
     this.buggyNext = nextInFrame(buggy);
     this.fixedNext = nextInFrame(fixed);
+    this.buggyPrevious = previousInFrame(buggy);
+    this.fixedPrevious = previousInFrame(fixed);
     this.readersOf = readersByWriter(buggy);
+    this.buggyOrigins = originsOf(buggy);
+    this.fixedOrigins = originsOf(fixed);
   }
+
+  private readonly buggyOrigins: Map<string, TraceStep>;
+  private readonly fixedOrigins: Map<string, TraceStep>;
+
+  /**
+   * Values agree: primitives and strings by value, references by type and, for the program's
+   * objects and arrays, by where they were made: an object the buggy run made at a step whose
+   * partner made another object is another object (the wrong task popped from a queue), even if
+   * the field a step reads from it holds a value right for that object.
+   */
+  private readonly sameValue: SameValue = (buggyValue, fixedValue) => {
+    if (comparable(buggyValue) !== comparable(fixedValue)) return false;
+    const made = this.buggyOrigins.get(buggyValue);
+    const partnerMade = this.fixedOrigins.get(fixedValue);
+    const counterpart = made && this.partner(made);
+    return !counterpart || !partnerMade || counterpart.seq === partnerMade.seq;
+  };
 
   /** Per step id: the steps that read a value it wrote (argument, library state, variable). */
   private readonly readersOf: Map<string, TraceStep[]>;
@@ -293,7 +316,7 @@ export class FixedRunOracle {
     for (const callee of this.readersOf.get(stepId(step)) ?? []) {
       const partner = this.partner(callee);
       if (!partner || !sameStep(callee.invocationParent, step)) continue;
-      for (const index of differences(callee.reads, partner.reads)) {
+      for (const index of differences(callee.reads, partner.reads, this.sameValue)) {
         const read = callee.reads[index];
         if (read.kind === 'local' && sameStep(read.writer, step)) return true;
       }
@@ -304,6 +327,9 @@ export class FixedRunOracle {
   /** Per step id: the next step of the same invocation (where execution went on). */
   private readonly buggyNext: Map<string, TraceStep>;
   private readonly fixedNext: Map<string, TraceStep>;
+  /** Per step id: the previous step of the same invocation. */
+  private readonly buggyPrevious: Map<string, TraceStep>;
+  private readonly fixedPrevious: Map<string, TraceStep>;
 
   /**
    * A decision sent execution the wrong way: after it, execution went on elsewhere than after
@@ -329,7 +355,36 @@ export class FixedRunOracle {
     return (
       partnerNext !== undefined &&
       !this.fixedWithPartner.has(partnerNext.seq) &&
+      !this.asksEnclosingDecisionAgain(partner, partnerNext) &&
       (next === undefined || this.partner(next)?.seq !== partnerNext.seq)
+    );
+  }
+
+  /**
+   * The fixed run went on by running a decision that encloses the step once more (a loop
+   * condition asked again): what is missing is another round of that decision, not part of this
+   * step's own work.
+   */
+  private asksEnclosingDecisionAgain(partner: TraceStep, partnerNext: TraceStep): boolean {
+    const control = (step: TraceStep) =>
+      step.controlDominator && this.fixed.step(step.controlDominator);
+    for (let c = control(partner); c && sameFrame(c, partner); c = control(c)) {
+      if (locationOf(c) === locationOf(partnerNext)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Right before the partner the fixed run did something the buggy run never did (a statement
+   * the fix added just above this one): what this step found was not prepared as it should be.
+   */
+  private precededByMissing(step: TraceStep, partner: TraceStep): boolean {
+    const previous = this.buggyPrevious.get(stepId(step));
+    const partnerPrevious = this.fixedPrevious.get(stepId(partner));
+    return (
+      partnerPrevious !== undefined &&
+      !this.fixedWithPartner.has(partnerPrevious.seq) &&
+      (previous === undefined || this.partner(previous)?.seq !== partnerPrevious.seq)
     );
   }
 
@@ -337,7 +392,7 @@ export class FixedRunOracle {
   private effectDiffers(step: TraceStep, partner: TraceStep, failure: { seq: number }): boolean {
     return (
       step.seq === failure.seq ||
-      firstDifference(step.writes, partner.writes) !== undefined ||
+      firstDifference(step.writes, partner.writes, this.sameValue) !== undefined ||
       writesOtherVariables(step, partner) ||
       this.returnDiffers(step, partner) ||
       this.passedWrongArgument(step)
@@ -353,7 +408,11 @@ export class FixedRunOracle {
     for (const reader of this.readersOf.get(stepId(step)) ?? []) {
       const readsState = reader.reads.some((r) => r.kind === 'library' && sameStep(r.writer, step));
       const partner = this.partner(reader);
-      if (!readsState || !partner || firstDifference(reader.reads, partner.reads) !== undefined)
+      if (
+        !readsState ||
+        !partner ||
+        firstDifference(reader.reads, partner.reads, this.sameValue) !== undefined
+      )
         continue;
       if (this.effectDiffers(reader, partner, failure)) return true;
     }
@@ -364,7 +423,7 @@ export class FixedRunOracle {
   private returnDiffers(step: TraceStep, partner: TraceStep): boolean {
     const mine = this.buggyReturns.get(stepId(step));
     const theirs = this.fixedReturns.get(stepId(partner));
-    return mine !== undefined && theirs !== undefined && comparable(mine) !== comparable(theirs);
+    return mine !== undefined && theirs !== undefined && !this.sameValue(mine, theirs);
   }
 
   partner(step: TraceStep): TraceStep | undefined {
@@ -378,13 +437,21 @@ export class FixedRunOracle {
   judge(step: TraceStep, failure: { seq: number }): Judgement {
     const partner = this.partner(step);
     if (!partner) return { kind: 'wrong-path' };
-    const wrongRead = firstDifference(step.reads, partner.reads);
+    const wrongRead = firstDifference(step.reads, partner.reads, this.sameValue);
     if (wrongRead !== undefined) return { kind: 'wrong-value', readIndex: wrongRead };
     // Visible inputs agree but the step's effect does not: the hidden state of a library object
     // it used (a collection's contents) must be what is wrong.
     const hidden = step.reads.findIndex((r) => r.kind === 'library');
     const effectDiffers = this.effectDiffers(step, partner, failure);
-    if (hidden >= 0 && effectDiffers) return { kind: 'wrong-value', readIndex: hidden };
+    // Unless the step's own change of that state already differs: then this line did it.
+    const changedDifferently =
+      firstDifference(
+        step.writes.filter((w) => w.kind === 'library'),
+        partner.writes.filter((w) => w.kind === 'library'),
+        this.sameValue,
+      ) !== undefined;
+    if (hidden >= 0 && effectDiffers && !changedDifferently)
+      return { kind: 'wrong-value', readIndex: hidden };
     // Right inputs and right effect, and execution went on where it should: it did all it
     // should, so if a later step read something as stale, the missing update lies elsewhere
     // (the recommender decides whether that question applies). Right inputs with a wrong
@@ -393,7 +460,9 @@ export class FixedRunOracle {
     const allRight =
       !effectDiffers &&
       !this.changedHiddenStateWrongly(step, failure) &&
-      (decided ? !this.wentWrongWay(step, partner) : !this.followUpMissing(step, partner));
+      (decided
+        ? !this.wentWrongWay(step, partner)
+        : !this.followUpMissing(step, partner) && !this.precededByMissing(step, partner));
     return { kind: allRight ? 'missing-update' : 'correct' };
   }
 }
@@ -441,6 +510,20 @@ function nextInFrame(view: MemoryTraceView): Map<string, TraceStep> {
   return next;
 }
 
+function previousInFrame(view: MemoryTraceView): Map<string, TraceStep> {
+  const previous = new Map<string, TraceStep>();
+  for (const [id, next] of nextInFrame(view)) {
+    const step = view.step(refOfId(id));
+    if (step) previous.set(stepId(next), step);
+  }
+  return previous;
+}
+
+function refOfId(id: string): { threadId: number; order: number } {
+  const [threadId, order] = id.split(':').map(Number);
+  return { threadId, order };
+}
+
 function returnedValues(view: MemoryTraceView): Map<string, string> {
   const values = new Map<string, string>();
   for (const step of view.steps) {
@@ -462,8 +545,9 @@ function returnedValues(view: MemoryTraceView): Map<string, string> {
 function firstDifference(
   accesses: readonly TraceAccess[],
   partners: readonly TraceAccess[],
+  same: SameValue,
 ): number | undefined {
-  for (const index of differences(accesses, partners)) return index;
+  for (const index of differences(accesses, partners, same)) return index;
   return undefined;
 }
 
@@ -471,6 +555,7 @@ function firstDifference(
 function* differences(
   accesses: readonly TraceAccess[],
   partners: readonly TraceAccess[],
+  same: SameValue,
 ): Generator<number> {
   const seen = new Map<string, number>();
   for (let i = 0; i < accesses.length; i++) {
@@ -484,8 +569,31 @@ function* differences(
     seen.set(key, occurrence + 1);
     const partner = partners.filter((p) => keyOf(p) === key)[occurrence];
     if (partner && access.kind === 'array' && partner.name !== access.name) continue;
-    if (partner && comparable(partner.value) !== comparable(access.value)) yield i;
+    if (partner && !same(access.value, partner.value)) yield i;
   }
+}
+
+type SameValue = (buggyValue: string, fixedValue: string) => boolean;
+
+/** Objects of the program's own classes and arrays: which one a reference points to matters. */
+function identityMatters(value: string): boolean {
+  const match = /^([^"@\s][^@\s]*)@\d+$/.exec(value);
+  return match !== null && (match[1].endsWith('[]') || !/^(java|javax|jdk|sun)\./.test(match[1]));
+}
+
+/** Per reference: the first step that saw it (read, wrote, or used as owner), where it was made. */
+function originsOf(view: MemoryTraceView): Map<string, TraceStep> {
+  const origins = new Map<string, TraceStep>();
+  for (const step of view.steps) {
+    for (const access of [...step.reads, ...step.writes]) {
+      for (const value of [access.value, access.owner]) {
+        if (value !== undefined && identityMatters(value) && !origins.has(value)) {
+          origins.set(value, step);
+        }
+      }
+    }
+  }
+  return origins;
 }
 
 function comparable(value: string): string {

@@ -55,6 +55,15 @@ export function locationOf(step: { className: string; method: string; line: numb
   return `${step.className}.${step.method}:${step.line}`;
 }
 
+/** Same invocation: same method called from the same step (frames are not in the view). */
+export function sameFrame(a: TraceStep, b: TraceStep): boolean {
+  return (
+    a.className === b.className &&
+    a.method === b.method &&
+    a.invocationParent?.order === b.invocationParent?.order
+  );
+}
+
 /** How a person names a variable: `sum`, `this.items`, `arr[3]`, `contents of list`. */
 export function describeAccess(access: TraceAccess): string {
   if (access.kind === 'array') return `${access.owner ?? 'array'}${access.name}`;

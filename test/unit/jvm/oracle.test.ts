@@ -1,0 +1,132 @@
+// The simulated person of debug-sim: how the fixed run's trace answers the feedback questions
+// about a buggy step, on hand-built pairs of traces.
+
+import { strict as assert } from 'node:assert';
+import { FixedRunOracle } from '../../../src/extension/jvm/debugging/simulation';
+import {
+  MemoryTraceView,
+  type TraceAccess,
+  type TraceStep,
+} from '../../../src/extension/jvm/debugging/traceView';
+
+type Access = [kind: TraceAccess['kind'], name: string, value: string, writerOrder?: number];
+
+interface StepSpec {
+  line: number;
+  method?: string;
+  reads?: Access[];
+  writes?: Access[];
+  parent?: number;
+  control?: number;
+}
+
+function view(specs: StepSpec[], seqBase: number): MemoryTraceView {
+  const access = ([kind, name, value, writer]: Access): TraceAccess => ({
+    kind,
+    name,
+    value,
+    ...(writer === undefined ? {} : { writer: { threadId: 1, order: writer } }),
+  });
+  const steps: TraceStep[] = specs.map((spec, i) => ({
+    threadId: 1,
+    order: i + 1,
+    seq: seqBase + i,
+    className: 'demo.Main',
+    method: spec.method ?? 'main',
+    line: spec.line,
+    reads: (spec.reads ?? []).map(access),
+    writes: (spec.writes ?? []).map(access),
+    ...(spec.parent === undefined ? {} : { invocationParent: { threadId: 1, order: spec.parent } }),
+    ...(spec.control === undefined
+      ? {}
+      : { controlDominator: { threadId: 1, order: spec.control } }),
+  }));
+  return new MemoryTraceView(steps);
+}
+
+/** Pairs buggy step i with fixed step pairs[i] (1-based orders; 0 = no partner). */
+function oracle(buggy: StepSpec[], fixed: StepSpec[], pairs: number[]) {
+  const buggyView = view(buggy, 0);
+  const fixedView = view(fixed, 1000);
+  const matches = new Map<number, number>();
+  pairs.forEach((partner, i) => {
+    if (partner > 0) matches.set(i, partner - 1);
+  });
+  const judge = (order: number) =>
+    new FixedRunOracle(buggyView, fixedView, matches, new Set()).judge(
+      buggyView.step({ threadId: 1, order })!,
+      { seq: -1 },
+    );
+  return { judge };
+}
+
+describe('debug-sim oracle', () => {
+  it('tells two objects of the program apart by where each run made them', () => {
+    // Both runs make two tasks; the buggy one pops the second where the fixed one pops the first.
+    const made = (first: string, second: string): StepSpec[] => [
+      { line: 3, writes: [['local', 'a', first]] },
+      { line: 4, writes: [['local', 'b', second]] },
+    ];
+    const buggy = [...made('Task@1', 'Task@2'), { line: 5, reads: [['local', 't', 'Task@2']] }];
+    const fixed = [...made('Task@7', 'Task@8'), { line: 5, reads: [['local', 't', 'Task@7']] }];
+    const { judge } = oracle(buggy as StepSpec[], fixed as StepSpec[], [1, 2, 3]);
+    assert.deepEqual(judge(3), { kind: 'wrong-value', readIndex: 0 });
+    const same = oracle(
+      buggy as StepSpec[],
+      [...made('Task@7', 'Task@8'), { line: 5, reads: [['local', 't', 'Task@8']] }],
+      [1, 2, 3],
+    );
+    assert.equal(same.judge(3).kind, 'missing-update', 'the same object, made by partner steps');
+  });
+
+  it('judges a step whose partner was prepared by a statement the buggy run lacks', () => {
+    // fixed: 1 loop end, 2 flush(word) [added by the fix], 3 return stats
+    const buggy: StepSpec[] = [{ line: 10 }, { line: 12, reads: [['local', 'stats', 'S@1']] }];
+    const fixed: StepSpec[] = [
+      { line: 10 },
+      { line: 11, reads: [['local', 'word', '"end"']] },
+      { line: 12, reads: [['local', 'stats', 'S@5']] },
+    ];
+    const { judge } = oracle(buggy, fixed, [1, 3]);
+    assert.equal(judge(2).kind, 'correct', 'right inputs, but what it found was not prepared');
+    assert.equal(judge(1).kind, 'correct', 'and the step before did not do all it should');
+  });
+
+  it('judges a call by the arguments its callee received', () => {
+    const call = (separator: string): StepSpec[] => [
+      { line: 17, reads: [['local', 'words', 'List@1']] },
+      {
+        line: 5,
+        method: 'join',
+        parent: 1,
+        reads: [['local', 'separator (argument)', separator, 1]],
+      },
+    ];
+    const { judge } = oracle(call('"-"'), call('" "'), [1, 2]);
+    assert.equal(judge(1).kind, 'correct', 'right inputs, wrong argument passed');
+    assert.deepEqual(judge(2), { kind: 'wrong-value', readIndex: 0 });
+  });
+
+  it('does not blame a loop body step for a loop condition the buggy run did not ask again', () => {
+    // while (rest >= 10) { rest -= 10; }  -- buggy: `if`, so the condition runs once
+    const buggy: StepSpec[] = [
+      { line: 19, reads: [['local', 'rest', '20']] },
+      { line: 21, control: 1, reads: [['local', 'rest', '20']], writes: [['local', 'rest', '10']] },
+      { line: 23 },
+    ];
+    const fixed: StepSpec[] = [...buggy.slice(0, 2), { line: 19, control: 1 }, { line: 23 }];
+    const { judge } = oracle(buggy, fixed, [1, 2, 4]);
+    assert.equal(judge(2).kind, 'missing-update', 'the step did its own work');
+  });
+
+  it('judges a step that assigned another variable than its partner as its own fault', () => {
+    const buggy: StepSpec[] = [
+      { line: 13, reads: [['field', 'reserved', '3']], writes: [['field', 'reserved', '13']] },
+    ];
+    const fixed: StepSpec[] = [
+      { line: 13, reads: [['field', 'available', '2']], writes: [['field', 'available', '12']] },
+    ];
+    assert.equal(oracle(buggy, fixed, [1]).judge(1).kind, 'correct');
+    assert.equal(oracle(fixed, fixed, [1]).judge(1).kind, 'missing-update');
+  });
+});
