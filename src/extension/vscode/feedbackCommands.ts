@@ -8,6 +8,7 @@
 import * as vscode from 'vscode';
 import { FeedbackSession } from '../jvm/debugging/feedbackSession';
 import type { FeedbackKind, Suggestion } from '../jvm/debugging/recommender';
+import type { TraceAccess } from '../jvm/debugging/traceView';
 import { describeAccess } from '../jvm/navigation';
 import type { OpenSessions } from './sessions';
 import type { TraceEditor } from './traceEditor';
@@ -37,7 +38,9 @@ export function registerFeedbackCommands(
     const key = `${file}#${runId}`;
     let session = open.get(key);
     if (!session) {
-      session = FeedbackSession.open(sessions.get(file)!, runId);
+      session = FeedbackSession.open(sessions.get(file)!, runId, {
+        sourceText: (className, sourceFile) => traceEditor.sourceText(className, sourceFile),
+      });
       open.set(key, session);
     }
     return session;
@@ -65,7 +68,7 @@ export function registerFeedbackCommands(
     const session = sessionFor(at.sessionFile, at.runId);
     let readIndex: number | undefined;
     if (kind === 'wrong-value') {
-      readIndex = await pickWrongRead(traceEditor, at, readName);
+      readIndex = await pickWrongRead(session, at, readName);
       if (readIndex === undefined) return undefined;
     }
     const suggestion = session.give({ threadId: at.threadId, order: at.order }, kind, readIndex);
@@ -94,11 +97,13 @@ export function registerFeedbackCommands(
 
 /** Which read holds the wrong value: the one named, the only one, or the person's pick. */
 async function pickWrongRead(
-  traceEditor: TraceEditor,
+  session: FeedbackSession,
   at: { threadId: number; order: number },
   readName: string | undefined,
 ): Promise<number | undefined> {
-  const step = traceEditor.currentReader()?.step(at.threadId, at.order);
+  // The search's own view of the step: besides what the line read, the values callees returned,
+  // the arguments it was called with and the contents of library objects it used.
+  const step = session.step(at);
   if (!step || step.reads.length === 0) {
     void vscode.window.showInformationMessage(
       'Bathysphere: this step reads no variable; say "wrong path" if it should not have run.',
@@ -110,8 +115,15 @@ async function pickWrongRead(
   if (named >= 0) return named;
   if (step.reads.length === 1) return 0;
   const picked = await vscode.window.showQuickPick(
-    step.reads.map((read, index) => ({ label: describeAccess(read), index })),
+    step.reads.map((read, index) => ({ label: labelOf(read), index })),
     { title: 'Which value read here is wrong?' },
   );
   return picked?.index;
+}
+
+/** How a read is offered: as the editor shows it, or by what it stands for (derived reads). */
+function labelOf(read: TraceAccess): string {
+  return read.kind === 'library' || read.kind === 'return'
+    ? `${read.name} = ${read.value}`
+    : describeAccess({ ...read, kind: read.kind });
 }

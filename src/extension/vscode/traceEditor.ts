@@ -116,6 +116,19 @@ export class TraceEditor implements vscode.Disposable {
   }
 
   /** The reader of the open run, for views that list its steps. */
+  /**
+   * The source text of a class when it is where the configured source paths or the usual
+   * layouts put it (no search, no question: the feedback search asks for many classes at once).
+   */
+  sourceText(className: string, sourceFile: string): string | undefined {
+    const uri = this.sources.findQuietly(className, sourceFile);
+    try {
+      return uri && fs.readFileSync(uri.fsPath, 'utf8');
+    } catch {
+      return undefined;
+    }
+  }
+
   currentReader(): JvmTraceReader | undefined {
     return this.reader;
   }
@@ -482,6 +495,12 @@ class SourceLocator {
       (await this.ask(step, relative));
     this.found.set(key, uri);
     return uri;
+  }
+
+  /** Where find() would look without searching or asking; a found location is reused. */
+  findQuietly(className: string, sourceFile: string): vscode.Uri | undefined {
+    const found = this.found.get(`${className}|${sourceFile}`);
+    return found ?? this.inKnownFolders(sourcePathOf(className.split('$')[0], sourceFile));
   }
 
   private inKnownFolders(relative: string): vscode.Uri | undefined {

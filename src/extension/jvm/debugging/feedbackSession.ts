@@ -12,7 +12,8 @@ import {
   type HistoryEntry,
   type Suggestion,
 } from './recommender';
-import { SessionTraceView, type StepRef } from './traceView';
+import { feedbackTraceView, type SessionFlowOptions } from './sessionFlows';
+import type { StepRef, TraceStep, TraceView } from './traceView';
 
 interface FeedbackRow {
   seq: number;
@@ -28,18 +29,29 @@ export class FeedbackSession {
   private constructor(
     private readonly store: SessionStore,
     readonly runId: number,
-    private readonly view: SessionTraceView,
+    private readonly view: TraceView,
+    /** Whether the view has the derived flows (arguments, returns, library state). */
+    readonly withFlows: boolean,
   ) {}
 
-  /** Opens the feedback state of a run, replaying what the session holds. */
-  static open(store: SessionStore, runId: number): FeedbackSession {
-    const session = new FeedbackSession(
-      store,
-      runId,
-      new SessionTraceView(new JvmTraceReader(store, runId)),
-    );
+  /**
+   * Opens the feedback state of a run, replaying what the session holds. A run of up to
+   * FLOW_STEP_LIMIT steps is read into memory once, with the flows debug-sim also uses.
+   */
+  static open(
+    store: SessionStore,
+    runId: number,
+    options: SessionFlowOptions = {},
+  ): FeedbackSession {
+    const { view, withFlows } = feedbackTraceView(new JvmTraceReader(store, runId), options);
+    const session = new FeedbackSession(store, runId, view, withFlows);
     session.replay(session.rows());
     return session;
+  }
+
+  /** A step as the search sees it: its reads include the derived ones (pick a wrong one here). */
+  step(ref: StepRef): TraceStep | undefined {
+    return this.view.step(ref);
   }
 
   /** The step to inspect now, or undefined before the first judgement. */

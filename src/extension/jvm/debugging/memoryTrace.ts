@@ -2,7 +2,7 @@
 // of the same storage), control dominators and invocation parents (computeRelations), plus the
 // flows through uninstrumented code that the agent cannot see (libraryFlows.ts).
 
-import type { JvmMethodInfo, JvmStep } from '../decoder';
+import type { JvmMethodInfo, JvmStep, JvmVarAccess } from '../decoder';
 import { computeRelations, type JvmRelations } from '../relations';
 import { LibraryFlowTracker, type LineContext, type SourceLines } from './libraryFlows';
 import { MemoryTraceView, type StepRef, type TraceAccess, type TraceStep } from './traceView';
@@ -23,51 +23,82 @@ export function buildMemoryTrace(
   const refOf = (index: number): StepRef | undefined =>
     index < 0 ? undefined : { threadId: steps[index].threadId, order: steps[index].order };
   const lastWriter = new Map<string, StepRef>();
-  const instrumented = new Set(steps.map((s) => s.className));
-  const library = options.withoutLibraryFlows
-    ? undefined
-    : new LibraryFlowTracker(instrumented, options.sourceLine);
-  const lines = new LineContexts(steps, relations);
   const built: TraceStep[] = [];
-  const returns = new ReturnLinker(steps, built);
-  const framesSeen = new Set<number>();
+  const enricher = new TraceEnricher(steps, relations, built, options);
   steps.forEach((step, index) => {
     const ref = refOf(index)!;
-    const reads: TraceAccess[] = step.reads.map((read) => ({
-      kind: read.kind,
-      name: read.name,
-      ...(read.owner === undefined ? {} : { owner: read.owner }),
-      value: read.value,
-      writer: lastWriter.get(read.key),
-    }));
-    const writes: TraceAccess[] = step.writes.map((write) => ({
-      kind: write.kind,
-      name: write.name,
-      ...(write.owner === undefined ? {} : { owner: write.owner }),
-      value: write.value,
-    }));
-    const traceStep: TraceStep = {
+    built.push({
       ...ref,
       seq: step.seq,
       className: step.className,
       method: step.method,
       line: step.line,
-      reads,
-      writes,
+      reads: step.reads.map((read) => ({ ...plainAccess(read), writer: lastWriter.get(read.key) })),
+      writes: step.writes.map(plainAccess),
       controlDominator: refOf(relations.controlDominator[index]),
       invocationParent: refOf(relations.invocationParent[index]),
-    };
-    if (!framesSeen.has(step.frameId)) {
-      framesSeen.add(step.frameId);
-      addArgumentReads(traceStep, step);
-    }
-    built.push(traceStep);
-    if (options.sourceLine) carryStatementReads(index, steps, relations, built, options.sourceLine);
-    returns.visit(index, relations.invocationParent[index]);
-    library?.visit(traceStep, step, lines.of(index));
+    });
+    enricher.visit(index);
     for (const write of step.writes) lastWriter.set(write.key, ref);
   });
   return new MemoryTraceView(built);
+}
+
+function plainAccess(access: JvmVarAccess): TraceAccess {
+  return {
+    kind: access.kind,
+    name: access.name,
+    ...(access.owner === undefined ? {} : { owner: access.owner }),
+    value: access.value,
+  };
+}
+
+/** How the steps hang together: step indices, -1 for none (computeRelations' arrays). */
+export type StepLinks = Pick<
+  JvmRelations,
+  'invocationParent' | 'stepOverNext' | 'stepOverPrevious'
+>;
+
+/**
+ * Adds to each step what the agent's events do not say directly: the arguments a call passed
+ * (read by the callee's first step), the value a callee returned (read by the caller's step that
+ * uses it), the reads of a statement's earlier lines, and the flows through uninstrumented
+ * library code. Visits steps in execution order, each right after it was built with its own
+ * reads' writers; works the same on a decoded trace and on a run read back from a session.
+ */
+export class TraceEnricher {
+  private readonly library: LibraryFlowTracker | undefined;
+  private readonly lines: LineContexts;
+  private readonly returns: ReturnLinker;
+  private readonly framesSeen = new Set<number>();
+
+  constructor(
+    private readonly steps: readonly JvmStep[],
+    private readonly links: StepLinks,
+    private readonly built: TraceStep[],
+    private readonly options: MemoryTraceOptions,
+  ) {
+    const instrumented = new Set(steps.map((s) => s.className));
+    this.library = options.withoutLibraryFlows
+      ? undefined
+      : new LibraryFlowTracker(instrumented, options.sourceLine);
+    this.lines = new LineContexts(steps, links);
+    this.returns = new ReturnLinker(steps, built);
+  }
+
+  visit(index: number): void {
+    const step = this.steps[index];
+    const traceStep = this.built[index];
+    if (!this.framesSeen.has(step.frameId)) {
+      this.framesSeen.add(step.frameId);
+      addArgumentReads(traceStep, step);
+    }
+    if (this.options.sourceLine) {
+      carryStatementReads(index, this.steps, this.links, this.built, this.options.sourceLine);
+    }
+    this.returns.visit(index, this.links.invocationParent[index]);
+    this.library?.visit(traceStep, step, this.lines.of(index));
+  }
 }
 
 /**
@@ -159,7 +190,7 @@ class LineContexts {
 
   constructor(
     private readonly steps: readonly JvmStep[],
-    private readonly relations: JvmRelations,
+    private readonly relations: StepLinks,
   ) {
     steps.forEach((step, index) => {
       const caller = relations.invocationParent[index];
@@ -213,7 +244,7 @@ function statementEnd(sourceLine: SourceLines, className: string, line: number):
 function carryStatementReads(
   index: number,
   steps: readonly JvmStep[],
-  relations: JvmRelations,
+  relations: StepLinks,
   built: TraceStep[],
   sourceLine: SourceLines,
 ): void {

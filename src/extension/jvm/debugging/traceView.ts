@@ -2,7 +2,7 @@
 // single steps by (thread, order), so it runs on an in-memory trace (tests, the debug-sim
 // research mode) and on a session-backed one (JvmTraceReader) alike.
 
-import type { JvmTraceReader, JvmStoredAccess } from '../traceReader';
+import type { JvmStoredAccess, JvmStoredStep, JvmTraceReader } from '../traceReader';
 
 export interface StepRef {
   threadId: number;
@@ -84,34 +84,38 @@ export class MemoryTraceView implements TraceView {
   }
 }
 
-/** A run stored in a session. Library flows are not added here (they need a pass over the run). */
+/** A run stored in a session, read step by step (no library flows: see sessionFlows.ts). */
 export class SessionTraceView implements TraceView {
   constructor(private readonly reader: JvmTraceReader) {}
 
   step(ref: StepRef): TraceStep | undefined {
     const stored = this.reader.step(ref.threadId, ref.order);
-    if (!stored) return undefined;
-    const sameThread = (order: number | null) =>
-      order === null ? undefined : { threadId: ref.threadId, order };
-    const plain = (access: JvmStoredAccess): TraceAccess => ({
-      kind: access.kind,
-      name: access.name,
-      ...(access.owner === undefined ? {} : { owner: access.owner }),
-      value: access.value,
-      ...(access.writer === undefined ? {} : { writer: access.writer }),
-    });
-    return {
-      threadId: ref.threadId,
-      order: ref.order,
-      seq: stored.seq,
-      className: stored.className,
-      method: stored.method,
-      line: stored.line,
-      reads: stored.reads.map(plain),
-      // A stored write's `writer` is the previous write of the variable, not a dependence.
-      writes: stored.writes.map((w) => ({ ...plain(w), writer: undefined })),
-      controlDominator: sameThread(stored.controlDominator),
-      invocationParent: sameThread(stored.invocationParent),
-    };
+    return stored && traceStepOf(stored);
   }
+}
+
+/** A stored step as the feedback search sees it. */
+export function traceStepOf(stored: JvmStoredStep): TraceStep {
+  const sameThread = (order: number | null) =>
+    order === null ? undefined : { threadId: stored.threadId, order };
+  const plain = (access: JvmStoredAccess): TraceAccess => ({
+    kind: access.kind,
+    name: access.name,
+    ...(access.owner === undefined ? {} : { owner: access.owner }),
+    value: access.value,
+    ...(access.writer === undefined ? {} : { writer: access.writer }),
+  });
+  return {
+    threadId: stored.threadId,
+    order: stored.order,
+    seq: stored.seq,
+    className: stored.className,
+    method: stored.method,
+    line: stored.line,
+    reads: stored.reads.map(plain),
+    // A stored write's `writer` is the previous write of the variable, not a dependence.
+    writes: stored.writes.map((w) => ({ ...plain(w), writer: undefined })),
+    controlDominator: sameThread(stored.controlDominator),
+    invocationParent: sameThread(stored.invocationParent),
+  };
 }
