@@ -215,6 +215,25 @@ function countingLoop(chars: ('same' | 'other')[], options: { printAt?: number }
   return trace(specs);
 }
 
+/**
+ * Says "right, but not updated later" at `writer`, then answers each candidate the same way
+ * until the search reaches `faultOrder`, which gets "correct"; returns every suggestion.
+ */
+function answerCandidates(
+  recommender: FeedbackRecommender,
+  writer: { threadId: number; order: number },
+  faultOrder: number,
+) {
+  const visited = [recommender.feedback(writer, 'missing-update')];
+  while (!visited.at(-1)!.rootCause && visited.length < 10) {
+    const step = visited.at(-1)!.step;
+    visited.push(
+      recommender.feedback(step, step.order === faultOrder ? 'correct' : 'missing-update'),
+    );
+  }
+  return visited;
+}
+
 describe('feedback recommender: missing updates', () => {
   /*
    *  1  int[] counts = new int[2];   line 3   (writes counts[0] = 0)
@@ -301,11 +320,7 @@ describe('feedback recommender: missing updates', () => {
   it('walks the lines run between a right write and a stale read, in order', () => {
     const recommender = new FeedbackRecommender(missingStatement(), at(5));
     assert.deepEqual(recommender.feedback(at(5), 'wrong-value', 0).step, at(1));
-    const visited = [recommender.feedback(at(1), 'missing-update')];
-    while (!visited.at(-1)!.rootCause && visited.length < 10) {
-      const step = visited.at(-1)!.step;
-      visited.push(recommender.feedback(step, step.order === 4 ? 'correct' : 'missing-update'));
-    }
+    const visited = answerCandidates(recommender, at(1), 4);
     assert.deepEqual(
       visited.map((s) => s.step.order),
       [2, 3, 4, 4],
@@ -421,11 +436,7 @@ describe('feedback recommender: missing updates', () => {
     ]);
     const recommender = new FeedbackRecommender(view, at(5));
     assert.deepEqual(recommender.feedback(at(5), 'wrong-value', 0).step, at(1));
-    const visited = [recommender.feedback(at(1), 'missing-update')];
-    while (!visited.at(-1)!.rootCause && visited.length < 10) {
-      const step = visited.at(-1)!.step;
-      visited.push(recommender.feedback(step, step.order === 4 ? 'correct' : 'missing-update'));
-    }
+    const visited = answerCandidates(recommender, at(1), 4);
     assert.deepEqual(
       visited.map((s) => s.step.order),
       [2, 3, 4, 4],
