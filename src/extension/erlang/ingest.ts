@@ -1,7 +1,8 @@
 /**
- * Writes trace events into a session: every event into erlang_events, and the state they
- * imply into the materialised tables (processes, links, monitors, message counts, ports,
- * ETS tables) so the process map queries rows instead of replaying events.
+ * Writes trace events into a session: every event into erlang_event_chunks (which SQL reads
+ * as the erlang_events view), and the state they imply into the materialised tables
+ * (processes, links, monitors, message counts, ports, ETS tables) so the process map
+ * queries rows instead of replaying events.
  *
  * The state lives in memory too (one run is one ingest), so a batch costs one transaction
  * with multi-row statements: each touched row is written once per batch. Rows carry the
@@ -86,6 +87,18 @@ type SqlValue = string | number | null;
  * statements, the less SQL text is built, parsed and planned per batch.
  */
 const PARAMETERS_PER_STATEMENT = 8000;
+
+/**
+ * The chunk's JSON is bound as UTF-8 bytes and cast back to TEXT: sql.js encodes a bound
+ * string a character at a time in JavaScript, which cost more than the rest of the insert.
+ */
+const CHUNK_INSERT = 'INSERT INTO erlang_event_chunks VALUES (?, ?, ?, ?, ?, ?, CAST(? AS TEXT))';
+
+const encoder = new TextEncoder();
+
+function utf8(text: string): Uint8Array {
+  return encoder.encode(text);
+}
 
 export class ErlangIngest {
   private seq = 0;
@@ -461,14 +474,27 @@ export class ErlangIngest {
 
   // ------------------------------------------------------------ writing
 
+  /**
+   * Events go into erlang_event_chunks, a row per up to EVENTS_PER_CHUNK events: one row
+   * per event cost about 5 us of SQLite work each, a chunk row costs about as much as one
+   * event's JSON. A batch is split into chunks of equal size, each sorted as the batch is.
+   */
   private writeEvents(events: readonly ErlangTraceEvent[]): void {
-    const values: SqlValue[] = [];
-    for (const event of events) {
-      this.seq += 1;
-      const { subject, other, detail } = eventColumns(event);
-      values.push(this.runId, this.seq, event.ts, event.kind, subject, other, detail);
+    const chunks = Math.ceil(events.length / EVENTS_PER_CHUNK);
+    const size = Math.ceil(events.length / chunks);
+    for (let start = 0; start < events.length; start += size) {
+      const chunk = encodeChunk(events, start, Math.min(start + size, events.length), this.seq);
+      this.seq = chunk.lastSeq;
+      this.store.query(CHUNK_INSERT, [
+        this.runId,
+        chunk.firstSeq,
+        chunk.lastSeq,
+        chunk.count,
+        chunk.minTs,
+        chunk.maxTs,
+        utf8(chunk.json),
+      ]);
     }
-    this.insertRows('INSERT INTO erlang_events VALUES', 7, values);
   }
 
   private writeDirtyRows(): void {
@@ -582,6 +608,54 @@ export class ErlangIngest {
 function insertText(prefix: string, columns: number, rows: number): string {
   const group = `(${new Array<string>(columns).fill('?').join(',')})`;
   return `${prefix} ${new Array<string>(rows).fill(group).join(',')}`;
+}
+
+/** Events per erlang_event_chunks row, at most (a full tracer batch of 5,000 makes two). */
+export const EVENTS_PER_CHUNK = 4096;
+
+export interface EncodedChunk {
+  firstSeq: number;
+  lastSeq: number;
+  count: number;
+  minTs: number;
+  maxTs: number;
+  /** `[[seq, ts_us, kind, subject, other, detail], ...]`, detail a JSON object or null. */
+  json: string;
+}
+
+/** Encodes events[start, end) as one chunk, numbering them from afterSeq + 1. */
+export function encodeChunk(
+  events: readonly ErlangTraceEvent[],
+  start: number,
+  end: number,
+  afterSeq: number,
+): EncodedChunk {
+  let seq = afterSeq;
+  let minTs = Infinity;
+  let maxTs = -Infinity;
+  const parts: string[] = [];
+  for (let i = start; i < end; i++) {
+    const event = events[i];
+    seq += 1;
+    if (event.ts < minTs) minTs = event.ts;
+    if (event.ts > maxTs) maxTs = event.ts;
+    const { subject, other, detail } = eventColumns(event);
+    parts.push(
+      `[${seq},${event.ts},${jsonString(event.kind)},${jsonString(subject)},${jsonString(other)},${detail ?? 'null'}]`,
+    );
+  }
+  return {
+    firstSeq: afterSeq + 1,
+    lastSeq: seq,
+    count: end - start,
+    minTs,
+    maxTs,
+    json: `[${parts.join(',')}]`,
+  };
+}
+
+function jsonString(text: string | null): string {
+  return text === null ? 'null' : JSON.stringify(text);
 }
 
 export interface EventColumns {

@@ -35,7 +35,7 @@ export function processTimeline(
   if (rows.length === 0) return { nodes: [], edges: [] };
   const lastEvent = Number(
     store.query<{ ts: number | null }>(
-      'SELECT max(ts_us) AS ts FROM erlang_events WHERE run_id = ?',
+      'SELECT max(max_ts_us) AS ts FROM erlang_event_chunks WHERE run_id = ?',
       [runId],
     )[0].ts ?? 0,
   );

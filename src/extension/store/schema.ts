@@ -238,6 +238,40 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (run_id, seq)
   ) WITHOUT ROWID;
   `,
+  // 5: Erlang events in chunks of up to a few thousand (one row each, a JSON array of
+  // events) instead of a row per event, which capped recording speed; erlang_events stays
+  // as a view over the chunks, so queries written against the table still run.
+  `
+  CREATE TABLE erlang_event_chunks (
+    run_id       INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    first_seq    INTEGER NOT NULL,
+    last_seq     INTEGER NOT NULL,
+    event_count  INTEGER NOT NULL,
+    min_ts_us    INTEGER NOT NULL,
+    max_ts_us    INTEGER NOT NULL,
+    events       TEXT NOT NULL,
+    PRIMARY KEY (run_id, first_seq)
+  );
+
+  INSERT INTO erlang_event_chunks
+  SELECT run_id, min(seq), max(seq), count(*), min(ts_us), max(ts_us),
+         json_group_array(json_array(seq, ts_us, kind, subject, other, json(detail)) ORDER BY seq)
+  FROM (SELECT *, (row_number() OVER (PARTITION BY run_id ORDER BY seq) - 1) / 4096 AS chunk
+        FROM erlang_events)
+  GROUP BY run_id, chunk;
+
+  DROP TABLE erlang_events;
+
+  CREATE VIEW erlang_events AS
+  SELECT c.run_id AS run_id,
+         json_extract(e.value, '$[0]') AS seq,
+         json_extract(e.value, '$[1]') AS ts_us,
+         json_extract(e.value, '$[2]') AS kind,
+         json_extract(e.value, '$[3]') AS subject,
+         json_extract(e.value, '$[4]') AS other,
+         json_extract(e.value, '$[5]') AS detail
+  FROM erlang_event_chunks AS c, json_each(c.events) AS e;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
