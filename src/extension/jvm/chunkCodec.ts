@@ -4,6 +4,7 @@
 // people who read session files without Bathysphere; keep the two in step.
 
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { ChunkValueTable } from './chunkValues';
 import {
   EXTRA_CAUGHT as IMPORTED_EXTRA_CAUGHT,
   EXTRA_RETURN as IMPORTED_EXTRA_RETURN,
@@ -65,23 +66,46 @@ export class ByteWriter {
       this.bytes[this.length++] = value; // most ids, counts and deltas: one byte
       return;
     }
-    while (value >= 0x80) {
-      this.bytes[this.length++] = (value % 0x80) | 0x80;
-      value = Math.floor(value / 0x80);
-    }
-    this.bytes[this.length++] = value;
+    this.varintUnchecked(value);
   }
 
   /** varint() without the room check: call ensure() first (8 bytes per varint). */
   varintUnchecked(value: number): void {
     const bytes = this.bytes;
     let at = this.length;
-    while (value >= 0x80) {
+    // Above 2^31 the shifts below would wrap: divide while the value is that large.
+    while (value >= 0x80000000) {
       bytes[at++] = (value % 0x80) | 0x80;
       value = Math.floor(value / 0x80);
     }
+    while (value >= 0x80) {
+      bytes[at++] = (value & 0x7f) | 0x80;
+      value >>>= 7;
+    }
     bytes[at++] = value;
     this.length = at;
+  }
+
+  /**
+   * A safe integer's decimal text as string() writes String(value) (ASCII, so the byte length
+   * is the character count), without making the string.
+   */
+  decimal(value: number): void {
+    this.ensure(24);
+    const bytes = this.bytes;
+    let magnitude = value < 0 ? -value : value;
+    let digits = 1;
+    for (let rest = magnitude; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+    const negative = value < 0 ? 1 : 0;
+    bytes[this.length] = digits + negative; // at most 17 characters: a one-byte varint
+    if (negative) bytes[this.length + 1] = 0x2d; // '-'
+    const end = this.length + 1 + negative + digits;
+    for (let at = end - 1; at > end - 1 - digits; at--) {
+      const next = Math.floor(magnitude / 10);
+      bytes[at] = 0x30 + (magnitude - next * 10);
+      magnitude = next;
+    }
+    this.length = end;
   }
 
   /** Signed 32-bit value, zigzag. */
@@ -330,9 +354,12 @@ function writeChunkSteps(
 ): void {
   out.varint(count);
   out.varint(count > 0 ? seqs[0] : 0);
-  for (let i = 0; i < count; i++) out.varint(i === 0 ? 0 : seqs[i] - seqs[i - 1]);
+  // One room check per column (8 bytes per varint at most), not one per value.
+  out.ensure(8 * count);
+  for (let i = 0; i < count; i++) out.varintUnchecked(i === 0 ? 0 : seqs[i] - seqs[i - 1]);
   for (const column of columns) {
-    for (let i = 0; i < count; i++) out.varint(column[i]);
+    out.ensure(8 * count);
+    for (let i = 0; i < count; i++) out.varintUnchecked(column[i]);
   }
   out.append(accesses.view());
   out.append(extras.view());
@@ -352,33 +379,30 @@ export class ColumnChunkBuilder {
   /** By location id: the chunk number that last listed it (a set without hashing). */
   private locationSeen = new Int32Array(256);
   private chunkNumber = 1;
+  // All of one array type: writeChunkSteps reads the columns in one loop, which stays fast
+  // while it sees few array types.
   private readonly seqs = new Float64Array(CHUNK_STEPS);
-  private readonly locations = new Int32Array(CHUNK_STEPS);
-  private readonly depths = new Int32Array(CHUNK_STEPS);
+  private readonly locations = new Float64Array(CHUNK_STEPS);
+  private readonly depths = new Float64Array(CHUNK_STEPS);
   private readonly parents = new Float64Array(CHUNK_STEPS);
   private readonly dominators = new Float64Array(CHUNK_STEPS);
-  private readonly readCounts = new Int32Array(CHUNK_STEPS);
-  private readonly writeCounts = new Int32Array(CHUNK_STEPS);
-  private readonly extraFlags = new Uint8Array(CHUNK_STEPS);
+  private readonly readCounts = new Float64Array(CHUNK_STEPS);
+  private readonly writeCounts = new Float64Array(CHUNK_STEPS);
+  private readonly extraFlags = new Float64Array(CHUNK_STEPS);
   private readonly accesses = new ByteWriter();
   private readonly extras = new ByteWriter();
-  // The chunk's string table: entries by kind of value, rendered in encode().
-  private readonly ints = new Map<number, number>();
-  private readonly chars = new Map<number, number>();
-  private readonly refs = new Map<number, number>();
-  private readonly texts = new Map<string, number>();
-  private readonly bools = [-1, -1];
+  /** The chunk's string table, printed in encode(). */
+  private readonly values: ChunkValueTable;
   private lastRef = -1;
   private lastRefIndex = 0;
-  private entryType: ValueType[] = [];
-  private entryValue: number[] = [];
-  private entryText: (string | undefined)[] = [];
 
   constructor(
     readonly threadId: number,
     /** Prints an object id as values show it (`Type@id`, a string literal, `null`). */
-    private readonly renderRef: (id: number) => string,
-  ) {}
+    renderRef: (id: number) => string,
+  ) {
+    this.values = new ChunkValueTable(renderRef);
+  }
 
   /** Room for CHUNK_STEPS steps; the writer seals the chunk when it is full. */
   get full(): boolean {
@@ -463,7 +487,10 @@ export class ColumnChunkBuilder {
     return this.lastRefIndex;
   }
 
-  /** Extras of the step begun last: a return value (typed) and exception object ids. */
+  /**
+   * Extras of the step begun last: a return value (typed) and exception object ids. A step
+   * without extras needs no call (beginStep clears its flags).
+   */
   addExtras(
     flags: number,
     returnType: ValueType,
@@ -479,47 +506,9 @@ export class ColumnChunkBuilder {
   }
 
   private intern(type: ValueType, value: number, text: string | undefined): number {
-    if (type === ValueType.Bool) {
-      const known = this.bools[value];
-      return known >= 0 ? known : (this.bools[value] = this.addEntry(type, value, undefined));
-    }
-    if (type === ValueType.Text) {
-      const known = this.texts.get(text!);
-      if (known !== undefined) return known;
-      const index = this.addEntry(type, 0, text);
-      this.texts.set(text!, index);
-      return index;
-    }
-    const map =
-      type === ValueType.Int ? this.ints : type === ValueType.Ref ? this.refs : this.chars;
-    const known = map.get(value);
-    if (known !== undefined) return known;
-    const index = this.addEntry(type, value, undefined);
-    map.set(value, index);
-    return index;
-  }
-
-  private addEntry(type: ValueType, value: number, text: string | undefined): number {
-    this.entryType.push(type);
-    this.entryValue.push(value);
-    this.entryText.push(text);
-    return this.entryType.length - 1;
-  }
-
-  private entryString(i: number): string {
-    const value = this.entryValue[i];
-    switch (this.entryType[i]) {
-      case ValueType.Int:
-        return String(value);
-      case ValueType.Char:
-        return String.fromCharCode(value);
-      case ValueType.Bool:
-        return value !== 0 ? 'true' : 'false';
-      case ValueType.Ref:
-        return this.renderRef(value);
-      default:
-        return this.entryText[i]!;
-    }
+    return type === ValueType.Text
+      ? this.values.indexOfText(text!)
+      : this.values.indexOf(type, value);
   }
 
   /** The per-step columns, in the order the chunk layout stores them. */
@@ -539,8 +528,7 @@ export class ColumnChunkBuilder {
   encode(out: ByteWriter): Uint8Array {
     out.reset();
     writeChunkSteps(out, this.count, this.seqs, this.columns(), this.accesses, this.extras);
-    out.varint(this.entryType.length);
-    for (let i = 0; i < this.entryType.length; i++) out.string(this.entryString(i));
+    this.values.write(out);
     return out.view();
   }
 
@@ -551,20 +539,16 @@ export class ColumnChunkBuilder {
     this.chunkNumber++;
     this.accesses.reset();
     this.extras.reset();
-    this.ints.clear();
-    this.chars.clear();
-    this.refs.clear();
-    this.texts.clear();
-    this.bools[0] = this.bools[1] = -1;
+    this.values.reset();
     this.lastRef = -1;
-    this.entryType = [];
-    this.entryValue = [];
-    this.entryText = [];
   }
 }
 
+/** How stored chunks are deflated (also on the compression worker: see chunkCompressor.ts). */
+export const CHUNK_DEFLATE_OPTIONS = { level: 1 } as const;
+
 export function compressChunk(raw: Uint8Array): Uint8Array {
-  return deflateRawSync(raw, { level: 1 });
+  return deflateRawSync(raw, CHUNK_DEFLATE_OPTIONS);
 }
 
 /** A chunk decoded into typed columns; accesses of step i are [accessStart[i], accessStart[i+1]). */

@@ -34,6 +34,42 @@ function zigzag(u: number): number {
   return (u >>> 1) ^ -(u & 1);
 }
 
+/**
+ * Reader.varint for the operands read most (values, indices, object ids): up to four bytes
+ * are read without a check per byte when the chunk has room for them; longer varints and the
+ * end of a chunk (truncation errors included) are left to Reader.varint.
+ */
+function readVarint(r: Reader): number {
+  const bytes = r.bytes;
+  let pos = r.pos;
+  if (pos + 4 > r.end) return r.varint();
+  let b = bytes[pos++];
+  let result = b & 0x7f;
+  if (b < 0x80) {
+    r.pos = pos;
+    return result;
+  }
+  b = bytes[pos++];
+  result |= (b & 0x7f) << 7;
+  if (b < 0x80) {
+    r.pos = pos;
+    return result;
+  }
+  b = bytes[pos++];
+  result |= (b & 0x7f) << 14;
+  if (b < 0x80) {
+    r.pos = pos;
+    return result;
+  }
+  b = bytes[pos++];
+  result |= (b & 0x7f) << 21;
+  if (b < 0x80) {
+    r.pos = pos;
+    return result;
+  }
+  return r.varint();
+}
+
 // Module-local copies of what the per-event code uses: run unbundled (tsx, tests), every read
 // of an imported binding is a property getter call, which showed in the profile.
 const Kind = KindEnum;
@@ -106,6 +142,8 @@ interface MethodLocals {
   names: Int32Array;
   reads: Uint8Array;
   returnRead: Read;
+  /** Line number by line index. */
+  lines: Int32Array;
 }
 
 /** A field's name id and value read. */
@@ -288,6 +326,7 @@ export class JvmColumnDecoder extends JvmStreamDecoder<JvmColumnBatch, ColumnThr
           method.linesOnly || method.returnDescriptor === 'V'
             ? Read.None
             : readOf(method.returnDescriptor),
+        lines: Int32Array.from(method.lines),
       };
       this.methodLocals.set(method, locals);
     }
@@ -458,7 +497,7 @@ export class JvmColumnDecoder extends JvmStreamDecoder<JvmColumnBatch, ColumnThr
     this.closeOpenStep(thread);
     const frames = thread.frames;
     const top = frames.depth - 1;
-    const method = frames.method[top];
+    const lines = frames.locals[top]?.lines;
     const open = thread.open;
     open.active = true;
     open.seq = this.nextSeq++;
@@ -467,7 +506,7 @@ export class JvmColumnDecoder extends JvmStreamDecoder<JvmColumnBatch, ColumnThr
     open.depth = frames.depth;
     open.methodId = frames.methodId[top];
     open.lineIndex = lineIndex;
-    open.line = method?.lines[lineIndex] ?? -1;
+    open.line = lines !== undefined && lineIndex < lines.length ? lines[lineIndex] : -1;
     open.callerOrder = frames.callerOrder[top];
     open.extraFlags = 0;
     open.branchCount = 0;
@@ -548,7 +587,7 @@ export class JvmColumnDecoder extends JvmStreamDecoder<JvmColumnBatch, ColumnThr
 
   protected onField(r: Reader, thread: ColumnThread, write: boolean): void {
     const use = this.fieldUse(this.fieldInfo(r), false);
-    const ownerId = this.readRefId(r);
+    const ownerId = this.readRef(r);
     this.readAs(r, use.read);
     if (thread.frames.depth > 0)
       this.record(thread, AccessKindCode.field, use.name, ownerId, write);
@@ -561,8 +600,8 @@ export class JvmColumnDecoder extends JvmStreamDecoder<JvmColumnBatch, ColumnThr
   }
 
   protected onArray(r: Reader, thread: ColumnThread, kind: Kind, write: boolean): void {
-    const arrayId = this.readRefId(r);
-    const index = r.varint();
+    const arrayId = this.readRef(r);
+    const index = readVarint(r);
     // The array's type tells boolean/char/byte/short elements from int ones.
     const descriptor = kind === Kind.Int ? elementDescriptorOf(this.renderRef(arrayId), kind) : '';
     this.readKindValue(r, kind, descriptor);
@@ -596,11 +635,11 @@ export class JvmColumnDecoder extends JvmStreamDecoder<JvmColumnBatch, ColumnThr
         return this.setInt(r, 0);
       case Read.Bool:
         this.valueType = ValueType.Bool;
-        this.value = zigzag(r.varint()) !== 0 ? 1 : 0;
+        this.value = zigzag(readVarint(r)) !== 0 ? 1 : 0;
         return;
       case Read.Char:
         this.valueType = ValueType.Char;
-        this.value = zigzag(r.varint()) & 0xffff;
+        this.value = zigzag(readVarint(r)) & 0xffff;
         return;
       case Read.Byte:
         return this.setInt(r, 24);
@@ -620,7 +659,7 @@ export class JvmColumnDecoder extends JvmStreamDecoder<JvmColumnBatch, ColumnThr
   /** An int-like value, sign-extended from its low 32 - `shift` bits (byte: 24, short: 16). */
   private setInt(r: Reader, shift: number): void {
     this.valueType = ValueType.Int;
-    this.value = (zigzag(r.varint()) << shift) >> shift;
+    this.value = (zigzag(readVarint(r)) << shift) >> shift;
   }
 
   /** As javaIntLike prints an int-like value of this descriptor, kept as a number. */
@@ -647,17 +686,26 @@ export class JvmColumnDecoder extends JvmStreamDecoder<JvmColumnBatch, ColumnThr
         return;
       case Kind.Ref:
         this.valueType = ValueType.Ref;
-        this.value = this.readRefId(r);
+        this.value = this.readRef(r);
         return;
       default:
         throw new JvmTraceError('bad-event', `unknown value kind ${kind}`, r.pos);
     }
   }
 
+  /** readRefId, with objects already declared (the common case) read here. */
+  private readRef(r: Reader): number {
+    const start = r.pos;
+    const u = readVarint(r);
+    if (u % 2 === 0) return u / 2;
+    r.pos = start; // a declaration follows: readRefId reads and records it
+    return this.readRefId(r);
+  }
+
   /** A zigzag long: a number while exact, else its decimal text (as bigint arithmetic gives). */
   private readLong(r: Reader): void {
     const start = r.pos;
-    const u = r.varint();
+    const u = readVarint(r);
     if (u < 2 ** 53) {
       this.valueType = ValueType.Int;
       this.value = u % 2 === 0 ? u / 2 : -(u + 1) / 2;

@@ -12,7 +12,7 @@ import {
 } from './chunkCodec';
 import type { JvmColumnBatch } from './columnDecoder';
 import type { JvmMethodInfo, JvmThreadInfo } from './decoder';
-import { NumberMap } from './numberMap';
+import { LastWriterTable } from './lastWriters';
 import { ThrowOrigins } from './relations';
 import { JvmRunStorage, type JvmDeclarationSource, type JvmIngestStats } from './runStorage';
 import {
@@ -37,10 +37,17 @@ const ensureCapacity = importedEnsureCapacity;
 const MAX_TRACKED_HEAP_VARIABLES = IMPORTED_MAX_TRACKED;
 const THREAD_SCALE = IMPORTED_THREAD_SCALE;
 
-/** The declarations plus the object table that prints object ids (a JvmColumnDecoder). */
-/** Sealed chunks stored together (about 130 k steps; at most ~1 MB compressed in memory). */
+/** Field name ids and element indices below these have exact keys in the last-writer tables. */
+const FIELD_SLOTS = 2 ** 20;
+const ELEMENT_SLOTS = 2 ** 22;
+
+/**
+ * Sealed chunks stored together once compressed (about 130 k steps; with those still being
+ * compressed, see JvmRunStorage, at most about 2 x 32 chunks are held in memory).
+ */
 const CHUNKS_PER_TRANSACTION = 32;
 
+/** The declarations plus the object table that prints object ids (a JvmColumnDecoder). */
 export interface JvmColumnSource extends JvmDeclarationSource {
   renderRef(id: number): string;
   /** Counts METHOD declarations: tables cached per method stay valid while it is unchanged. */
@@ -54,7 +61,6 @@ export interface JvmColumnSource extends JvmDeclarationSource {
  */
 class WriterThread {
   readonly builder: ColumnChunkBuilder;
-  steps = 0;
   frameCount = 0;
   frameId = new Float64Array(32);
   depth = new Int32Array(32);
@@ -62,6 +68,7 @@ class WriterThread {
   branchStart = new Int32Array(32);
   localCount = 0;
   localName = new Int32Array(64);
+  /** Order of the local's last writer: a local is only written by its own thread. */
   localWriter = new Float64Array(64);
   branchCount = 0;
   branchIndex = new Int32Array(32);
@@ -81,6 +88,10 @@ class WriterThread {
    * frame f means every frame deeper than d, and any other frame at depth d, has returned.
    */
   enterFrame(frameId: number, depth: number): void {
+    const current = this.frameCount - 1;
+    if (current >= 0 && this.frameId[current] === frameId && this.depth[current] === depth) {
+      return; // most steps follow a step of the same frame
+    }
     while (this.frameCount > 0) {
       const top = this.frameCount - 1;
       if (this.depth[top] < depth || (this.depth[top] === depth && this.frameId[top] === frameId)) {
@@ -119,7 +130,7 @@ class WriterThread {
     return this.throwOrigins.caught(caught) ?? dominator;
   }
 
-  /** Last writer of a local of the top frame (by name id). */
+  /** Order of the last writer of a local of the top frame (by name id); 0 = none. */
   localWriterOf(name: number): number {
     for (let i = this.localStart[this.frameCount - 1]; i < this.localCount; i++) {
       if (this.localName[i] === name) return this.localWriter[i];
@@ -127,7 +138,7 @@ class WriterThread {
     return 0;
   }
 
-  /** Makes `writer` the local's last writer; returns the previous one. */
+  /** Makes the step of order `writer` the local's last writer; returns the previous one. */
   swapLocalWriter(name: number, writer: number): number {
     for (let i = this.localStart[this.frameCount - 1]; i < this.localCount; i++) {
       if (this.localName[i] === name) {
@@ -182,25 +193,31 @@ class WriterThread {
   }
 }
 
-/** Per branch of a method, 1 at each line index the branch controls. */
-interface ControlSets {
+/** What the writer derives from a method's declaration, kept until it is declared again. */
+interface MethodTables {
   method: JvmMethodInfo;
   /** The decoder's methodsDeclared when this was checked against the method table. */
   checkedAt: number;
+  /** Per branch of the method, 1 at each line index the branch controls. */
   sets: Uint8Array[];
+  /** By line index: the location id (0 = not yet known) and the line it was made for. */
+  locationIds: Int32Array;
+  locationLines: Int32Array;
 }
 
 export class JvmColumnWriter {
   private readonly storage: JvmRunStorage;
   private readonly threads = new Map<number, WriterThread>();
-  private readonly controlSets: (ControlSets | undefined)[] = [];
-  private readonly fieldWriters = new NumberMap();
-  private readonly arrayWriters = new NumberMap();
-  /** Keys that do not fit the numeric packing (huge ids or indices). */
+  private readonly methodTables: (MethodTables | undefined)[] = [];
+  private readonly fieldWriters = new LastWriterTable(FIELD_SLOTS);
+  private readonly arrayWriters = new LastWriterTable(ELEMENT_SLOTS);
+  /** Variables beyond the tables' exact keys (huge ids or indices), by text key. */
   private readonly otherWriters = new Map<string, number>();
+  /** Thread of the writer that staticWriter() or heapWriter() returned. */
+  private foundThread = 0;
   /** The thread of the previous step (steps of one thread come in runs). */
   private lastThread: WriterThread | undefined;
-  /** By name id; 0 = none. */
+  /** By name id, packed as threadId * THREAD_SCALE + order; 0 = none. */
   private staticWriters = new Float64Array(64);
   private forgottenHeapVariables = 0;
   private readonly raw = new ByteWriter();
@@ -228,9 +245,11 @@ export class JvmColumnWriter {
     for (const [id, name] of batch.names) this.storage.addName(id, name);
     const rows = this.rowsBySeq(batch);
     for (let i = 0; i < rows.length; i++) this.addStep(batch.steps, rows[i]);
-    // A transaction per chunk costs as much as compressing it: store sealed chunks in groups;
-    // sealOpenChunks (every few seconds while recording) stores what is left.
-    if (this.storage.queuedChunkCount >= CHUNKS_PER_TRANSACTION) this.storage.storeQueuedChunks();
+    this.storage.stats.steps += rows.length;
+    // A transaction per chunk costs as much as compressing it: store sealed chunks in groups,
+    // as they come back compressed; sealOpenChunks (every few seconds while recording) stores
+    // what is left.
+    this.storage.storeCompressedChunks(CHUNKS_PER_TRANSACTION);
   }
 
   /** Stores every thread's partial chunk, so readers and a crash-time save see all steps so far. */
@@ -295,7 +314,8 @@ export class JvmColumnWriter {
       this.lastThread = thread;
     }
     const order = c.order[row];
-    thread.enterFrame(c.frameId[row], c.depth[row]);
+    const depth = c.depth[row];
+    thread.enterFrame(c.frameId[row], depth);
     const builder = thread.builder;
     if (builder.count > 0 && order !== builder.firstOrder + builder.count) {
       this.seal(thread); // a gap in orders (never expected) must not shift later orders
@@ -303,13 +323,10 @@ export class JvmColumnWriter {
     const readCount = c.readCount[row];
     const start = c.accessStart[row];
     const end = c.accessStart[row + 1];
-    let dominator = thread.controlDominator(
-      this.controlSetsOf(c.methodId[row]),
-      c.lineIndex[row],
-      c,
-      row,
-      order,
-    );
+    const methodId = c.methodId[row];
+    const lineIndex = c.lineIndex[row];
+    const tables = this.methodTablesOf(methodId);
+    let dominator = thread.controlDominator(tables?.sets, lineIndex, c, row, order);
     const flags = c.extraFlags[row];
     if (flags & (EXTRA_THROWN | EXTRA_CAUGHT)) {
       dominator = thread.exceptionControl(
@@ -317,60 +334,69 @@ export class JvmColumnWriter {
         c.thrown[row],
         c.caught[row],
         order,
-        c.depth[row],
+        depth,
         dominator,
       );
     }
     builder.beginStep(
       order,
       c.seq[row],
-      this.storage.locationId(c.methodId[row], c.line[row]),
-      c.depth[row],
+      this.locationOf(tables, methodId, lineIndex, c.line[row]),
+      depth,
       c.callerOrder[row],
       dominator,
       readCount,
       end - start - readCount,
     );
     // Reads see the writers before this step's own writes (as computeRelations does).
-    const self = thread.info.id * THREAD_SCALE + order;
-    for (let a = start; a < end; a++)
-      this.storeAccess(thread, c, a, order, a - start >= readCount, self);
-    builder.addExtras(
-      c.extraFlags[row],
-      c.returnType[row],
-      c.returnValue[row],
-      // Only Text returns have an entry (reading past a short array is a slow path).
-      c.returnType[row] === ValueType.Text ? c.returnText[row] : undefined,
-      c.thrown[row],
-      c.caught[row],
-    );
-    thread.steps++;
-    this.storage.stats.steps++;
+    for (let a = start; a < end; a++) this.storeAccess(thread, c, a, order, a - start >= readCount);
+    if (flags !== 0) {
+      builder.addExtras(
+        flags,
+        c.returnType[row],
+        c.returnValue[row],
+        // Only Text returns have an entry (reading past a short array is a slow path).
+        c.returnType[row] === ValueType.Text ? c.returnText[row] : undefined,
+        c.thrown[row],
+        c.caught[row],
+      );
+    }
     if (builder.full) this.seal(thread);
   }
 
-  /** Stores one access with its writer link, and for writes makes this step the last writer. */
+  /**
+   * Stores one access with its writer link, and for writes makes this step the last writer.
+   * Writers travel as (thread, order) pairs of small integers, not packed into one double.
+   */
   private storeAccess(
     thread: WriterThread,
     c: JvmStepColumns,
     a: number,
     order: number,
     isWrite: boolean,
-    self: number,
   ): void {
     const accesses = c.accesses;
     const kind = accesses.kind[a];
     const slot = accesses.slot[a];
     const owner = accesses.owner[a];
-    let writer: number;
+    const threadId = thread.info.id;
+    const newOrder = isWrite ? order : 0;
+    let writerThread = threadId;
+    let writerOrder: number;
     if (kind === AccessKindCode.local) {
-      writer = isWrite ? thread.swapLocalWriter(slot, self) : thread.localWriterOf(slot);
-    } else if (kind === AccessKindCode.static) {
-      writer = this.staticWriter(slot, isWrite ? self : 0);
+      writerOrder = isWrite ? thread.swapLocalWriter(slot, order) : thread.localWriterOf(slot);
     } else {
-      writer = this.heapWriter(kind, owner, slot, isWrite ? self : 0);
+      writerOrder =
+        kind === AccessKindCode.static
+          ? this.staticWriter(slot, threadId, newOrder)
+          : this.heapWriter(kind, owner, slot, threadId, newOrder);
+      writerThread = this.foundThread;
     }
-    if (writer === self) writer = 0;
+    // No writer, or this very step (a variable written twice in one step).
+    if (writerOrder === 0 || (writerThread === threadId && writerOrder === order)) {
+      writerThread = 0;
+      writerOrder = 0;
+    }
     const valueType = accesses.valueType[a];
     thread.builder.addAccess(
       order,
@@ -380,57 +406,116 @@ export class JvmColumnWriter {
       valueType,
       accesses.value[a],
       valueType === ValueType.Text ? accesses.text[a] : undefined,
-      writer === 0 ? 0 : Math.floor(writer / THREAD_SCALE),
-      writer === 0 ? 0 : writer % THREAD_SCALE,
+      writerThread,
+      writerOrder,
     );
   }
 
-  /** The static's last writer; when `newWriter` is set, makes it the last writer. */
-  private staticWriter(name: number, newWriter: number): number {
+  /**
+   * Order of the static's last writer (its thread in foundThread); when `newOrder` is set,
+   * makes that step of `threadId` the last writer.
+   */
+  private staticWriter(name: number, threadId: number, newOrder: number): number {
     if (name >= this.staticWriters.length) {
       this.staticWriters = ensureCapacity(this.staticWriters, name + 1);
     }
     const previous = this.staticWriters[name];
-    if (newWriter !== 0) this.staticWriters[name] = newWriter;
+    if (newOrder !== 0) this.staticWriters[name] = threadId * THREAD_SCALE + newOrder;
+    return this.unpack(previous);
+  }
+
+  /** As staticWriter, for a field or an array element. */
+  private heapWriter(
+    kind: number,
+    owner: number,
+    slot: number,
+    threadId: number,
+    newOrder: number,
+  ): number {
+    const table = kind === AccessKindCode.field ? this.fieldWriters : this.arrayWriters;
+    if (!table.fits(owner, slot)) return this.otherWriter(kind, owner, slot, threadId, newOrder);
+    if (newOrder === 0) {
+      const order = table.get(owner, slot);
+      this.foundThread = table.foundThread;
+      return order;
+    }
+    if (table.size >= MAX_TRACKED_HEAP_VARIABLES && table.get(owner, slot) === 0) {
+      // Forget everything rather than grow without bound; later reads of old variables get
+      // no data dominator, which the run's metadata reports.
+      this.forgottenHeapVariables += table.size;
+      table.clear();
+    }
+    const previous = table.swap(owner, slot, threadId, newOrder);
+    this.foundThread = table.foundThread;
     return previous;
   }
 
-  /** A field's or array element's last writer; when `newWriter` is set, makes it the last. */
-  private heapWriter(kind: number, owner: number, slot: number, newWriter: number): number {
-    const key = heapKey(kind, owner, slot);
-    if (typeof key !== 'number') {
-      const previous = this.otherWriters.get(key) ?? 0;
-      if (newWriter !== 0) this.otherWriters.set(key, newWriter);
-      return previous;
-    }
-    const map = kind === AccessKindCode.field ? this.fieldWriters : this.arrayWriters;
-    if (newWriter === 0) return map.get(key);
-    if (map.size >= MAX_TRACKED_HEAP_VARIABLES && map.get(key) === 0) {
-      // Forget everything rather than grow without bound; later reads of old variables get
-      // no data dominator, which the run's metadata reports.
-      this.forgottenHeapVariables += map.size;
-      map.clear();
-    }
-    return map.swap(key, newWriter);
+  /** As heapWriter, for variables the tables have no exact key for (never forgotten). */
+  private otherWriter(
+    kind: number,
+    owner: number,
+    slot: number,
+    threadId: number,
+    newOrder: number,
+  ): number {
+    const key = `${kind}:${owner}:${slot}`;
+    const previous = this.otherWriters.get(key) ?? 0;
+    if (newOrder !== 0) this.otherWriters.set(key, threadId * THREAD_SCALE + newOrder);
+    return this.unpack(previous);
   }
 
-  private controlSetsOf(methodId: number): Uint8Array[] | undefined {
-    const cached = this.controlSets[methodId];
+  /** The order of a packed writer; its thread goes to foundThread. */
+  private unpack(writer: number): number {
+    const thread = Math.floor(writer / THREAD_SCALE);
+    this.foundThread = thread;
+    return writer - thread * THREAD_SCALE;
+  }
+
+  private methodTablesOf(methodId: number): MethodTables | undefined {
+    const cached = this.methodTables[methodId];
     // Valid until the next METHOD declaration (a retransformed method replaces its tables).
-    if (cached?.checkedAt === this.source.methodsDeclared) return cached.sets;
+    if (cached?.checkedAt === this.source.methodsDeclared) return cached;
     const method = this.source.methodTable().get(methodId);
     if (method === undefined) return undefined;
     if (cached?.method === method) {
       cached.checkedAt = this.source.methodsDeclared;
-      return cached.sets;
+      return cached;
     }
     const sets = method.branches.map((b) => {
       const lines = new Uint8Array(Math.max(method.lines.length, ...b.controls) + 1);
       for (const line of b.controls) lines[line] = 1;
       return lines;
     });
-    this.controlSets[methodId] = { method, checkedAt: this.source.methodsDeclared, sets };
-    return sets;
+    const tables: MethodTables = {
+      method,
+      checkedAt: this.source.methodsDeclared,
+      sets,
+      locationIds: new Int32Array(method.lines.length),
+      locationLines: new Int32Array(method.lines.length),
+    };
+    this.methodTables[methodId] = tables;
+    return tables;
+  }
+
+  /**
+   * The location id of (method, line), remembered by line index: a step's line comes from the
+   * method as its frame saw it, so the remembered line is checked, not assumed.
+   */
+  private locationOf(
+    tables: MethodTables | undefined,
+    methodId: number,
+    lineIndex: number,
+    line: number,
+  ): number {
+    if (tables === undefined || lineIndex < 0 || lineIndex >= tables.locationIds.length) {
+      return this.storage.locationId(methodId, line);
+    }
+    const known = tables.locationIds[lineIndex];
+    if (known !== 0 && tables.locationLines[lineIndex] === line) return known;
+    const id = this.storage.locationId(methodId, line);
+    tables.locationIds[lineIndex] = id;
+    tables.locationLines[lineIndex] = line;
+    return id;
   }
 
   /** The state of a declared thread (created on its declaration). */
@@ -457,13 +542,4 @@ export class JvmColumnWriter {
     this.storage.queueChunk(thread.info.id, builder, builder.encode(this.raw));
     builder.reset();
   }
-}
-
-/** Numeric key for (owner object, field name id | element index) when it fits 53 bits. */
-function heapKey(kind: number, ownerId: number, slot: number): number | string {
-  const slotBits = kind === AccessKindCode.field ? 2 ** 20 : 2 ** 22;
-  if (ownerId >= 0 && slot < slotBits && ownerId < 2 ** 53 / slotBits) {
-    return ownerId * slotBits + slot;
-  }
-  return `${kind}:${ownerId}:${slot}`;
 }

@@ -5,6 +5,7 @@
 import type { SessionStore } from '../store/sessionStore';
 import { CHUNK_ENCODING_DEFLATE_V1, compressChunk } from './chunkCodec';
 import type { JvmBatchCommon, JvmMethodInfo, JvmThreadInfo } from './decoder';
+import { ChunkCompressor, type CompressionJob } from './chunkCompressor';
 import { NumberMap } from './numberMap';
 
 /** Where the writers read the connection's static tables from (the connection's decoder). */
@@ -39,7 +40,13 @@ const MAX_WARNINGS_KEPT = 200;
 /** Chunks per multi-row INSERT (10 parameters each; SQLite allows 32766). */
 const CHUNKS_PER_INSERT = 100;
 
-/** A compressed chunk waiting for the next storeQueuedChunks(). */
+/**
+ * Queued chunks whose compression has not finished, at most: beyond this the writer waits
+ * for the compressor (memory stays bounded when it cannot keep up).
+ */
+const MAX_CHUNKS_COMPRESSING = 32;
+
+/** A sealed chunk, being compressed, waiting to be inserted. */
 interface QueuedChunk {
   threadId: number;
   firstOrder: number;
@@ -49,7 +56,7 @@ interface QueuedChunk {
   minDepth: number;
   locations: number[];
   rawBytes: number;
-  data: Uint8Array;
+  compressed: CompressionJob;
 }
 
 export class JvmRunStorage {
@@ -75,6 +82,7 @@ export class JvmRunStorage {
     private readonly store: SessionStore,
     readonly runId: number,
     private readonly declarations: JvmDeclarationSource,
+    private readonly compressor: ChunkCompressor = ChunkCompressor.shared(),
   ) {}
 
   /** Threads, warnings, errors, run info and end marker of a decoded batch. */
@@ -158,12 +166,11 @@ export class JvmRunStorage {
   }
 
   /**
-   * Compresses a chunk now (its builder is reused) and keeps it for storeQueuedChunks, which
-   * inserts a batch's chunks in one transaction: a transaction per chunk cost more than
-   * compressing it.
+   * Hands a chunk to the compressor (which copies it: the builder is reused) and queues it for
+   * insertion; chunks are inserted in queue order, many to a transaction, because a
+   * transaction per chunk cost more than compressing it.
    */
   queueChunk(threadId: number, chunk: ChunkSummary, raw: Uint8Array): void {
-    const data = compressChunk(raw);
     this.queuedChunks.push({
       threadId,
       firstOrder: chunk.firstOrder,
@@ -173,21 +180,37 @@ export class JvmRunStorage {
       minDepth: chunk.minDepth,
       locations: [...chunk.locationIds],
       rawBytes: raw.length,
-      data,
+      compressed: this.compressor.submit(raw),
     });
     this.stats.chunks++;
-    this.stats.storedBytes += data.length;
   }
 
-  get queuedChunkCount(): number {
-    return this.queuedChunks.length;
+  /**
+   * Inserts the oldest queued chunks once `groupSize` of them in a row are compressed; waits
+   * for the compressor when too many are still being compressed.
+   */
+  storeCompressedChunks(groupSize: number): void {
+    const queue = this.queuedChunks;
+    let ready = 0;
+    while (ready < queue.length && this.compressor.isDone(queue[ready].compressed)) ready++;
+    for (let oldest = ready; queue.length - oldest > MAX_CHUNKS_COMPRESSING; oldest++) {
+      this.compressor.wait(queue[oldest].compressed);
+      ready = oldest + 1;
+    }
+    if (ready >= groupSize) this.insertQueuedChunks(ready);
   }
 
-  /** Inserts the queued chunks and the dictionary rows they need, in one transaction. */
+  /** Inserts every queued chunk (waiting for their compression) and the dictionary rows they need. */
   storeQueuedChunks(): void {
-    const chunks = this.queuedChunks;
-    if (chunks.length === 0) return;
-    this.queuedChunks = [];
+    for (const chunk of this.queuedChunks) this.compressor.wait(chunk.compressed);
+    this.insertQueuedChunks(this.queuedChunks.length);
+  }
+
+  /** Inserts the first `count` queued chunks, compressed, in one transaction. */
+  private insertQueuedChunks(count: number): void {
+    if (count === 0) return;
+    const chunks = this.queuedChunks.slice(0, count);
+    this.queuedChunks = this.queuedChunks.slice(count);
     const run = this.runId;
     this.store.transaction(() => {
       this.storePendingDictionariesNow();
@@ -205,7 +228,7 @@ export class JvmRunStorage {
           c.minDepth,
           CHUNK_ENCODING_DEFLATE_V1,
           c.rawBytes,
-          c.data,
+          c.compressed.data!,
         ]),
         CHUNKS_PER_INSERT,
       );
@@ -223,6 +246,7 @@ export class JvmRunStorage {
         );
       }
     });
+    for (const c of chunks) this.stats.storedBytes += c.compressed.data!.length;
   }
 
   storePendingDictionaries(): void {
@@ -270,14 +294,18 @@ export class JvmRunStorage {
       'INSERT INTO jvm_locations (run_id, location_id, method_id, line)',
       this.pendingLocations.map(([id, method, line]) => [run, id, method, line]),
     );
-    const classes = this.declarations.classTable();
+    const changed = this.changedMethods();
+    // Every class of the program by name: built only when there are methods to store.
     const sourceFiles = new Map<string, string>();
-    for (const c of classes.values()) sourceFiles.set(c.name, c.sourceFile);
+    if (changed.length > 0) {
+      for (const c of this.declarations.classTable().values())
+        sourceFiles.set(c.name, c.sourceFile);
+    }
     insertRows(
       this.store,
       `INSERT OR REPLACE INTO jvm_methods
          (run_id, method_id, class_name, source_file, name, descriptor, is_static, lines)`,
-      this.changedMethods().map((m) => {
+      changed.map((m) => {
         this.storedMethods.set(m.id, m);
         return [
           run,
