@@ -440,11 +440,15 @@ export class FeedbackRecommender {
     }
     const assigns = (step: TraceStep) =>
       step.writes.some((w) => w.kind === read.kind && w.name === read.name);
+    // The decisions above each assignment in its invocation led to it; the lines of those in
+    // the writer's invocation guard the variable's updates.
     const led = new Set<string>();
+    const guards = new Set<string>();
     for (const step of [...between, reader]) {
       if (!assigns(step)) continue;
-      // The decisions above the assignment in its invocation led to it.
       for (const decision of this.guardsOf(step)) led.add(stepId(decision));
+      const control = this.controlOf(step);
+      if (control && sameFrame(control, writer)) guards.add(locationOf(control));
     }
     const skipped = this.skippedUpdates(writer, between, led);
     const siblingWrites =
@@ -455,11 +459,6 @@ export class FeedbackRecommender {
             ),
           )
         : [];
-    const guards = new Set<string>();
-    for (const step of [...between, reader]) {
-      const control = assigns(step) ? this.controlOf(step) : undefined;
-      if (control && sameFrame(control, writer)) guards.add(locationOf(control));
-    }
     const decisions = between.filter(
       (s) => guards.has(locationOf(s)) && sameFrame(s, writer) && !led.has(stepId(s)),
     );
@@ -498,8 +497,7 @@ export class FeedbackRecommender {
     for (const decision of [...ownBranch, ...loops]) {
       if (found.length >= MAX_UPDATE_CANDIDATES) break;
       found.push(decision);
-      for (const step of between) {
-        if (step.seq <= decision.seq || !this.isUnder(step, decision)) continue;
+      for (const step of stepsUnder(decision, between)) {
         if (seen.has(locationOf(step)) || guardLines.has(locationOf(step))) continue;
         seen.add(locationOf(step));
         found.push(step);
@@ -576,18 +574,6 @@ export class FeedbackRecommender {
       guards.push(c);
     }
     return guards;
-  }
-
-  /**
-   * `decision` controls `step`, directly or through decisions nested in the branch it took (a
-   * `catch` or `if` inside the loop body), within one invocation.
-   */
-  private isUnder(step: TraceStep, decision: TraceStep): boolean {
-    for (let c = this.controlOf(step); c && sameFrame(c, step); c = this.controlOf(c)) {
-      if (sameStep(c, decision)) return true;
-      if (c.seq < decision.seq) return false;
-    }
-    return false;
   }
 
   private controlOf(step: TraceStep): TraceStep | undefined {
@@ -742,6 +728,22 @@ export class FeedbackRecommender {
       suspicion: { kind: 'found' },
     };
   }
+}
+
+/**
+ * The steps of `between` after `decision` that it controls, directly or through decisions
+ * nested in the branch it took (a `catch` or `if` inside a loop body), within one invocation,
+ * in execution order. One forward pass: a step's controller runs before it.
+ */
+function stepsUnder(decision: TraceStep, between: readonly TraceStep[]): TraceStep[] {
+  const under = new Map<string, TraceStep>([[stepId(decision), decision]]);
+  for (const step of between) {
+    if (step.seq <= decision.seq || !step.controlDominator) continue;
+    const controller = under.get(stepId(step.controlDominator));
+    if (controller && sameFrame(controller, step)) under.set(stepId(step), step);
+  }
+  under.delete(stepId(decision));
+  return [...under.values()];
 }
 
 function refOf(step: StepRef): StepRef {

@@ -279,10 +279,8 @@ export class FixedRunOracle {
     }
     this.buggyReturns = returnedValues(buggy);
     this.fixedReturns = returnedValues(fixed);
-    this.buggyNext = nextInFrame(buggy);
-    this.fixedNext = nextInFrame(fixed);
-    this.buggyPrevious = previousInFrame(buggy);
-    this.fixedPrevious = previousInFrame(fixed);
+    ({ next: this.buggyNext, previous: this.buggyPrevious } = frameNeighbours(buggy));
+    ({ next: this.fixedNext, previous: this.fixedPrevious } = frameNeighbours(fixed));
     this.readersOf = readersByWriter(buggy);
     this.buggyOrigins = originsOf(buggy);
     this.fixedOrigins = originsOf(fixed);
@@ -498,30 +496,24 @@ function readersByWriter(view: MemoryTraceView): Map<string, TraceStep[]> {
   return readers;
 }
 
-function nextInFrame(view: MemoryTraceView): Map<string, TraceStep> {
+/** Per step id: the next and the previous step of the same invocation. */
+function frameNeighbours(view: MemoryTraceView): {
+  next: Map<string, TraceStep>;
+  previous: Map<string, TraceStep>;
+} {
   const next = new Map<string, TraceStep>();
+  const previous = new Map<string, TraceStep>();
   const last = new Map<string, TraceStep>();
   for (const step of view.steps) {
     const frame = `${step.threadId}:${step.className}.${step.method}:${step.invocationParent?.order ?? 0}`;
-    const previous = last.get(frame);
-    if (previous) next.set(stepId(previous), step);
+    const before = last.get(frame);
+    if (before) {
+      next.set(stepId(before), step);
+      previous.set(stepId(step), before);
+    }
     last.set(frame, step);
   }
-  return next;
-}
-
-function previousInFrame(view: MemoryTraceView): Map<string, TraceStep> {
-  const previous = new Map<string, TraceStep>();
-  for (const [id, next] of nextInFrame(view)) {
-    const step = view.step(refOfId(id));
-    if (step) previous.set(stepId(next), step);
-  }
-  return previous;
-}
-
-function refOfId(id: string): { threadId: number; order: number } {
-  const [threadId, order] = id.split(':').map(Number);
-  return { threadId, order };
+  return { next, previous };
 }
 
 function returnedValues(view: MemoryTraceView): Map<string, string> {
