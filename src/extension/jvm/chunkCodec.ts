@@ -317,17 +317,17 @@ export class ChunkBuilder {
     return index;
   }
 
-  /** The per-step columns, in the order the chunk layout stores them. */
-  private columns(): ArrayLike<number>[] {
-    return [
-      this.locations,
-      this.depths,
-      this.parents,
-      this.dominators,
-      this.readCounts,
-      this.writeCounts,
-      this.extraFlags,
-    ];
+  /** The per-step columns by name (writeChunkSteps knows their order in the layout). */
+  private columns(): ChunkStepColumns {
+    return {
+      locations: this.locations,
+      depths: this.depths,
+      parents: this.parents,
+      dominators: this.dominators,
+      readCounts: this.readCounts,
+      writeCounts: this.writeCounts,
+      extraFlags: this.extraFlags,
+    };
   }
 
   /** The chunk's uncompressed bytes. */
@@ -340,6 +340,19 @@ export class ChunkBuilder {
   }
 }
 
+/** The per-step columns of a chunk, in the order the chunk layout stores them. */
+const STEP_COLUMN_ORDER = [
+  'locations',
+  'depths',
+  'parents',
+  'dominators',
+  'readCounts',
+  'writeCounts',
+  'extraFlags',
+] as const;
+
+type ChunkStepColumns = Record<(typeof STEP_COLUMN_ORDER)[number], ArrayLike<number>>;
+
 /**
  * A chunk up to its string table, as both builders lay it out: the step count, the first seq
  * and the seq deltas, each step column in turn, then the access and extra bytes.
@@ -348,7 +361,7 @@ function writeChunkSteps(
   out: ByteWriter,
   count: number,
   seqs: ArrayLike<number>,
-  columns: readonly ArrayLike<number>[],
+  columns: ChunkStepColumns,
   accesses: ByteWriter,
   extras: ByteWriter,
 ): void {
@@ -357,7 +370,8 @@ function writeChunkSteps(
   // One room check per column (8 bytes per varint at most), not one per value.
   out.ensure(8 * count);
   for (let i = 0; i < count; i++) out.varintUnchecked(i === 0 ? 0 : seqs[i] - seqs[i - 1]);
-  for (const column of columns) {
+  for (const name of STEP_COLUMN_ORDER) {
+    const column = columns[name];
     out.ensure(8 * count);
     for (let i = 0; i < count; i++) out.varintUnchecked(column[i]);
   }
@@ -511,17 +525,17 @@ export class ColumnChunkBuilder {
       : this.values.indexOf(type, value);
   }
 
-  /** The per-step columns, in the order the chunk layout stores them. */
-  private columns(): ArrayLike<number>[] {
-    return [
-      this.locations,
-      this.depths,
-      this.parents,
-      this.dominators,
-      this.readCounts,
-      this.writeCounts,
-      this.extraFlags,
-    ];
+  /** The per-step columns by name (writeChunkSteps knows their order in the layout). */
+  private columns(): ChunkStepColumns {
+    return {
+      locations: this.locations,
+      depths: this.depths,
+      parents: this.parents,
+      dominators: this.dominators,
+      readCounts: this.readCounts,
+      writeCounts: this.writeCounts,
+      extraFlags: this.extraFlags,
+    };
   }
 
   /** The chunk's uncompressed bytes, written into `out` (reset first). */
