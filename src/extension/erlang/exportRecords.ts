@@ -77,14 +77,15 @@ export function* eventsInTimeOrder(store: SessionStore, runId: number): Generato
 function earliestOpen(open: OpenChunk[]): number {
   let best = -1;
   for (let i = 0; i < open.length; i++) {
-    if (best < 0 || before(open[i].events[open[i].next], open[best].events[open[best].next]))
-      best = i;
+    const candidate = open[i].events[open[i].next];
+    if (best < 0 || compareEvents(candidate, open[best].events[open[best].next]) < 0) best = i;
   }
   return best;
 }
 
-function before(a: StoredEvent, b: StoredEvent): boolean {
-  return a[1] < b[1] || (a[1] === b[1] && a[0] < b[0]);
+/** Export order: by timestamp, then by seq. */
+function compareEvents(a: StoredEvent, b: StoredEvent): number {
+  return a[1] - b[1] || a[0] - b[0];
 }
 
 function readChunk(store: SessionStore, runId: number, firstSeq: number): StoredEvent[] {
@@ -94,5 +95,5 @@ function readChunk(store: SessionStore, runId: number, firstSeq: number): Stored
   );
   const events = JSON.parse(row.events) as StoredEvent[];
   // Chunks are written sorted; sorting again keeps the merge right for any chunk.
-  return events.sort((a, b) => a[1] - b[1] || a[0] - b[0]);
+  return events.sort(compareEvents);
 }
