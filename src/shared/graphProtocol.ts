@@ -106,9 +106,9 @@ export interface GraphViewState {
   selection?: string[];
 }
 
-/** The delta that turns `before` into `after` (nodes and edges matched by id). */
-export function diffGraphs(before: GraphContent, after: GraphContent): GraphDelta {
-  const delta: GraphDelta = {
+/** A delta that changes nothing, to fill in. */
+export function emptyGraphDelta(): GraphDelta {
+  return {
     nodesAdded: [],
     nodesChanged: [],
     nodesRemoved: [],
@@ -116,6 +116,11 @@ export function diffGraphs(before: GraphContent, after: GraphContent): GraphDelt
     edgesChanged: [],
     edgesRemoved: [],
   };
+}
+
+/** The delta that turns `before` into `after` (nodes and edges matched by id). */
+export function diffGraphs(before: GraphContent, after: GraphContent): GraphDelta {
+  const delta = emptyGraphDelta();
   const oldNodes = new Map(before.nodes.map((node) => [node.id, node]));
   for (const node of after.nodes) {
     const old = oldNodes.get(node.id);

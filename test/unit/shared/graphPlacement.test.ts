@@ -1,5 +1,9 @@
 import * as assert from 'node:assert/strict';
-import type { GraphDelta, GraphNode } from '../../../src/shared/graphProtocol';
+import {
+  emptyGraphDelta,
+  type GraphDelta,
+  type GraphNode,
+} from '../../../src/shared/graphProtocol';
 import {
   CELL_HEIGHT,
   CELL_WIDTH,
@@ -8,15 +12,7 @@ import {
 } from '../../../src/webview/graph/layout';
 import { Placer, type PlacementContext } from '../../../src/webview/graph/placement';
 
-const delta = (extra: Partial<GraphDelta>): GraphDelta => ({
-  nodesAdded: [],
-  nodesChanged: [],
-  nodesRemoved: [],
-  edgesAdded: [],
-  edgesChanged: [],
-  edgesRemoved: [],
-  ...extra,
-});
+const delta = (extra: Partial<GraphDelta>): GraphDelta => ({ ...emptyGraphDelta(), ...extra });
 const node = (id: string, parent?: string): GraphNode => ({
   id,
   label: id,
