@@ -42,7 +42,7 @@ function main(): void {
   const build = spawnSync('bash', [BUILD, out, CORPUS], { encoding: 'utf8' });
   if (build.status !== 0) throw new Error(`corpus build failed:\n${build.stderr}`);
   const names = readdirSync(CORPUS)
-    .filter((name) => statSync(join(CORPUS, name)).isDirectory())
+    .filter((name) => !name.startsWith('.') && statSync(join(CORPUS, name)).isDirectory())
     .filter((name) => only === undefined || name === only)
     .sort();
   const outcomes: Outcome[] = [];

@@ -7,7 +7,11 @@
 import { parseArgs } from 'node:util';
 import * as path from 'node:path';
 import { CliError, ExitCode, type CliCommand, type CliIo } from '../cli/command';
-import { simulateDebugging, type SimulationResult } from './debugging/simulation';
+import {
+  simulateDebugging,
+  TraceTooLongError,
+  type SimulationResult,
+} from './debugging/simulation';
 import { defaultAgentJar, JvmRecordError } from './record';
 
 const help = `usage: bathysphere java debug-sim --buggy CLASSPATH --fixed CLASSPATH --main CLASS [options] [-- ARGS...]
@@ -24,6 +28,8 @@ the lines the fix changed (a diff of the two versions' sources).
   --buggy-src DIR        sources of the buggy version (default: the buggy class path)
   --fixed-src DIR        sources of the fixed version (default: the fixed class path)
   --max-feedbacks N      give up after N feedbacks (default 300)
+  --max-steps N          refuse a run of more than N steps (default 500000; both traces
+                         are held in memory, about 2 KB a step)
   --no-library-flows     plain Microbat dependencies (no links through JDK calls)
   --json                 print one JSON object: located, feedbacks, rootCause, path, ...
 
@@ -46,6 +52,7 @@ const debugSim: CliCommand = {
         'buggy-src': { type: 'string' },
         'fixed-src': { type: 'string' },
         'max-feedbacks': { type: 'string' },
+        'max-steps': { type: 'string' },
         'no-library-flows': { type: 'boolean' },
         json: { type: 'boolean' },
       },
@@ -54,10 +61,8 @@ const debugSim: CliCommand = {
     if (!values.buggy || !values.fixed || !values.main) {
       throw new CliError('--buggy, --fixed and --main are required');
     }
-    const maxFeedbacks = values['max-feedbacks'] ? Number(values['max-feedbacks']) : undefined;
-    if (maxFeedbacks !== undefined && !(Number.isSafeInteger(maxFeedbacks) && maxFeedbacks > 0)) {
-      throw new CliError(`--max-feedbacks expects a positive integer`);
-    }
+    const maxFeedbacks = positiveInteger(values['max-feedbacks'], '--max-feedbacks');
+    const maxSteps = positiveInteger(values['max-steps'], '--max-steps');
     let result: SimulationResult;
     try {
       result = simulateDebugging({
@@ -67,16 +72,28 @@ const debugSim: CliCommand = {
         args: programArgs,
         agentJar: defaultAgentJar(),
         maxFeedbacks,
+        maxSteps,
         withoutLibraryFlows: values['no-library-flows'] === true,
       });
     } catch (error) {
-      if (error instanceof JvmRecordError) throw new CliError(error.message);
+      if (error instanceof JvmRecordError || error instanceof TraceTooLongError) {
+        throw new CliError(error.message);
+      }
       throw error;
     }
     io.out(values.json ? `${JSON.stringify(result)}\n` : describe(result));
     return result.located ? ExitCode.ok : ExitCode.failed;
   },
 };
+
+function positiveInteger(option: string | undefined, name: string): number | undefined {
+  if (option === undefined) return undefined;
+  const value = Number(option);
+  if (!(Number.isSafeInteger(value) && value > 0)) {
+    throw new CliError(`${name} expects a positive integer`);
+  }
+  return value;
+}
 
 function roots(option: string | undefined): string[] | undefined {
   return option === undefined ? undefined : option.split(path.delimiter);

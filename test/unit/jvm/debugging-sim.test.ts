@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   simulateDebugging,
+  TraceTooLongError,
   type SimulationResult,
 } from '../../../src/extension/jvm/debugging/simulation';
 import { AGENT_JAR, ensureAgentBuilt, FIXTURES_DIR } from './harness';
@@ -175,5 +176,60 @@ describe('debug-sim on the seeded-bug corpus (real JVM)', function () {
       line: 13,
     });
     assert.equal(result.path.at(-1)?.feedback, 'correct');
+  });
+  it('follows a container’s state through the objects fetched from it, round a two-line loop (anagrams)', () => {
+    const result = simulate('anagrams');
+    assert.equal(result.located, true);
+    assert.deepEqual(result.rootCause, { class: 'anagrams.Main', method: 'group', line: 29 });
+    // The list a loop fetched from the sorted copy carries the map's wrong state.
+    assert.ok(result.path.some((p) => p.variable === 'contents of members'));
+    assert.ok(result.feedbacks <= 16, `${result.feedbacks} feedbacks`);
+  });
+
+  it('judges a call that leaves a collection unchanged where the fix changes it (reconcile)', () => {
+    const result = simulate('reconcile');
+    assert.equal(result.located, true);
+    assert.equal(result.rootCause?.line, 40);
+    assert.equal(result.path.at(-1)?.feedback, 'correct');
+  });
+
+  it('reads a comparator’s answers into the sort that asked for them (tournament)', () => {
+    const result = simulate('tournament');
+    assert.equal(result.located, true);
+    assert.deepEqual(result.rootCause?.line, 50);
+    assert.ok(result.path.some((p) => p.variable === 'compare() answered'));
+  });
+
+  it('ends on a catch clause that caught an exception meant for another handler (retry)', () => {
+    const result = simulate('retry');
+    assert.equal(result.located, true);
+    assert.deepEqual(result.rootCause, { class: 'retry.Main$Retrier', method: 'run', line: 62 });
+    assert.ok(result.path.some((p) => p.variable === 'exception caught'));
+  });
+
+  it('searches for the write an array element never got (editdistance)', () => {
+    const result = simulate('editdistance');
+    assert.equal(result.located, true);
+    assert.deepEqual(result.rootCause, {
+      class: 'editdistance.Main',
+      method: 'distance',
+      line: 26,
+    });
+  });
+
+  it('refuses a run longer than the step limit with a clear error instead of running out of memory', () => {
+    assert.throws(
+      () =>
+        simulateDebugging({
+          buggy: { classPath: join(classes, 'buggy') },
+          fixed: { classPath: join(classes, 'fixed') },
+          mainClass: 'fibonacci.Main',
+          agentJar: AGENT_JAR,
+          maxSteps: 20,
+        }),
+      (error: Error) =>
+        error instanceof TraceTooLongError &&
+        /buggy run recorded more than 20 steps/.test(error.message),
+    );
   });
 });

@@ -516,6 +516,120 @@ describe('feedback recommender: loops', () => {
   });
 });
 
+describe('feedback recommender: a value handed round a loop through two lines', () => {
+  /*
+   *  1  Map m = new HashMap<>();        line 3
+   *     for each of 10 words:
+   *       m.put(key, new List());        line 29   <- bug in the 4th round (step 8)
+   *       m.get(key).add(word);          line 30
+   *  22 print(m);                        line 40
+   */
+  function twoLineLoop() {
+    const specs: StepSpec[] = [{ line: 3, writes: [['m', 'm0']] }];
+    for (let round = 0; round < 10; round++) {
+      const putOrder = 2 + 2 * round;
+      specs.push({
+        line: 29,
+        reads: [['m', `m${2 * round}`, putOrder - 1]],
+        writes: [['m', `m${2 * round + 1}`]],
+      });
+      specs.push({
+        line: 30,
+        reads: [['m', `m${2 * round + 1}`, putOrder]],
+        writes: [['m', `m${2 * round + 2}`]],
+      });
+    }
+    specs.push({ line: 40, reads: [['m', 'm20', 21]] });
+    return trace(specs);
+  }
+  const faulty = 8;
+  /** A person who knows step 8 wrote the first wrong state: steps after it read wrong ones. */
+  const judge = (order: number) => (order > faulty ? 'wrong-value' : 'correct');
+
+  it('bisects the rounds of the line it came back to, then asks the other line in between', () => {
+    const recommender = new FeedbackRecommender(twoLineLoop(), at(22));
+    const visited: number[] = [];
+    let suggestion = recommender.current();
+    for (let i = 0; i < 30 && !suggestion.rootCause; i++) {
+      visited.push(suggestion.step.order);
+      const kind = judge(suggestion.step.order);
+      suggestion = recommender.feedback(
+        suggestion.step,
+        kind,
+        kind === 'wrong-value' ? 0 : undefined,
+      );
+    }
+    assert.deepEqual([suggestion.step, suggestion.rootCause], [at(faulty), true]);
+    // 22, 21 (line 30), 20 (line 29), 19 (line 30 again: the pattern) judged one by one, then a
+    // binary search over the earlier rounds of line 30; walking back would take 15 feedbacks.
+    assert.deepEqual(visited.slice(0, 4), [22, 21, 20, 19]);
+    assert.ok(visited.length <= 10, `visited ${visited.join(',')}`);
+    assert.ok(
+      recommender
+        .history()
+        .some((entry) => /written here in between/.test(entry.suggestion.reason)),
+      'the search ends on the line between two rounds',
+    );
+  });
+});
+
+describe('feedback recommender: values nobody wrote, exceptions caught', () => {
+  /*
+   *  1  int[] row = new int[4];          line 3
+   *  2  for (j = 0; j < 3; j++)  j=0     line 4   <- bug: should be j < 4
+   *  3    row[j] = j;                    line 5
+   *  4  ... j=1; 5 row[1]; 6 j=2; 7 row[2]
+   *  8  j=3: loop ends                   line 4
+   *  9  print(row[3]);                   line 9   reads the default 0, never written
+   */
+  it('searches for the missing write of an element whose siblings were written', () => {
+    const specs: StepSpec[] = [{ line: 3, writes: [['row', 'int[]@7']] }];
+    for (let j = 0; j < 3; j++) {
+      specs.push({
+        line: 4,
+        control: j === 0 ? undefined : 2 + 2 * (j - 1),
+        reads: [['j', `${j}`]],
+      });
+      specs.push({ line: 5, control: 2 + 2 * j });
+    }
+    specs.push({ line: 4, control: 6, reads: [['j', '3']] });
+    specs.push({ line: 9 });
+    const view = trace(specs);
+    for (let j = 0; j < 3; j++) {
+      view
+        .step(at(3 + 2 * j))!
+        .writes.push({ kind: 'array', name: `[${j}]`, owner: 'int[]@7', value: `${j}` });
+    }
+    view.step(at(9))!.reads.push({ kind: 'array', name: '[3]', owner: 'int[]@7', value: '0' });
+    const recommender = new FeedbackRecommender(view, at(9));
+    const first = recommender.feedback(at(9), 'wrong-value', 0);
+    assert.equal(first.rootCause, false, 'not the reading line: a write is missing');
+    assert.deepEqual(first.step, at(8), 'the loop run that stopped, after the last sibling write');
+    const end = recommender.feedback(at(8), 'correct');
+    assert.deepEqual([end.step, end.rootCause], [at(8), true]);
+  });
+
+  it('says a handler is at fault when the exception it caught was thrown rightly', () => {
+    /*
+     *  1  call():  throw new PermanentError()     line 47 (callee)
+     *  2  catch (ServiceError e)                 line 62 <- bug: should catch TransientError only
+     *  3  log.add(e)                             line 63
+     */
+    const view = trace([
+      { line: 47, method: 'call' },
+      { line: 62, control: 1, writes: [['e', 'PermanentError@4']] },
+      { line: 63, control: 2, reads: [['e', 'PermanentError@4', 2]] },
+    ]);
+    view.step(at(2))!.caught = 'PermanentError@4';
+    const recommender = new FeedbackRecommender(view, at(3));
+    assert.deepEqual(recommender.feedback(at(3), 'wrong-path').step, at(2));
+    assert.deepEqual(recommender.feedback(at(2), 'wrong-path').step, at(1));
+    const end = recommender.feedback(at(1), 'correct');
+    assert.deepEqual([end.step, end.rootCause], [at(2), true]);
+    assert.match(end.reason, /catch clause/);
+  });
+});
+
 describe('feedback recommender: undo', () => {
   it('takes back the last judgement and replays the rest', () => {
     const recommender = new FeedbackRecommender(straightLine(), at(6));
@@ -686,5 +800,126 @@ describe('library flows (beyond Microbat)', () => {
       false,
       'arrays get no hidden state',
     );
+  });
+  it('counts a change made through an element a lookup handed out as a change of the container', () => {
+    const map = 'java.util.HashMap@4';
+    const steps = withLibraryFlows(
+      [
+        rawStep(1, [], [local('groups', map)]),
+        rawStep(2, [local('groups', map), local('key', '"a"'), local('word', '"ant"')], []),
+      ],
+      ['Map<String, List<String>> groups = new HashMap<>();', 'groups.get(key).add(word);'],
+    );
+    assert.equal(steps[1].writes[0]?.name, 'contents of groups');
+    const looked = withLibraryFlows(
+      [
+        rawStep(1, [], [local('groups', map)]),
+        rawStep(2, [local('groups', map), local('key', '"a"')], [local('n', '1')]),
+      ],
+      ['Map<String, List<String>> groups = new HashMap<>();', 'int n = groups.get(key).size();'],
+    );
+    assert.equal(looked[1].writes.length, 0, 'a lookup followed by a query changes nothing');
+  });
+
+  it('gives an object fetched from a collection a state made from where it came from', () => {
+    const fetch = (word: string) => {
+      const list = 'java.util.ArrayList@5';
+      const item = 'java.util.ArrayList@6';
+      const iterator = 'java.util.ArrayList$Itr@7';
+      const steps = withLibraryFlows(
+        [
+          rawStep(1, [], [local('list', list)]),
+          rawStep(2, [local('list', list), local('w', word)], []),
+          rawStep(3, [local('list', list)], [local('it', iterator)]),
+          rawStep(4, [local('it', iterator)], [local('item', item)]),
+          rawStep(5, [local('item', item)], []),
+        ],
+        [
+          'List<List<String>> list = new ArrayList<>();',
+          'list.add(List.of(w));',
+          'Iterator<List<String>> it = list.iterator();',
+          'List<String> item = it.next();',
+          'print(item);',
+        ],
+      );
+      return steps[4].reads.find((r) => r.name === 'contents of item');
+    };
+    const ant = fetch('"ant"');
+    assert.deepEqual(ant?.writer, at(4), 'the fetch made its known state');
+    assert.match(ant?.value ?? '', /^\(as made, inputs #/);
+    assert.notEqual(fetch('"bee"')?.value, ant?.value, 'what went into the list tells them apart');
+    assert.equal(fetch('"ant"')?.value, ant?.value);
+  });
+
+  it('leaves an object received as a callback argument from library code unknown', () => {
+    const item = 'java.util.ArrayList@6';
+    const tracker = new LibraryFlowTracker(
+      new Set(['demo.Main']),
+      () => 'list.sort(comparingInt((List<String> g) -> g.size()));',
+    );
+    const raw = rawStep(1, [], [local('g', item)]);
+    const step: TraceStep = {
+      threadId: 1,
+      order: 1,
+      seq: 0,
+      className: 'demo.Main',
+      method: 'lambda$main$0',
+      line: 11,
+      reads: [{ kind: 'local', name: 'g (argument)', value: item }],
+      writes: [],
+    };
+    tracker.visit(step, raw);
+    assert.equal(step.writes.length, 0, 'no state is invented for it');
+  });
+
+  it('folds what a callback answered during a sort into the sorted list’s state', () => {
+    const list = 'java.util.ArrayList@5';
+    const sortWith = (answer: string) => {
+      const tracker = new LibraryFlowTracker(new Set(['demo.Main']), (_, line) =>
+        line === 11 ? 'table.sort(new Order());' : 'return Integer.compare(a, b);',
+      );
+      const sortStep: TraceStep = {
+        threadId: 1,
+        order: 1,
+        seq: 0,
+        className: 'demo.Main',
+        method: 'main',
+        line: 11,
+        reads: [{ kind: 'local', name: 'table', value: list }],
+        writes: [],
+      };
+      const created: TraceStep = { ...sortStep, order: 0, seq: -1, reads: [], writes: [] };
+      tracker.visit(created, { ...rawStep(0, [], [local('table', list)]), line: 10 });
+      const sortRaw = rawStep(1, [local('table', list)], []);
+      tracker.visit(sortStep, sortRaw, {
+        tracedCalls: new Set(['compare']),
+        continuesAfterCall: false,
+        carriedReads: [],
+      });
+      const compareRaw = {
+        ...rawStep(2, [], []),
+        method: 'compare',
+        line: 20,
+        returnValue: answer,
+      };
+      const compareStep: TraceStep = {
+        threadId: 1,
+        order: 2,
+        seq: 1,
+        className: 'demo.Main',
+        method: 'compare',
+        line: 20,
+        reads: [],
+        writes: [],
+        invocationParent: at(1),
+      };
+      tracker.visit(compareStep, compareRaw);
+      return sortStep;
+    };
+    const ascending = sortWith('-1');
+    const descending = sortWith('1');
+    assert.notEqual(ascending.writes[0].value, descending.writes[0].value);
+    const answered = ascending.reads.find((r) => r.name === 'compare() answered');
+    assert.deepEqual([answered?.value, answered?.writer], ['-1', at(2)]);
   });
 });

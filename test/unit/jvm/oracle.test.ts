@@ -129,4 +129,43 @@ describe('debug-sim oracle', () => {
     assert.equal(oracle(buggy, fixed, [1]).judge(1).kind, 'correct');
     assert.equal(oracle(fixed, fixed, [1]).judge(1).kind, 'missing-update');
   });
+  it('judges a step that left a library object unchanged where its partner changed it', () => {
+    // buggy: `return queue.peekFirst();`  fixed: `return queue.pollFirst();`
+    const read: Access = ['library', 'contents of queue', '(after 2 change(s), inputs #1)', 1];
+    const before: StepSpec = {
+      line: 33,
+      writes: [['library', 'contents of queue', '(after 2 change(s), inputs #1)']],
+    };
+    const buggy: StepSpec[] = [before, { line: 40, reads: [read] }, { line: 41, reads: [read] }];
+    const fixed: StepSpec[] = [
+      before,
+      {
+        line: 40,
+        reads: [read],
+        writes: [['library', 'contents of queue', '(after 3 change(s), inputs #2)']],
+      },
+      { line: 41, reads: [['library', 'contents of queue', '(after 3 change(s), inputs #2)', 2]] },
+    ];
+    const { judge } = oracle(buggy, fixed, [1, 2, 3]);
+    assert.equal(judge(2).kind, 'correct', 'right state in, but it did not take the element out');
+    assert.equal(judge(1).kind, 'missing-update', 'the state it made was right');
+  });
+
+  it('takes answers of two calls on one line in another order as the line’s own doing', () => {
+    // buggy: compare(a.diff(), b.diff())   fixed: compare(b.diff(), a.diff())
+    const answers = (first: string, second: string): StepSpec[] => [
+      {
+        line: 50,
+        reads: [
+          ['return', 'diff() returned', first],
+          ['return', 'diff() returned', second],
+        ],
+        writes: [['local', 'result', first < second ? '-1' : '1']],
+      },
+    ];
+    const { judge } = oracle(answers('-3', '3'), answers('3', '-3'), [1]);
+    assert.equal(judge(1).kind, 'correct', 'the same answers: the line used them wrongly');
+    const other = oracle(answers('-3', '3'), answers('3', '4'), [1]);
+    assert.equal(other.judge(1).kind, 'wrong-value', 'an answer no call gave in the fixed run');
+  });
 });

@@ -13,7 +13,7 @@
 // the object and stores no result anywhere (`list.add(x);`, `sb.append(y);`).
 
 import type { JvmStep, JvmVarAccess } from '../decoder';
-import { stepId, type StepRef, type TraceStep } from './traceView';
+import { stepId, type StepRef, type TraceAccess, type TraceStep } from './traceView';
 
 /** Text of a source line of a class, or undefined when unknown. */
 export type SourceLines = (className: string, line: number) => string | undefined;
@@ -107,6 +107,14 @@ export class LibraryFlowTracker {
   private readonly seqOf = new Map<string, number>();
   /** Per object id: the literal constructor arguments it was created with, when any. */
   private readonly createdWith = new Map<number, string>();
+  /**
+   * Per step id, for steps that call traced code: the library objects the step changed, so
+   * that what callbacks return (a comparator's answers to a sort) becomes part of the change.
+   */
+  private readonly changesWithCallbacks = new Map<
+    string,
+    { step: TraceStep; text: string; changes: { id: number; write: TraceAccess }[] }
+  >();
 
   constructor(
     private readonly instrumentedClasses: ReadonlySet<string>,
@@ -116,7 +124,11 @@ export class LibraryFlowTracker {
   /** Adds virtual reads/writes to `step` (built from `raw`) and rewires bulk array writes. */
   visit(step: TraceStep, raw: JvmStep, line: LineContext = NO_TRACED_CALLS): void {
     this.seqOf.set(stepId(step), step.seq);
+    this.foldCallbackResult(step, raw);
     const text = this.sourceLine?.(step.className, step.line);
+    if (text !== undefined && line.tracedCalls.size > 0) {
+      this.changesWithCallbacks.set(stepId(step), { step, text, changes: [] });
+    }
     this.linkElementReadsToBulkWrites(step);
     const elementOwners = new Set(
       [...line.carriedReads, ...raw.reads, ...raw.writes]
@@ -158,8 +170,9 @@ export class LibraryFlowTracker {
       const object = this.trackedObject(write.value);
       // The step that first stores a new object made its initial state (not an array whose
       // elements were already written: an inner array of `new int[n][n]`, stored later).
-      if (object && !this.lastChange.has(object.id) && !this.elements.has(object.id))
-        this.recordChange(step, object, write.name, creationLiterals(text));
+      if (!object || this.lastChange.has(object.id) || this.elements.has(object.id)) continue;
+      const origin = this.initialState(step, object, write.name, text, inputs);
+      if (origin) this.recordChange(step, object, write.name, origin);
     }
     for (const write of raw.writes) {
       if (write.kind !== 'array' || write.ownerId === undefined) continue;
@@ -171,6 +184,31 @@ export class LibraryFlowTracker {
         writer: { threadId: step.threadId, order: step.order },
       });
     }
+  }
+
+  /**
+   * What the first store of an object says about its state, or undefined when it says nothing.
+   * A line that creates the object (`new`) gives its settings and what it copied (the hidden
+   * state of other objects it read: `new ArrayList<>(map.values())`). A line that only fetched
+   * it from a library object or made it by a library call (`x = it.next()`, `List.of(a, b)`)
+   * gives the state it came from and the values the call was given. A step that only received
+   * it as an argument from code nobody traced (a callback called by a library sort) knows
+   * nothing: its state stays unknown until a step that fetches it from somewhere known.
+   */
+  private initialState(
+    step: TraceStep,
+    object: TrackedObject,
+    variable: string,
+    text: string | undefined,
+    inputs: string[],
+  ): string[] | undefined {
+    const sources = step.reads
+      .filter((r) => r.kind === 'library' && r.owner !== object.text)
+      .map((r) => r.value);
+    if (text === undefined || object.isArray) return creationLiterals(text);
+    if (/\bnew\s/.test(text)) return [...creationLiterals(text), ...sources];
+    if (step.reads.some((r) => r.name === `${variable} (argument)`)) return undefined;
+    return [...sources, ...inputs.filter((v) => v !== comparableValue(object.text))];
   }
 
   /** The recorded elements of an array handed to uninstrumented code, as reads of this step. */
@@ -210,17 +248,49 @@ export class LibraryFlowTracker {
     this.lastChange.set(object.id, { threadId: step.threadId, order: step.order, seq: step.seq });
     if (object.isArray) return; // element writes are recorded for real
     const before = this.history.get(object.id) ?? { changes: -1, digest: FNV_OFFSET };
-    if (before.changes < 0 && inputs.length > 0) this.createdWith.set(object.id, inputs.join(', '));
+    // Settings a person can read (`16, 0.75f, true`) are shown as such; states it was made from
+    // are not readable, only comparable, and stay in the digest.
+    const readable = inputs.length > 0 && !inputs.some((input) => input.startsWith('('));
+    if (before.changes < 0 && readable) this.createdWith.set(object.id, inputs.join(', '));
     this.history.set(object.id, {
       changes: before.changes + 1,
       digest: fnv(before.digest, inputs.join('\u0000') + '\u0001'),
     });
-    step.writes.push({
-      kind: 'library',
+    const write = {
+      kind: 'library' as const,
       name: `contents of ${variable}`,
       owner: object.text,
       value: this.describeState(object.id),
+    };
+    step.writes.push(write);
+    this.changesWithCallbacks.get(stepId(step))?.changes.push({ id: object.id, write });
+  }
+
+  /**
+   * A method the library called back during a step that changed a library object (`compare`
+   * during `list.sort(order)`) returned: its answer shapes the change (the order the list ends
+   * in), so it joins the digest of the object's state, and the step reads it (the first wrong
+   * answer leads to the callback that gave it). Calls the line makes by name are not callbacks:
+   * their results reach the change as the line's own inputs.
+   */
+  private foldCallbackResult(step: TraceStep, raw: JvmStep): void {
+    if (raw.returnValue === undefined || !step.invocationParent) return;
+    const caller = this.changesWithCallbacks.get(stepId(step.invocationParent));
+    if (!caller || caller.changes.length === 0) return;
+    if (new RegExp(`\\b${escapeRegExp(raw.method)}\\s*\\(`).test(caller.text)) return;
+    caller.step.reads.push({
+      kind: 'return',
+      name: `${raw.method}() answered`,
+      value: raw.returnValue,
+      writer: { threadId: step.threadId, order: step.order },
     });
+    for (const { id, write } of caller.changes) {
+      const state = this.history.get(id);
+      if (!state) continue;
+      state.digest = fnv(state.digest, `${comparableValue(raw.returnValue)}\u0002`);
+      this.createdWith.delete(id); // no longer just the settings it was made with
+      write.value = this.describeState(id);
+    }
   }
 
   /** The hidden state as far as it is known: how many changes, and a digest of their inputs. */
@@ -229,11 +299,11 @@ export class LibraryFlowTracker {
     if (!state) return '(made outside the trace)';
     const digest = state.digest.toString(16).padStart(8, '0');
     const settings = this.createdWith.get(id);
-    return state.changes === 0
-      ? settings
-        ? `(as created with ${settings})`
-        : '(as created)'
-      : `(after ${state.changes} change(s), inputs #${digest})`;
+    if (state.changes > 0) return `(after ${state.changes} change(s), inputs #${digest})`;
+    if (settings) return `(as created with ${settings})`;
+    return state.digest === FNV_OFFSET_AFTER_NOTHING
+      ? '(as created)'
+      : `(as made, inputs #${digest})`;
   }
 
   private mayMutate(
@@ -290,6 +360,8 @@ const NO_TRACED_CALLS: LineContext = {
 /** Elements of an array handed to uninstrumented code that become reads, at most. */
 const MAX_ELEMENT_READS = 256;
 const FNV_OFFSET = 0x811c9dc5;
+/** The digest of a creation that was given nothing. */
+const FNV_OFFSET_AFTER_NOTHING = fnv(FNV_OFFSET, '\u0001');
 
 function fnv(hash: number, text: string): number {
   let h = hash;
@@ -319,11 +391,7 @@ function escapeRegExp(text: string): string {
 }
 
 function callsMutatingMethod(text: string, variable: string): boolean {
-  const call = new RegExp(`\\b${escapeRegExp(variable)}\\s*\\.\\s*(\\w+)\\s*\\(`, 'g');
-  for (const match of text.matchAll(call)) {
-    if (!QUERY_METHODS.has(match[1])) return true;
-  }
-  return false;
+  return operationsOn(text, variable).length > 0;
 }
 
 /**
@@ -352,14 +420,32 @@ function passedAsArgument(
  */
 function operationsOn(text: string | undefined, variable: string): string[] {
   if (text === undefined) return [];
-  const call = new RegExp(`\\b${escapeRegExp(variable)}\\s*\\.\\s*(\\w+)\\s*\\(([^()]*)`, 'g');
+  // `map.get(k).add(x)` changes what the map holds: its contents include its values' contents.
+  const call = new RegExp(
+    `\\b${escapeRegExp(variable)}\\s*\\.\\s*(\\w+)\\s*\\([^()]*\\)(?:\\s*\\.\\s*(\\w+)\\s*\\()?|\\b${escapeRegExp(variable)}\\s*\\.\\s*(\\w+)\\s*\\(`,
+    'g',
+  );
   const operations: string[] = [];
   for (const match of text.matchAll(call)) {
-    if (QUERY_METHODS.has(match[1])) continue;
-    operations.push(`${match[1]}()`);
+    const method = match[1] ?? match[3];
+    const chained = match[2];
+    if (!QUERY_METHODS.has(method)) operations.push(`${method}()`);
+    else if (chained && CONTAINER_LOOKUPS.has(method) && !QUERY_METHODS.has(chained))
+      operations.push(`${method}().${chained}()`);
   }
   return operations;
 }
+
+/** Queries that hand out an element the container keeps (a change to it changes the container). */
+const CONTAINER_LOOKUPS = new Set([
+  'get',
+  'getOrDefault',
+  'peek',
+  'peekFirst',
+  'peekLast',
+  'getFirst',
+  'getLast',
+]);
 
 /**
  * Literal arguments of the object creation on a line (`new LinkedHashMap<>(16, 0.75f, true)`):

@@ -97,6 +97,7 @@ export class TraceEnricher {
       carryStatementReads(index, this.steps, this.links, this.built, this.options.sourceLine);
     }
     this.returns.visit(index, this.links.invocationParent[index]);
+    addCaughtRead(traceStep, step);
     this.library?.visit(traceStep, step, this.lines.of(index));
   }
 }
@@ -123,6 +124,21 @@ function addArgumentReads(step: TraceStep, raw: JvmStep): void {
       writer: step.invocationParent,
     });
   }
+}
+
+/**
+ * A handler's first step takes in the exception that was thrown (its control dominator, the
+ * throwing step): "this exception is wrong" leads to where it came from.
+ */
+function addCaughtRead(step: TraceStep, raw: JvmStep): void {
+  if (raw.caught === undefined) return;
+  step.caught = raw.caught;
+  step.reads.push({
+    kind: 'return',
+    name: 'exception caught',
+    value: raw.caught,
+    ...(step.controlDominator ? { writer: step.controlDominator } : {}),
+  });
 }
 
 function parameterCount(descriptor: string): number {
@@ -161,7 +177,7 @@ class ReturnLinker {
       const consumer = this.built[resumed ? index : waiting.callIndex];
       if (resumed) {
         // `total += f(x)` read total before the call: the step after the call computes with it.
-        const before = this.built[waiting.callIndex].reads.filter((r) => r.kind !== 'return');
+        const before = this.built[waiting.callIndex].reads;
         consumer.reads.push(...before.map((r) => ({ ...r })));
       }
       consumer.reads.push(waiting.access);

@@ -104,6 +104,8 @@ const BETWEEN_LIMIT = 20_000;
 const MAX_UPDATE_CANDIDATES = 24;
 /** Iterations a skip follows at most. */
 const CHAIN_LIMIT = 100_000;
+/** Other steps a value may pass through between two iterations of the line a skip follows. */
+const MAX_STEPS_BETWEEN_ITERATIONS = 8;
 
 export class FeedbackRecommender {
   private readonly entries: HistoryEntry[] = [];
@@ -204,8 +206,14 @@ export class FeedbackRecommender {
     }
     const writer = read.writer && this.view.step(read.writer);
     if (!writer) return this.unwritten(step, read);
-    if (this.repeatsJudgedPattern(step, read, earlier) && locationOf(writer) === locationOf(step)) {
-      const chain = this.iterationChain(writer, read.name);
+    if (this.repeatsJudgedPattern(step, read, earlier)) {
+      // The loop hands the value along through this line itself, or through a few other lines
+      // each time round (`map.put(...)` then `map.get(k).add(...)`): the earlier rounds of this
+      // line are the iterations to search.
+      const chain =
+        locationOf(writer) === locationOf(step)
+          ? this.iterationChain(writer, read.name)
+          : this.iterationChain(step, read.name).slice(0, -1);
       if (chain.length > 1) {
         return this.bisect({
           kind: 'bisect',
@@ -227,8 +235,24 @@ export class FeedbackRecommender {
     };
   }
 
-  /** A value nobody in the trace wrote: the reading step is the best place left to look. */
+  /**
+   * A value nobody in the trace wrote. An element of an array (or a field of an object) whose
+   * other elements the program did write still holds its default: its assignment is missing,
+   * most likely where the others were made (a loop that stopped one short). Otherwise the
+   * reading step is the best place left to look.
+   */
   private unwritten(step: TraceStep, read: TraceAccess): State {
+    const sibling = this.latestSiblingWrite(step, read);
+    if (sibling) {
+      return this.nextUpdateCandidate({
+        kind: 'update',
+        candidates: this.updateCandidates(sibling, step, read),
+        index: -1,
+        writer: refOf(sibling),
+        reader: refOf(step),
+        variable: describeAccess(read),
+      });
+    }
     return this.found(
       step,
       `No recorded step wrote ${describeAccess(read)}: it comes from outside the trace (an ` +
@@ -256,18 +280,26 @@ export class FeedbackRecommender {
     });
   }
 
-  /** Earlier iterations of `latest`'s line that handed `variable` along, oldest first. */
+  /**
+   * Earlier iterations of `latest`'s line that handed `variable` along, oldest first: the line's
+   * steps met following the variable's writers back, through at most a few other steps between
+   * two of them.
+   */
   private iterationChain(latest: TraceStep, variable: string): StepRef[] {
     const location = locationOf(latest);
     const chain: StepRef[] = [refOf(latest)];
     let current: TraceStep | undefined = latest;
+    let stepsBetween = 0;
     while (current && chain.length < CHAIN_LIMIT) {
       const read: TraceAccess | undefined = current.reads.find(
         (r) => r.name === variable && r.writer,
       );
       const previous: TraceStep | undefined = read?.writer && this.view.step(read.writer);
-      if (!previous || locationOf(previous) !== location) break;
-      chain.push(refOf(previous));
+      if (!previous) break;
+      if (locationOf(previous) === location) {
+        chain.push(refOf(previous));
+        stepsBetween = 0;
+      } else if (++stepsBetween > MAX_STEPS_BETWEEN_ITERATIONS) break;
       current = previous;
     }
     return chain.reverse();
@@ -281,6 +313,25 @@ export class FeedbackRecommender {
     const { chain, low, high, variable } = search;
     if (low >= high && low >= 0) {
       const last = this.view.step(chain[low])!;
+      const nextReader = this.view.step(chain[low + 1] ?? search.reader)!;
+      const handedOver = nextReader.reads.find((r) => r.name === variable && r.writer);
+      if (handedOver?.writer && !sameStep(handedOver.writer, last)) {
+        // Another line stands between this iteration and the next: it made the value wrong.
+        return {
+          suggestion: {
+            step: refOf(handedOver.writer),
+            reason:
+              `This iteration read a correct ${variable} and the next one read a wrong one, ` +
+              `written here in between.`,
+            rootCause: false,
+          },
+          suspicion: {
+            kind: 'writer',
+            variable: describeAccess(handedOver),
+            reader: refOf(nextReader),
+          },
+        };
+      }
       if (search.lowStale) {
         // It computed the value right, and the next iteration read it wrong: an update that
         // belonged between them never happened.
@@ -365,6 +416,8 @@ export class FeedbackRecommender {
     judged: TraceStep,
     suspicion: Extract<Suspicion, { kind: 'controller' }>,
   ): State {
+    const caught = this.wronglyCaught(judged, suspicion);
+    if (caught) return caught;
     const decision = suspicion.decision ? this.view.step(suspicion.decision)! : judged;
     const wrong = this.view.step(suspicion.of)!;
     const from = suspicion.decision ? judged : wrong;
@@ -386,6 +439,24 @@ export class FeedbackRecommender {
       },
       suspicion: { kind: 'controller', of: suspicion.of, decision: refOf(decision) },
     };
+  }
+
+  /**
+   * The throw that a wrong-path handler caught was right: the exception should have gone
+   * elsewhere, so the handler's own catch clause is at fault, not the throw.
+   */
+  private wronglyCaught(
+    judged: TraceStep,
+    suspicion: Extract<Suspicion, { kind: 'controller' }>,
+  ): State | undefined {
+    const handler = this.view.step(suspicion.of);
+    if (suspicion.decision || handler?.caught === undefined) return undefined;
+    if (!sameStep(handler.controlDominator, judged)) return undefined;
+    return this.found(
+      handler,
+      'The exception was thrown as it should be, but this handler should not have caught it: ' +
+        'its catch clause (the types it names, or the code its try block covers) is wrong.',
+    );
   }
 
   /** The step of the same invocation that ran just before `step` (bounded backward search). */
@@ -427,6 +498,17 @@ export class FeedbackRecommender {
       reader: suspicion.reader,
       variable: suspicion.variable,
     });
+  }
+
+  /** The latest step before `reader` that wrote another element or field of the read's owner. */
+  private latestSiblingWrite(reader: TraceStep, read: TraceAccess): TraceStep | undefined {
+    if ((read.kind !== 'array' && read.kind !== 'field') || read.owner === undefined) return;
+    const stop = Math.max(0, reader.order - 1 - BETWEEN_LIMIT);
+    for (let order = reader.order - 1; order > stop; order--) {
+      const step = this.view.step({ threadId: reader.threadId, order });
+      if (step?.writes.some((w) => w.kind === read.kind && w.owner === read.owner)) return step;
+    }
+    return undefined;
   }
 
   private updateCandidates(writer: TraceStep, reader: TraceStep, read: TraceAccess): StepRef[] {
@@ -603,10 +685,13 @@ export class FeedbackRecommender {
             `${suspicion.variable} that went missing belongs here.`,
         );
       case 'controller':
-        return this.found(
-          step,
-          'This step read correct values but sent execution the wrong way: its condition ' +
-            '(or call) is wrong.',
+        return (
+          this.wronglyCaught(step, suspicion) ??
+          this.found(
+            step,
+            'This step read correct values but sent execution the wrong way: its condition ' +
+              '(or call) is wrong.',
+          )
         );
       case 'bisect':
         return this.onBisectProbe(step, suspicion, false);

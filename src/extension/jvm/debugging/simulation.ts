@@ -32,6 +32,8 @@ export interface ProgramVersion {
   classPath: string;
   /** Where the .java files are (package directories below); default: the class path. */
   sourceRoots?: string[];
+  /** How messages name this version (`buggy`, `fixed`). */
+  label?: string;
 }
 
 export interface SimulationOptions {
@@ -45,6 +47,30 @@ export interface SimulationOptions {
   maxFeedbacks?: number;
   /** Leave out the library-flow links (Microbat's plain dependencies), for comparison. */
   withoutLibraryFlows?: boolean;
+  /** Refuse runs longer than this many steps (both traces are held in memory). */
+  maxSteps?: number;
+}
+
+/**
+ * Steps a simulated run may have by default: both traces, their enriched views and the
+ * alignment are held in memory (about 2 KB a step in all), so a run of millions of steps would
+ * exhaust the heap instead of answering.
+ */
+export const SIMULATION_STEP_LIMIT = 500_000;
+
+/** A run recorded more steps than the simulation holds: say so instead of running out of memory. */
+export class TraceTooLongError extends Error {
+  constructor(
+    readonly version: string,
+    readonly limit: number,
+  ) {
+    super(
+      `the ${version} run recorded more than ${limit.toLocaleString('en-US')} steps; debug-sim ` +
+        `holds both traces in memory and stops there (raise it with --max-steps, or run the ` +
+        `program on a smaller input)`,
+    );
+    this.name = 'TraceTooLongError';
+  }
 }
 
 export interface StepLocation {
@@ -90,13 +116,22 @@ export function recordRun(
   args: string[],
   agentJar: string,
   java = 'java',
+  maxSteps?: number,
 ): RecordedRun {
   const dir = mkdtempSync(path.join(tmpdir(), 'bathy-debug-sim-'));
   const traceFile = path.join(dir, 'trace.bstr');
+  // The agent stops recording a little after the limit, so an over-long run costs no memory here.
+  const limit = maxSteps === undefined ? '' : `,maxSteps=${maxSteps + 1}`;
   try {
     const result = spawnSync(
       java,
-      [`-javaagent:${agentJar}=file=${traceFile}`, '-cp', version.classPath, mainClass, ...args],
+      [
+        `-javaagent:${agentJar}=file=${traceFile}${limit}`,
+        '-cp',
+        version.classPath,
+        mainClass,
+        ...args,
+      ],
       { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 },
     );
     if (result.error) throw new Error(`cannot run ${java}: ${result.error.message}`);
@@ -104,6 +139,9 @@ export function recordRun(
       throw new Error(`no trace recorded for ${mainClass} (${result.stderr.trim().slice(0, 400)})`);
     }
     const { steps, decoder } = decodeTrace(readFileSync(traceFile));
+    if (maxSteps !== undefined && steps.length > maxSteps) {
+      throw new TraceTooLongError(version.label ?? 'recorded', maxSteps);
+    }
     const sourceFiles = new Map<string, string>();
     for (const { name, sourceFile } of decoder.classTable().values()) {
       sourceFiles.set(name, sourceFile);
@@ -150,19 +188,22 @@ class SourceSet {
 
 export function simulateDebugging(options: SimulationOptions): SimulationResult {
   const args = options.args ?? [];
+  const limit = options.maxSteps ?? SIMULATION_STEP_LIMIT;
   const buggyRun = recordRun(
-    options.buggy,
+    { label: 'buggy', ...options.buggy },
     options.mainClass,
     args,
     options.agentJar,
     options.java,
+    limit,
   );
   const fixedRun = recordRun(
-    options.fixed,
+    { label: 'fixed', ...options.fixed },
     options.mainClass,
     args,
     options.agentJar,
     options.java,
+    limit,
   );
   const buggySources = new SourceSet(rootsOf(options.buggy), buggyRun.sourceFiles);
   const fixedSources = new SourceSet(rootsOf(options.fixed), fixedRun.sourceFiles);
@@ -392,6 +433,7 @@ export class FixedRunOracle {
       step.seq === failure.seq ||
       firstDifference(step.writes, partner.writes, this.sameValue) !== undefined ||
       writesOtherVariables(step, partner) ||
+      changesOtherObjects(step, partner) ||
       this.returnDiffers(step, partner) ||
       this.passedWrongArgument(step)
     );
@@ -409,7 +451,8 @@ export class FixedRunOracle {
       if (
         !readsState ||
         !partner ||
-        firstDifference(reader.reads, partner.reads, this.sameValue) !== undefined
+        firstDifference(reader.reads, partner.reads, this.sameValue) !== undefined ||
+        changesOtherObjects(reader, partner)
       )
         continue;
       if (this.effectDiffers(reader, partner, failure)) return true;
@@ -443,6 +486,7 @@ export class FixedRunOracle {
     const effectDiffers = this.effectDiffers(step, partner, failure);
     // Unless the step's own change of that state already differs: then this line did it.
     const changedDifferently =
+      changesOtherObjects(step, partner) ||
       firstDifference(
         step.writes.filter((w) => w.kind === 'library'),
         partner.writes.filter((w) => w.kind === 'library'),
@@ -468,15 +512,31 @@ export class FixedRunOracle {
 /**
  * The step assigned other variables than its partner (a local, field or static of another name):
  * a wrong variable on its own line. Array elements and library state are left to the value
- * comparison.
+ * comparison, and to changesOtherObjects.
  */
 function writesOtherVariables(step: TraceStep, partner: TraceStep): boolean {
+  return differentNames(
+    step,
+    partner,
+    (kind) => kind === 'local' || kind === 'field' || kind === 'static',
+  );
+}
+
+/**
+ * The step changed other library objects than its partner did (`peekFirst()` where the fix's
+ * `pollFirst()` takes the element out): the line itself does the wrong thing to them.
+ */
+function changesOtherObjects(step: TraceStep, partner: TraceStep): boolean {
+  return differentNames(step, partner, (kind) => kind === 'library');
+}
+
+function differentNames(
+  step: TraceStep,
+  partner: TraceStep,
+  counted: (kind: TraceAccess['kind']) => boolean,
+): boolean {
   const named = (writes: readonly TraceAccess[]) =>
-    new Set(
-      writes
-        .filter((w) => w.kind === 'local' || w.kind === 'field' || w.kind === 'static')
-        .map((w) => `${w.kind}:${w.name}`),
-    );
+    new Set(writes.filter((w) => counted(w.kind)).map((w) => `${w.kind}:${w.name}`));
   const mine = named(step.writes);
   const theirs = named(partner.writes);
   return mine.size !== theirs.size || [...mine].some((key) => !theirs.has(key));
@@ -550,16 +610,27 @@ function* differences(
   same: SameValue,
 ): Generator<number> {
   const seen = new Map<string, number>();
+  const keyOf = (p: TraceAccess) => (p.kind === 'array' ? 'array' : `${p.kind}:${p.name}`);
+  const answered = new Set<TraceAccess>();
   for (let i = 0; i < accesses.length; i++) {
     const access = accesses[i];
     // Array elements pair up by position among the step's element reads: `b[j][k]` against
     // `b[k][j]`. Where the indices differ, the step picked the wrong element: its own fault,
     // not a wrong value of what it read.
-    const key = access.kind === 'array' ? 'array' : `${access.kind}:${access.name}`;
-    const keyOf = (p: TraceAccess) => (p.kind === 'array' ? 'array' : `${p.kind}:${p.name}`);
+    const key = keyOf(access);
     const occurrence = seen.get(key) ?? 0;
     seen.set(key, occurrence + 1);
-    const partner = partners.filter((p) => keyOf(p) === key)[occurrence];
+    const candidates = partners.filter((p) => keyOf(p) === key);
+    if (access.kind === 'return' && access.name.endsWith('() returned')) {
+      // Two calls of one method on a line (`compare(a.size(), b.size())`) answered the same
+      // values in another order: the calls were made in another order, by this line.
+      const sameAnswer = candidates.find((p) => !answered.has(p) && same(access.value, p.value));
+      if (sameAnswer) {
+        answered.add(sameAnswer);
+        continue;
+      }
+    }
+    const partner = candidates[occurrence];
     if (partner && access.kind === 'array' && partner.name !== access.name) continue;
     if (partner && !same(access.value, partner.value)) yield i;
   }

@@ -36,6 +36,8 @@ export interface TraceStep extends StepRef {
   writes: TraceAccess[];
   controlDominator?: StepRef;
   invocationParent?: StepRef;
+  /** The exception this step's handler caught (the step is a `catch` block's first). */
+  caught?: string;
 }
 
 export interface TraceView {
@@ -117,5 +119,6 @@ export function traceStepOf(stored: JvmStoredStep): TraceStep {
     writes: stored.writes.map((w) => ({ ...plain(w), writer: undefined })),
     controlDominator: sameThread(stored.controlDominator),
     invocationParent: sameThread(stored.invocationParent),
+    ...(stored.caught === undefined ? {} : { caught: stored.caught }),
   };
 }
