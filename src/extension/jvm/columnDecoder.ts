@@ -12,12 +12,13 @@ import {
   type JvmThreadInfo,
   JvmTraceError,
   type Reader,
+  unknownLocal,
   f32,
   f64,
   u32ForF32,
   u32ForF64,
 } from './decoder';
-import { Kind as KindEnum } from './format';
+import { Kind as KindEnum, UNKNOWN_LOCAL_VALUE } from './format';
 import { javaDouble, javaFloat } from './javaText';
 import {
   AccessColumns,
@@ -152,6 +153,25 @@ interface FieldUse {
   read: Read;
 }
 
+/**
+ * The last value written to each local variable of the frames on one thread's stack, a slot per
+ * variable of each frame's method, the frames' slots back to back. A slot belongs to the frame
+ * whose id it carries; other slots (not written since the frame began) hold no value.
+ */
+class LocalValueStack {
+  frameId = new Float64Array(64);
+  valueType = new Uint8Array(64);
+  value = new Float64Array(64);
+  text: (string | undefined)[] = [];
+
+  reserve(end: number): void {
+    if (end <= this.frameId.length) return;
+    this.frameId = ensureCapacity(this.frameId, end);
+    this.valueType = ensureCapacity(this.valueType, end);
+    this.value = ensureCapacity(this.value, end);
+  }
+}
+
 /** The call stack of one thread, a column per field, index = depth - 1. */
 class FrameStack {
   depth = 0;
@@ -170,6 +190,9 @@ class FrameStack {
   resumed = new Uint8Array(64);
   /** Start of the frame's argument writes in the thread's pending list. */
   pendingStart = new Int32Array(64);
+  /** Start of the frame's slots in the thread's LocalValueStack. */
+  localsStart = new Int32Array(64);
+  readonly localValues = new LocalValueStack();
 
   push(
     method: JvmMethodInfo | undefined,
@@ -191,6 +214,9 @@ class FrameStack {
     this.callerOrder[d] = callerOrder;
     this.resumed[d] = 0;
     this.pendingStart[d] = pendingStart;
+    const start = d > 0 ? this.localsStart[d - 1] + (this.locals[d - 1]?.reads.length ?? 0) : 0;
+    this.localsStart[d] = start;
+    this.localValues.reserve(start + (locals?.reads.length ?? 0));
     this.depth = d + 1;
   }
 
@@ -204,6 +230,7 @@ class FrameStack {
     this.callerOrder = ensureCapacity(this.callerOrder, needed);
     this.resumed = ensureCapacity(this.resumed, needed);
     this.pendingStart = ensureCapacity(this.pendingStart, needed);
+    this.localsStart = ensureCapacity(this.localsStart, needed);
   }
 }
 
@@ -576,13 +603,54 @@ export class JvmColumnDecoder extends JvmStreamDecoder<JvmColumnBatch, ColumnThr
     const top = frames.depth - 1;
     const locals = top >= 0 ? frames.locals[top] : undefined;
     if (locals === undefined || variable >= locals.reads.length) {
-      throw new JvmTraceError('unknown-id', `local variable ${variable} without method`, r.pos);
+      throw unknownLocal(variable, r.pos);
     }
     this.readAs(r, locals.reads[variable]);
-    const name =
-      locals.names[variable] ||
-      (locals.names[variable] = this.nameId(frames.method[top]!.variables[variable].name));
-    this.record(thread, AccessKindCode.local, name, -1, write);
+    if (write) this.keepLocalValue(frames, top, variable);
+    this.record(thread, AccessKindCode.local, this.localNameId(frames, top, variable), -1, write);
+  }
+
+  protected onLocalAsWritten(r: Reader, thread: ColumnThread, variable: number): void {
+    const frames = thread.frames;
+    const top = frames.depth - 1;
+    const locals = top >= 0 ? frames.locals[top] : undefined;
+    if (locals === undefined || variable >= locals.reads.length) {
+      throw unknownLocal(variable, r.pos);
+    }
+    this.lastLocalValue(frames, top, variable);
+    this.record(thread, AccessKindCode.local, this.localNameId(frames, top, variable), -1, false);
+  }
+
+  private localNameId(frames: FrameStack, top: number, variable: number): number {
+    const names = frames.locals[top]!.names;
+    return (
+      names[variable] ||
+      (names[variable] = this.nameId(frames.method[top]!.variables[variable].name))
+    );
+  }
+
+  /** Keeps the value just read as the frame's last write of the variable. */
+  private keepLocalValue(frames: FrameStack, top: number, variable: number): void {
+    const slot = frames.localsStart[top] + variable;
+    const values = frames.localValues;
+    values.frameId[slot] = frames.frameId[top];
+    values.valueType[slot] = this.valueType;
+    values.value[slot] = this.value;
+    if (this.valueType === ValueType.Text) values.text[slot] = this.valueText;
+  }
+
+  /** The frame's last write of the variable as the value just read (unknown: none since a GAP). */
+  private lastLocalValue(frames: FrameStack, top: number, variable: number): void {
+    const slot = frames.localsStart[top] + variable;
+    const values = frames.localValues;
+    if (values.frameId[slot] !== frames.frameId[top]) {
+      this.valueType = ValueType.Text;
+      this.valueText = UNKNOWN_LOCAL_VALUE;
+      return;
+    }
+    this.valueType = values.valueType[slot];
+    this.value = values.value[slot];
+    this.valueText = values.text[slot];
   }
 
   protected onField(r: Reader, thread: ColumnThread, write: boolean): void {

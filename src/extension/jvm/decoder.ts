@@ -13,6 +13,7 @@ import {
   METHOD_STATIC,
   STRING_TYPE_ID,
   Tag as TagEnum,
+  UNKNOWN_LOCAL_VALUE,
 } from './format';
 import { javaDouble, javaFloat, javaIntLike, javaStringLiteral, javaTypeName } from './javaText';
 
@@ -139,6 +140,8 @@ interface Frame {
   resumed: boolean;
   /** Argument writes seen before the frame's first step. */
   pendingWrites: JvmVarAccess[];
+  /** By variable index: the value of the frame's last write (READ_LOCAL_AS_WRITTEN reads it). */
+  localValues: (string | undefined)[];
 }
 
 interface ThreadState {
@@ -283,6 +286,8 @@ export abstract class JvmStreamDecoder<B extends JvmBatchCommon, T> {
   protected abstract onCaught(r: Reader, thread: T): void;
   protected abstract onGap(r: Reader, thread: T): void;
   protected abstract onLocal(r: Reader, thread: T, variable: number, write: boolean): void;
+  /** A read of a local without value: the frame's last write of it gives the value. */
+  protected abstract onLocalAsWritten(r: Reader, thread: T, variable: number): void;
   protected abstract onField(r: Reader, thread: T, write: boolean): void;
   protected abstract onStatic(r: Reader, thread: T, write: boolean): void;
   protected abstract onArray(r: Reader, thread: T, kind: Kind, write: boolean): void;
@@ -312,7 +317,8 @@ export abstract class JvmStreamDecoder<B extends JvmBatchCommon, T> {
 
   private decodeEvent(r: Reader, thread: T): void {
     const tag = r.u8();
-    if (tag >= Tag.Line) return this.onLine(thread, tag & 0x7f);
+    if (tag >= Tag.ReadLocalAsWritten) return this.onLocalAsWritten(r, thread, tag & 0x1f);
+    if (tag >= Tag.Line) return this.onLine(thread, tag - Tag.Line);
     if (tag >= Tag.WriteLocal) return this.onLocal(r, thread, tag & 0x1f, true);
     if (tag >= Tag.ReadLocal) return this.onLocal(r, thread, tag & 0x1f, false);
     if (tag >= Tag.Branch) return this.onBranch(thread, tag & 0x1f);
@@ -335,6 +341,8 @@ export abstract class JvmStreamDecoder<B extends JvmBatchCommon, T> {
         return this.onLocal(r, thread, r.varint(), false);
       case Tag.WriteLocalExt:
         return this.onLocal(r, thread, r.varint(), true);
+      case Tag.ReadLocalAsWrittenExt:
+        return this.onLocalAsWritten(r, thread, r.varint());
       case Tag.ReadField:
       case Tag.WriteField:
         return this.onField(r, thread, tag === Tag.WriteField);
@@ -378,7 +386,11 @@ export abstract class JvmStreamDecoder<B extends JvmBatchCommon, T> {
         if (bytes[i] !== MAGIC[i]) return this.fail('bad-magic', 'not a Bathysphere JVM trace', 0);
       }
       if (bytes[MAGIC.length] !== FORMAT_VERSION) {
-        return this.fail('unsupported-version', `format version ${bytes[4]}`, 4);
+        return this.fail(
+          'unsupported-version',
+          `format version ${bytes[4]}: only version ${FORMAT_VERSION} is read; nothing decoded`,
+          4,
+        );
       }
       this.headerSeen = true;
       pos = MAGIC.length + 1;
@@ -629,6 +641,7 @@ export class JvmTraceDecoder extends JvmStreamDecoder<JvmDecodedBatch, ThreadSta
       callerOrder: caller?.step?.order ?? 0,
       resumed: false,
       pendingWrites: [],
+      localValues: [],
     });
   }
 
@@ -693,6 +706,7 @@ export class JvmTraceDecoder extends JvmStreamDecoder<JvmDecodedBatch, ThreadSta
       callerOrder: 0,
       resumed: false,
       pendingWrites: [],
+      localValues: [],
     }));
     this.batch.warnings.push(`thread ${thread.info.name}: events lost, resynchronised`);
   }
@@ -735,17 +749,18 @@ export class JvmTraceDecoder extends JvmStreamDecoder<JvmDecodedBatch, ThreadSta
   protected onLocal(r: Reader, thread: ThreadState, variable: number, write: boolean): void {
     const frame = this.top(thread);
     const info = frame?.method?.variables[variable];
-    if (frame === undefined || info === undefined) {
-      throw new JvmTraceError('unknown-id', `local variable ${variable} without method`, r.pos);
-    }
+    if (frame === undefined || info === undefined) throw unknownLocal(variable, r.pos);
     const value = this.readValue(r, info.descriptor);
-    const access: JvmVarAccess = {
-      kind: 'local',
-      name: info.name,
-      value,
-      key: `L${frame.frameId}:${info.name}`,
-    };
-    this.record(thread, frame, access, write);
+    if (write) frame.localValues[variable] = value;
+    this.record(thread, frame, localAccess(frame, info.name, value), write);
+  }
+
+  protected onLocalAsWritten(r: Reader, thread: ThreadState, variable: number): void {
+    const frame = this.top(thread);
+    const info = frame?.method?.variables[variable];
+    if (frame === undefined || info === undefined) throw unknownLocal(variable, r.pos);
+    const value = frame.localValues[variable] ?? UNKNOWN_LOCAL_VALUE;
+    this.record(thread, frame, localAccess(frame, info.name, value), false);
   }
 
   protected onField(r: Reader, thread: ThreadState, write: boolean): void {
@@ -842,6 +857,15 @@ export class JvmTraceDecoder extends JvmStreamDecoder<JvmDecodedBatch, ThreadSta
   private readRef(r: Reader): string {
     return this.renderRef(this.readRefId(r));
   }
+}
+
+function localAccess(frame: Frame, name: string, value: string): JvmVarAccess {
+  return { kind: 'local', name, value, key: `L${frame.frameId}:${name}` };
+}
+
+/** A local event names a variable the top frame's method does not have (or there is no frame). */
+export function unknownLocal(variable: number, offset: number): JvmTraceError {
+  return new JvmTraceError('unknown-id', `local variable ${variable} without method`, offset);
 }
 
 function readChunkHeader(

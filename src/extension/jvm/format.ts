@@ -3,7 +3,12 @@
 // TraceWriter; a change on one side must be made on the other.
 
 export const MAGIC = [0x42, 0x53, 0x54, 0x52]; // "BSTR"
-export const FORMAT_VERSION = 1;
+/**
+ * The only version the decoders read; a stream of any other version is refused as a whole
+ * (an 'unsupported-version' error, nothing decoded): version 1 gave the line range 0x80-0xff
+ * to LINE, version 2 gives 0xe0-0xff to READ_LOCAL_AS_WRITTEN.
+ */
+export const FORMAT_VERSION = 2;
 
 export enum Chunk {
   Declarations = 1,
@@ -43,11 +48,17 @@ export enum Tag {
   ReadArray = 0x0e, // + kind
   WriteArray = 0x13, // + kind
   Gap = 0x18,
+  ReadLocalAsWrittenExt = 0x19,
   Branch = 0x20, // | index (0..31)
   ReadLocal = 0x40, // | variable (0..31)
   WriteLocal = 0x60, // | variable (0..31)
-  Line = 0x80, // | line index (0..127)
+  Line = 0x80, // + line index (0..95)
+  /** A local read without value: the value of the frame's last write of the variable. */
+  ReadLocalAsWritten = 0xe0, // | variable (0..31)
 }
+
+/** Value of a READ_LOCAL_AS_WRITTEN whose variable has no write in the frame (after a GAP). */
+export const UNKNOWN_LOCAL_VALUE = '<unknown>';
 
 /** Value kinds; array events carry the kind in the tag. */
 export enum Kind {

@@ -239,10 +239,9 @@ export class SyntheticWireTrace {
         e.varint(i % this.arraySize);
         e.zigzag(i);
         break;
-      case 4: // return x + 1
+      case 4: // return x + 1 (x is read as last written: the argument)
         e.u8(Tag.Line | 2);
-        e.u8(Tag.ReadLocal | 0);
-        e.zigzag(i);
+        e.u8(Tag.ReadLocalAsWritten | 0);
         e.u8(Tag.Return);
         e.zigzag(i + 1);
         break;

@@ -27,10 +27,13 @@ public final class TraceRecorder {
     static final int READ_ARRAY = 0x0E; // + kind (0..4)
     static final int WRITE_ARRAY = 0x13; // + kind (0..4)
     static final int GAP = 0x18;
+    static final int READ_LOCAL_AS_WRITTEN_EXT = 0x19;
     static final int BRANCH = 0x20;
     static final int READ_LOCAL = 0x40;
     static final int WRITE_LOCAL = 0x60;
-    static final int LINE = 0x80;
+    static final int LINE = 0x80; // + line index below SHORT_LINES
+    static final int SHORT_LINES = 96;
+    static final int READ_LOCAL_AS_WRITTEN = 0xE0;
 
     static final int KIND_INT = 0, KIND_LONG = 1, KIND_FLOAT = 2, KIND_DOUBLE = 3, KIND_REF = 4;
 
@@ -174,8 +177,8 @@ public final class TraceRecorder {
         if (--lineBudget < 0) refillLineBudget();
         int p = room();
         byte[] b = buffer;
-        if (lineIndex < 128) {
-            b[p] = (byte) (LINE | lineIndex);
+        if (lineIndex < SHORT_LINES) {
+            b[p] = (byte) (LINE + lineIndex);
             position = p + 1;
         } else {
             b[p] = (byte) LINE_EXT;
@@ -233,6 +236,22 @@ public final class TraceRecorder {
         int p = room();
         position = localTag(buffer, p, READ_LOCAL, variable);
         putRef(value);
+    }
+
+    /**
+     * A read of a local whose value is the frame's last recorded write of the same variable
+     * (proved by the instrumenter), so the consumer fills it in: only the variable is sent.
+     */
+    public void readLocalAsWritten(int variable) {
+        int p = room();
+        byte[] b = buffer;
+        if (variable < 32) {
+            b[p] = (byte) (READ_LOCAL_AS_WRITTEN | variable);
+            position = p + 1;
+        } else {
+            b[p] = (byte) READ_LOCAL_AS_WRITTEN_EXT;
+            position = putVarint(b, p + 1, variable);
+        }
     }
 
     public void writeLocalInt(int variable, int value) {

@@ -28,6 +28,11 @@ final class AgentOptions {
     int queuedBuffers = 64;
     boolean dropWhenFull = false;
     int stringCap = 64;
+    /**
+     * Every local read carries its value, also those the consumer fills in from the frame's last
+     * write (a check of that filling-in; costs speed and bytes).
+     */
+    boolean allLocalReadValues = false;
     boolean verbose = false;
 
     static AgentOptions parse(String text) {
@@ -57,6 +62,7 @@ final class AgentOptions {
             case "queue": queuedBuffers = Math.max(2, Integer.parseInt(value)); break;
             case "onFull": dropWhenFull = "drop".equalsIgnoreCase(value); break;
             case "stringCap": stringCap = Math.max(0, Math.min(200, Integer.parseInt(value))); break;
+            case "localReadValues": allLocalReadValues = "all".equalsIgnoreCase(value); break;
             case "verbose": verbose = Boolean.parseBoolean(value); break;
             default: throw new IllegalArgumentException("unknown agent option '" + key + "'");
         }

@@ -34,9 +34,12 @@ final class BathysphereTransformer implements ClassFileTransformer {
         if (busy.get()) return null;
         busy.set(Boolean.TRUE);
         try {
+            AgentOptions options = tracer.options();
             ClassInstrumenter instrumenter =
                     new ClassInstrumenter(
-                            tracer.declarations(), tracer.options().mode == AgentOptions.Mode.FULL);
+                            tracer.declarations(),
+                            options.mode == AgentOptions.Mode.FULL,
+                            !options.allLocalReadValues);
             byte[] result = instrumenter.instrument(classFile, loader);
             for (String warning : instrumenter.warnings()) tracer.warn(warning);
             return result;

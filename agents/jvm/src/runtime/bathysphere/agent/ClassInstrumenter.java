@@ -29,11 +29,14 @@ final class ClassInstrumenter {
 
     private final Declarations declarations;
     private final boolean recordValues;
+    /** Local reads whose value the consumer holds are recorded without it. */
+    private final boolean omitKnownReadValues;
     private final List<String> warnings = new ArrayList<>();
 
-    ClassInstrumenter(Declarations declarations, boolean recordValues) {
+    ClassInstrumenter(Declarations declarations, boolean recordValues, boolean omitKnownReadValues) {
         this.declarations = declarations;
         this.recordValues = recordValues;
+        this.omitKnownReadValues = omitKnownReadValues;
     }
 
     List<String> warnings() {
@@ -83,7 +86,13 @@ final class ClassInstrumenter {
                     levels.getOrDefault(method.name + method.desc, recordValues ? Level.FULL : Level.LINES);
             if (level == Level.NONE || !MethodInstrumenter.isInstrumentable(method)) continue;
             MethodInstrumenter instrumenter =
-                    new MethodInstrumenter(node.name, method, declarations, classId, level == Level.FULL);
+                    new MethodInstrumenter(
+                            node.name,
+                            method,
+                            declarations,
+                            classId,
+                            level == Level.FULL,
+                            omitKnownReadValues);
             tables.add(instrumenter.instrument());
         }
         if (tables.isEmpty()) return null;

@@ -9,10 +9,7 @@ import java.util.List;
 import java.util.Map;
 import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.tree.AbstractInsnNode;
-import org.objectweb.asm.tree.JumpInsnNode;
 import org.objectweb.asm.tree.LabelNode;
-import org.objectweb.asm.tree.LookupSwitchInsnNode;
-import org.objectweb.asm.tree.TableSwitchInsnNode;
 import org.objectweb.asm.tree.TryCatchBlockNode;
 
 /**
@@ -58,9 +55,7 @@ final class ControlDependence {
         for (int i = 0; i < count; i++) {
             if (instructions[i] instanceof LabelNode) labelIndex.put((LabelNode) instructions[i], i);
         }
-        int[][] successors = new int[count + 1][];
-        for (int i = 0; i < count; i++) successors[i] = successorsOf(instructions, i, exit);
-        successors[exit] = new int[0];
+        int[][] successors = ControlFlow.successors(instructions, labelIndex);
         int[] postDominator = immediatePostDominators(successors, exit);
 
         List<Branch> branches = new ArrayList<>();
@@ -155,39 +150,6 @@ final class ControlDependence {
                 || op == Opcodes.IFNONNULL
                 || op == Opcodes.TABLESWITCH
                 || op == Opcodes.LOOKUPSWITCH;
-    }
-
-    private static int[] successorsOf(AbstractInsnNode[] instructions, int i, int exit) {
-        AbstractInsnNode insn = instructions[i];
-        int op = insn.getOpcode();
-        int next = i + 1 < instructions.length ? i + 1 : exit;
-        if (op == Opcodes.GOTO) return new int[] {indexOf(((JumpInsnNode) insn).label)};
-        if (insn instanceof JumpInsnNode) {
-            return distinct(next, indexOf(((JumpInsnNode) insn).label));
-        }
-        if (insn instanceof TableSwitchInsnNode) {
-            TableSwitchInsnNode s = (TableSwitchInsnNode) insn;
-            return targets(s.dflt, s.labels);
-        }
-        if (insn instanceof LookupSwitchInsnNode) {
-            LookupSwitchInsnNode s = (LookupSwitchInsnNode) insn;
-            return targets(s.dflt, s.labels);
-        }
-        if ((op >= Opcodes.IRETURN && op <= Opcodes.RETURN) || op == Opcodes.ATHROW) {
-            return new int[] {exit};
-        }
-        return new int[] {next};
-    }
-
-    private static int[] targets(LabelNode dflt, List<LabelNode> labels) {
-        int[] all = new int[labels.size() + 1];
-        all[0] = indexOf(dflt);
-        for (int k = 0; k < labels.size(); k++) all[k + 1] = indexOf(labels.get(k));
-        return Arrays.stream(all).distinct().toArray();
-    }
-
-    private static int[] distinct(int a, int b) {
-        return a == b ? new int[] {a} : new int[] {a, b};
     }
 
     /** Index of a label node in the instruction array being analysed. */

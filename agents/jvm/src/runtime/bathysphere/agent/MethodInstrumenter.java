@@ -1,5 +1,6 @@
 package bathysphere.agent;
 
+import java.util.BitSet;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -46,12 +47,21 @@ final class MethodInstrumenter {
     private final Declarations declarations;
     private final int classId;
     private final boolean recordValues;
+    private final boolean omitKnownReadValues;
 
     private AbstractInsnNode[] original;
     private final Map<LabelNode, Integer> labelPositions = new IdentityHashMap<>();
     private final Map<Integer, Integer> lineIndexByNumber = new java.util.LinkedHashMap<>();
     private int[] lineIndexAt;
     private LocalVariables variables;
+    /** Per parameter slot, the variable its value is recorded as at entry (-1: none). */
+    private int[] argumentVariables;
+    /** Per original position, the variable a load or iinc records as read (-1: none). */
+    private int[] readVariableAt;
+    /** Per original position, the variable a store or iinc records as written (-1: none). */
+    private int[] writeVariableAt;
+    /** Positions whose read the consumer can fill from the frame's last write (no value sent). */
+    private BitSet readsAsWritten = new BitSet();
     private int recorderSlot;
     private final int[] valueTemps = {-1, -1, -1, -1, -1}; // by kind index I J F D A
     private int ownerTemp = -1;
@@ -65,12 +75,14 @@ final class MethodInstrumenter {
             MethodNode method,
             Declarations declarations,
             int classId,
-            boolean recordValues) {
+            boolean recordValues,
+            boolean omitKnownReadValues) {
         this.ownerName = ownerName;
         this.method = method;
         this.declarations = declarations;
         this.classId = classId;
         this.recordValues = recordValues;
+        this.omitKnownReadValues = omitKnownReadValues;
     }
 
     /** Whether the method can be instrumented at all (has code and line numbers, no JSR). */
@@ -94,6 +106,18 @@ final class MethodInstrumenter {
         for (int b = 0; b < branches.size(); b++) branchIndex.put(branches.get(b).instruction, b);
         findConstructorInitialization();
         variables = new LocalVariables(method, labelPositions);
+        if (recordValues) resolveLocalAccesses();
+        if (recordValues && omitKnownReadValues) {
+            readsAsWritten =
+                    KnownLocalReads.analyze(
+                            original,
+                            labelPositions,
+                            method.tryCatchBlocks,
+                            argumentVariables,
+                            readVariableAt,
+                            writeVariableAt,
+                            variables);
+        }
         recorderSlot = method.maxLocals++;
 
         int methodId = declarations.methodId(ownerName, method.name, method.desc);
@@ -211,6 +235,42 @@ final class MethodInstrumenter {
         return false;
     }
 
+    /**
+     * Which variable each recorded local access uses, resolved once for the analysis and the
+     * rewriting. Resolved in the order the events are emitted (arguments, then by position,
+     * an iinc's read before its write), which is the order variable indices are numbered in.
+     */
+    private void resolveLocalAccesses() {
+        argumentVariables = KnownLocalReads.unknownSlots(method.maxLocals);
+        boolean isStatic = (method.access & Opcodes.ACC_STATIC) != 0;
+        int slot = isStatic ? 0 : 1;
+        for (Type argument : Type.getArgumentTypes(method.desc)) {
+            char kind = LocalVariables.kindOf(argument.getDescriptor());
+            argumentVariables[slot] = variables.variableAt(slot, 0, kind);
+            slot += argument.getSize();
+        }
+        readVariableAt = new int[original.length];
+        writeVariableAt = new int[original.length];
+        java.util.Arrays.fill(readVariableAt, -1);
+        java.util.Arrays.fill(writeVariableAt, -1);
+        for (int i = firstInitializedIndex; i < original.length; i++) {
+            AbstractInsnNode insn = original[i];
+            int op = insn.getOpcode();
+            if (insn instanceof VarInsnNode && op >= Opcodes.ILOAD && op <= Opcodes.ALOAD) {
+                VarInsnNode load = (VarInsnNode) insn;
+                if (isThisLoad(load)) continue;
+                readVariableAt[i] = variables.variableAt(load.var, i, kindOfLoadStore(op - Opcodes.ILOAD));
+            } else if (insn instanceof VarInsnNode && op >= Opcodes.ISTORE && op <= Opcodes.ASTORE) {
+                char kind = kindOfLoadStore(op - Opcodes.ISTORE);
+                writeVariableAt[i] = variables.variableAt(((VarInsnNode) insn).var, i + 1, kind);
+            } else if (insn instanceof IincInsnNode) {
+                int incremented = ((IincInsnNode) insn).var;
+                readVariableAt[i] = variables.variableAt(incremented, i, 'I');
+                writeVariableAt[i] = variables.variableAt(incremented, i + 1, 'I');
+            }
+        }
+    }
+
     // ---- rewriting ----------------------------------------------------------------------------
 
     /** Fetches the recorder into a local, reports entry and arguments. Returns wrapper start. */
@@ -236,7 +296,7 @@ final class MethodInstrumenter {
         int slot = isStatic ? 0 : 1;
         for (Type argument : Type.getArgumentTypes(method.desc)) {
             char kind = LocalVariables.kindOf(argument.getDescriptor());
-            int variable = variables.variableAt(slot, 0, kind);
+            int variable = argumentVariables[slot];
             into.add(new VarInsnNode(Opcodes.ALOAD, recorderSlot));
             into.add(pushInt(variable));
             into.add(new VarInsnNode(argument.getOpcode(Opcodes.ILOAD), slot));
@@ -287,22 +347,19 @@ final class MethodInstrumenter {
     private void instrumentValueAccess(AbstractInsnNode insn, int position) {
         int op = insn.getOpcode();
         if (insn instanceof VarInsnNode && op >= Opcodes.ILOAD && op <= Opcodes.ALOAD) {
-            VarInsnNode load = (VarInsnNode) insn;
-            if (isThisLoad(load)) return;
+            if (readVariableAt[position] < 0) return; // `this`
             char kind = kindOfLoadStore(op - Opcodes.ILOAD);
-            int variable = variables.variableAt(load.var, position, kind);
-            method.instructions.insertBefore(insn, localEvent("readLocal", kind, variable, load.var));
+            method.instructions.insertBefore(insn, readEvent(kind, position, ((VarInsnNode) insn).var));
         } else if (insn instanceof VarInsnNode && op >= Opcodes.ISTORE && op <= Opcodes.ASTORE) {
             VarInsnNode store = (VarInsnNode) insn;
             char kind = kindOfLoadStore(op - Opcodes.ISTORE);
-            int variable = variables.variableAt(store.var, position + 1, kind);
+            int variable = writeVariableAt[position];
             method.instructions.insert(insn, localEvent("writeLocal", kind, variable, store.var));
         } else if (insn instanceof IincInsnNode) {
             int slot = ((IincInsnNode) insn).var;
-            int readVariable = variables.variableAt(slot, position, 'I');
-            int writeVariable = variables.variableAt(slot, position + 1, 'I');
-            method.instructions.insertBefore(insn, localEvent("readLocal", 'I', readVariable, slot));
-            method.instructions.insert(insn, localEvent("writeLocal", 'I', writeVariable, slot));
+            method.instructions.insertBefore(insn, readEvent('I', position, slot));
+            method.instructions.insert(
+                    insn, localEvent("writeLocal", 'I', writeVariableAt[position], slot));
         } else if (insn instanceof FieldInsnNode) {
             instrumentField((FieldInsnNode) insn);
         } else if (op >= Opcodes.IALOAD && op <= Opcodes.SALOAD) {
@@ -316,6 +373,15 @@ final class MethodInstrumenter {
         return load.getOpcode() == Opcodes.ALOAD
                 && load.var == 0
                 && (method.access & Opcodes.ACC_STATIC) == 0;
+    }
+
+    /** A local read: without its value where the consumer holds it (the frame's last write). */
+    private InsnList readEvent(char kind, int position, int slot) {
+        int variable = readVariableAt[position];
+        if (!readsAsWritten.get(position)) return localEvent("readLocal", kind, variable, slot);
+        InsnList event = recorderEvent("readLocalAsWritten", "(I)V");
+        event.insertBefore(event.getLast(), pushInt(variable));
+        return event;
     }
 
     private InsnList localEvent(String event, char kind, int variable, int slot) {
