@@ -38,8 +38,9 @@ export function resolveAgentJar(baseDir: string): string {
   const candidates = [
     ...(override ? [override] : []),
     path.join(baseDir, 'agents/jvm', AGENT_JAR_NAME),
-    path.join(baseDir, 'dist/agents/jvm', AGENT_JAR_NAME),
+    // In a checkout, the agent built from the sources wins over a copy an earlier bundle left.
     path.join(baseDir, 'agents/jvm/build', AGENT_JAR_NAME),
+    path.join(baseDir, 'dist/agents/jvm', AGENT_JAR_NAME),
   ];
   const found = candidates.find((candidate) => existsSync(candidate));
   if (!found) {

@@ -217,6 +217,19 @@ describe('debug-sim on the seeded-bug corpus (real JVM)', function () {
     });
   });
 
+  it('asks the runs of a loop that guards an assignment made only in other calls (knapsack)', () => {
+    const result = simulate('knapsack');
+    assert.equal(result.located, true);
+    assert.deepEqual(result.rootCause, { class: 'knapsack.Main', method: 'pack', line: 45 });
+  });
+
+  it('compares lambdas across runs without the address in their class names (brightness)', () => {
+    const result = simulate('brightness');
+    assert.equal(result.located, true);
+    assert.deepEqual(result.rootCause?.line, 54);
+    assert.ok(!result.path.some((p) => p.variable === 'f' || p.variable === 'contents of f'));
+  });
+
   it('refuses a run longer than the step limit with a clear error instead of running out of memory', () => {
     assert.throws(
       () =>

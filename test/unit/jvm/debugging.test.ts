@@ -6,6 +6,7 @@ import type { JvmStep, JvmVarAccess } from '../../../src/extension/jvm/decoder';
 import { FeedbackRecommender } from '../../../src/extension/jvm/debugging/recommender';
 import { LibraryFlowTracker } from '../../../src/extension/jvm/debugging/libraryFlows';
 import {
+  comparableValue,
   MemoryTraceView,
   type TraceAccess,
   type TraceStep,
@@ -609,6 +610,37 @@ describe('feedback recommender: values nobody wrote, exceptions caught', () => {
     assert.deepEqual([end.step, end.rootCause], [at(8), true]);
   });
 
+  it('asks the loop runs guarding the variable’s assignment in another invocation', () => {
+    /*
+     *  run 1 (capacity 2):  1 new best (line 41)  2 loop w=2 (line 45)  3 best[2] = 7 (line 48)
+     *                       4 loop ends (45)       5 return best[2] (line 53)
+     *  run 2 (capacity 1):  6 new best (41)        7 item 1: loop ends at once (45), as it should
+     *                       8 item 2: loop ends at once (45) <- bug: w > 1 where w >= 1 was meant
+     *                       9 return best[1] (53)  reads the default 0
+     */
+    const view = trace([
+      { line: 41, method: 'pack', parent: 20, writes: [['best', 'int[]@1']] },
+      { line: 45, method: 'pack', parent: 20, reads: [['w', '2']] },
+      { line: 48, method: 'pack', parent: 20, control: 2, reads: [['best', 'int[]@1', 1]] },
+      { line: 45, method: 'pack', parent: 20, control: 2, reads: [['w', '1']] },
+      { line: 53, method: 'pack', parent: 20, reads: [['best', 'int[]@1', 1]] },
+      { line: 41, method: 'pack', parent: 30, writes: [['best', 'int[]@2']] },
+      { line: 45, method: 'pack', parent: 30, reads: [['w', '1']] },
+      { line: 45, method: 'pack', parent: 30, reads: [['w', '1']] },
+      { line: 53, method: 'pack', parent: 30, reads: [['best', 'int[]@2', 6]] },
+    ]);
+    view.step(at(3))!.writes.push({ kind: 'array', name: '[2]', owner: 'int[]@1', value: '7' });
+    view
+      .step(at(9))!
+      .reads.push({ kind: 'array', name: '[1]', owner: 'int[]@2', value: '0', writer: at(6) });
+    const recommender = new FeedbackRecommender(view, at(9));
+    assert.deepEqual(recommender.feedback(at(9), 'wrong-value', 1).step, at(6));
+    const candidate = recommender.feedback(at(6), 'missing-update');
+    assert.deepEqual(candidate.step, at(8), 'the last run of the loop that guards best[w] = ...');
+    const end = recommender.feedback(at(8), 'correct');
+    assert.deepEqual([end.step, end.rootCause], [at(8), true]);
+  });
+
   it('says a handler is at fault when the exception it caught was thrown rightly', () => {
     /*
      *  1  call():  throw new PermanentError()     line 47 (callee)
@@ -921,5 +953,22 @@ describe('library flows (beyond Microbat)', () => {
     assert.notEqual(ascending.writes[0].value, descending.writes[0].value);
     const answered = ascending.reads.find((r) => r.name === 'compare() answered');
     assert.deepEqual([answered?.value, answered?.writer], ['-1', at(2)]);
+  });
+  it('keeps no hidden state for a lambda, and compares its class without the run’s address', () => {
+    const lambda = 'demo.Main$$Lambda$40/0x00007f1b5c021400@73';
+    const steps = withLibraryFlows(
+      [rawStep(1, [local('f', lambda), local('x', '1')], [])],
+      ['out[x] = f.applyAsInt(x);'],
+    );
+    assert.equal(
+      steps[0].writes.length + steps[0].reads.filter((r) => r.kind === 'library').length,
+      0,
+    );
+    assert.equal(
+      comparableValue(lambda),
+      comparableValue('demo.Main$$Lambda$40/0x00007f8480021400@12'),
+    );
+    assert.notEqual(comparableValue('demo.Task@1'), comparableValue('demo.Order@1'));
+    assert.equal(comparableValue('"a@1"'), '"a@1"', 'strings are compared as they are');
   });
 });

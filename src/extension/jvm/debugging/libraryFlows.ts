@@ -13,7 +13,13 @@
 // the object and stores no result anywhere (`list.add(x);`, `sb.append(y);`).
 
 import type { JvmStep, JvmVarAccess } from '../decoder';
-import { stepId, type StepRef, type TraceAccess, type TraceStep } from './traceView';
+import {
+  comparableValue,
+  stepId,
+  type StepRef,
+  type TraceAccess,
+  type TraceStep,
+} from './traceView';
 
 /** Text of a source line of a class, or undefined when unknown. */
 export type SourceLines = (className: string, line: number) => string | undefined;
@@ -333,6 +339,8 @@ export class LibraryFlowTracker {
     const match = /^([^"@\s][^@\s]*)@(\d+)$/.exec(value);
     if (!match) return undefined;
     const type = match[1];
+    // A lambda's class is made at run time: it keeps no state of its own beyond what it captured.
+    if (type.includes('$$Lambda')) return undefined;
     const isArray = type.endsWith('[]');
     if (!isArray && (IMMUTABLE_TYPES.has(type) || this.instrumentedClasses.has(type))) {
       return undefined;
@@ -370,11 +378,6 @@ function fnv(hash: number, text: string): number {
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return h;
-}
-
-/** Object identities differ between runs; their types do not. */
-function comparableValue(value: string): string {
-  return value.startsWith('"') ? value : value.replace(/@\d+$/, '@');
 }
 
 function sameRef(a: StepRef, b: StepRef): boolean {

@@ -100,6 +100,8 @@ interface State {
 const SLICE_LIMIT = 20_000;
 /** Steps between a correct write and a stale read that the missing-update search reads at most. */
 const BETWEEN_LIMIT = 20_000;
+/** Steps searched on each side for assignments of the variable in other invocations. */
+const ELSEWHERE_LIMIT = 5_000;
 /** Steps offered at most as the place of a missing update. */
 const MAX_UPDATE_CANDIDATES = 24;
 /** Iterations a skip follows at most. */
@@ -533,6 +535,20 @@ export class FeedbackRecommender {
       if (control && sameFrame(control, writer)) guards.add(locationOf(control));
     }
     const skipped = this.skippedUpdates(writer, between, led);
+    // Lines that assign the variable in other runs of the method (the update that never ran
+    // here ran there): the runs of their guards in between, latest first, are where it was
+    // skipped (a loop that stopped one short never reached the assignment at all).
+    const guardedElsewhere = this.guardsOfAssignmentsElsewhere(writer, reader, read);
+    const skippedElsewhere = between
+      .filter(
+        (s) =>
+          guardedElsewhere.has(locationOf(s)) &&
+          sameFrame(s, writer) &&
+          !led.has(stepId(s)) &&
+          !skipped.includes(s),
+      )
+      .sort((a, b) => b.seq - a.seq)
+      .slice(0, MAX_UPDATE_CANDIDATES);
     const siblingWrites =
       read.kind === 'array' && read.owner !== undefined
         ? between.filter((s) =>
@@ -545,10 +561,38 @@ export class FeedbackRecommender {
       (s) => guards.has(locationOf(s)) && sameFrame(s, writer) && !led.has(stepId(s)),
     );
     const others = [...new Set([...siblingWrites, ...decisions])]
-      .filter((s) => !skipped.includes(s))
+      .filter((s) => !skipped.includes(s) && !skippedElsewhere.includes(s))
       .sort((a, b) => a.seq - b.seq);
-    const likely = [...skipped, ...others];
+    const likely = [...skipped, ...skippedElsewhere, ...others];
     return [...likely, ...this.codeRunBetween(between, likely, reader, writer)].map(refOf);
+  }
+
+  /**
+   * Locations of the decisions guarding assignments of the read variable in other runs of the
+   * writer's method, found in a bounded stretch of the trace before the writer and after the
+   * reader. An array element counts as its array's variable (`best[...]`), whichever element.
+   */
+  private guardsOfAssignmentsElsewhere(
+    writer: TraceStep,
+    reader: TraceStep,
+    read: TraceAccess,
+  ): Set<string> {
+    const variable = variableOf(reader, read);
+    const guards = new Set<string>();
+    if (!variable) return guards;
+    const assigns = (step: TraceStep) =>
+      step.className === writer.className &&
+      step.method === writer.method &&
+      step.writes.some((w) => variableOf(step, w) === variable);
+    const look = (from: number, to: number) => {
+      for (let order = from; order < to; order++) {
+        const step = this.view.step({ threadId: writer.threadId, order });
+        if (step && assigns(step)) for (const g of this.guardsOf(step)) guards.add(locationOf(g));
+      }
+    };
+    look(Math.max(1, writer.order - ELSEWHERE_LIMIT), writer.order);
+    look(reader.order + 1, reader.order + 1 + ELSEWHERE_LIMIT);
+    return guards;
   }
 
   /**
@@ -820,6 +864,16 @@ export class FeedbackRecommender {
  * nested in the branch it took (a `catch` or `if` inside a loop body), within one invocation,
  * in execution order. One forward pass: a step's controller runs before it.
  */
+/**
+ * What an access assigns, for comparing assignments across invocations: an array element is
+ * its array's variable as the step names it (the local or field holding the array), any element.
+ */
+function variableOf(step: TraceStep, access: TraceAccess): string | undefined {
+  if (access.kind !== 'array') return `${access.kind}:${access.name}`;
+  const holder = step.reads.find((r) => r.kind !== 'array' && r.value === access.owner);
+  return holder && `${holder.kind}:${holder.name}[]`;
+}
+
 function stepsUnder(decision: TraceStep, between: readonly TraceStep[]): TraceStep[] {
   const under = new Map<string, TraceStep>([[stepId(decision), decision]]);
   for (const step of between) {

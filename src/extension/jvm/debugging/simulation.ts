@@ -19,6 +19,7 @@ import { buildMemoryTrace } from './memoryTrace';
 import { FeedbackRecommender, type FeedbackKind } from './recommender';
 import { diffSources, type SourceDiff } from './sourceDiff';
 import {
+  comparableValue,
   locationOf,
   sameFrame,
   sameStep,
@@ -138,7 +139,11 @@ export function recordRun(
     if (!existsSync(traceFile)) {
       throw new Error(`no trace recorded for ${mainClass} (${result.stderr.trim().slice(0, 400)})`);
     }
-    const { steps, decoder } = decodeTrace(readFileSync(traceFile));
+    const { steps, decoder, batch } = decodeTrace(readFileSync(traceFile));
+    if (steps.length === 0 && batch.errors.length > 0) {
+      // An agent of another trace format, or a damaged file: say which, not "no steps".
+      throw new Error(`the trace of ${mainClass} could not be read: ${batch.errors[0].message}`);
+    }
     if (maxSteps !== undefined && steps.length > maxSteps) {
       throw new TraceTooLongError(version.label ?? 'recorded', maxSteps);
     }
@@ -337,7 +342,7 @@ export class FixedRunOracle {
    * the field a step reads from it holds a value right for that object.
    */
   private readonly sameValue: SameValue = (buggyValue, fixedValue) => {
-    if (comparable(buggyValue) !== comparable(fixedValue)) return false;
+    if (comparableValue(buggyValue) !== comparableValue(fixedValue)) return false;
     const made = this.buggyOrigins.get(buggyValue);
     const partnerMade = this.fixedOrigins.get(fixedValue);
     const counterpart = made && this.partner(made);
@@ -657,10 +662,6 @@ function originsOf(view: MemoryTraceView): Map<string, TraceStep> {
     }
   }
   return origins;
-}
-
-function comparable(value: string): string {
-  return value.startsWith('"') ? value : value.replace(/@\d+$/, '@');
 }
 
 /**

@@ -66,6 +66,16 @@ export function sameFrame(a: TraceStep, b: TraceStep): boolean {
   );
 }
 
+/**
+ * A value as two runs of a program can compare it: object identities differ between runs, and
+ * so do the addresses in the names of classes the JVM makes at run time
+ * (`Main$$Lambda$40/0x00007f1b5c021400`); types and plain values do not.
+ */
+export function comparableValue(value: string): string {
+  if (value.startsWith('"')) return value;
+  return value.replace(/\/0x[0-9a-f]+(?=@\d+$)/, '').replace(/@\d+$/, '@');
+}
+
 /** How a person names a variable: `sum`, `this.items`, `arr[3]`, `contents of list`. */
 export function describeAccess(access: TraceAccess): string {
   if (access.kind === 'array') return `${access.owner ?? 'array'}${access.name}`;
