@@ -12,26 +12,13 @@ import {
   asJdiSeesIt,
   compileFixtures,
   ensureAgentBuilt,
+  FIXTURE_PROGRAMS,
   JDK17,
   JDK25,
   runJdi,
   runWithAgent,
   stepsByThread,
 } from './harness';
-
-const CORPUS = [
-  'Loops',
-  'Switches',
-  'Recursion',
-  'Exceptions',
-  'StaticInit',
-  'Lambdas',
-  'InnerClasses',
-  'Arrays',
-  'Threads',
-  'Values',
-  'Calls',
-];
 
 function assertSameStepsAsJdi(jdk: string, release: number, fixture: string): void {
   const classPath = compileFixtures(jdk, release);
@@ -70,7 +57,7 @@ describe('JVM agent', function () {
   });
 
   describe('steps equal JDI line stepping (JDK 17)', () => {
-    for (const fixture of CORPUS) {
+    for (const fixture of FIXTURE_PROGRAMS) {
       it(fixture, () => assertSameStepsAsJdi(JDK17, 17, fixture));
     }
   });

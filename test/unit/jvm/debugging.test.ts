@@ -176,6 +176,31 @@ function loopTrace(): MemoryTraceView {
   return trace(specs);
 }
 
+/**
+ * Runs the search with `judge` answering (a wrong value is always the step's first read) until
+ * it ends or `limit` feedbacks were given; `visited` lists the steps asked, in order.
+ */
+function searchWith(
+  view: MemoryTraceView,
+  failure: { threadId: number; order: number },
+  judge: (order: number) => 'correct' | 'wrong-value',
+  limit: number,
+) {
+  const recommender = new FeedbackRecommender(view, failure);
+  const visited: number[] = [];
+  let suggestion = recommender.current();
+  for (let i = 0; i < limit && !suggestion.rootCause; i++) {
+    visited.push(suggestion.step.order);
+    const kind = judge(suggestion.step.order);
+    suggestion = recommender.feedback(
+      suggestion.step,
+      kind,
+      kind === 'wrong-value' ? 0 : undefined,
+    );
+  }
+  return { recommender, visited, suggestion };
+}
+
 /** Answers like a person who knows step 5 is the root cause. */
 function judgeLoopStep(order: number): 'correct' | 'wrong-value' {
   return order <= 5 ? 'correct' : 'wrong-value';
@@ -474,18 +499,7 @@ describe('feedback recommender: a right decision above a wrong path', () => {
 
 describe('feedback recommender: loops', () => {
   it('skips iterations that repeat a judged pattern, then bisects back to the fault', () => {
-    const recommender = new FeedbackRecommender(loopTrace(), at(12));
-    const visited: number[] = [];
-    let suggestion = recommender.current();
-    for (let i = 0; i < 20 && !suggestion.rootCause; i++) {
-      visited.push(suggestion.step.order);
-      const kind = judgeLoopStep(suggestion.step.order);
-      suggestion = recommender.feedback(
-        suggestion.step,
-        kind,
-        kind === 'wrong-value' ? 0 : undefined,
-      );
-    }
+    const { recommender, visited, suggestion } = searchWith(loopTrace(), at(12), judgeLoopStep, 20);
     assert.equal(suggestion.rootCause, true);
     assert.deepEqual(suggestion.step, at(5));
     // 12 (print), 11, 10 judged one by one; then the skip to the first iteration (2) and a
@@ -545,21 +559,11 @@ describe('feedback recommender: a value handed round a loop through two lines', 
   }
   const faulty = 8;
   /** A person who knows step 8 wrote the first wrong state: steps after it read wrong ones. */
-  const judge = (order: number) => (order > faulty ? 'wrong-value' : 'correct');
+  const judge = (order: number): 'correct' | 'wrong-value' =>
+    order > faulty ? 'wrong-value' : 'correct';
 
   it('bisects the rounds of the line it came back to, then asks the other line in between', () => {
-    const recommender = new FeedbackRecommender(twoLineLoop(), at(22));
-    const visited: number[] = [];
-    let suggestion = recommender.current();
-    for (let i = 0; i < 30 && !suggestion.rootCause; i++) {
-      visited.push(suggestion.step.order);
-      const kind = judge(suggestion.step.order);
-      suggestion = recommender.feedback(
-        suggestion.step,
-        kind,
-        kind === 'wrong-value' ? 0 : undefined,
-      );
-    }
+    const { recommender, visited, suggestion } = searchWith(twoLineLoop(), at(22), judge, 30);
     assert.deepEqual([suggestion.step, suggestion.rootCause], [at(faulty), true]);
     // 22, 21 (line 30), 20 (line 29), 19 (line 30 again: the pattern) judged one by one, then a
     // binary search over the earlier rounds of line 30; walking back would take 15 feedbacks.

@@ -49,6 +49,24 @@ export function ensureAgentBuilt(): void {
 
 const compiled = new Map<string, string>();
 
+/**
+ * The fixture programs (test/fixtures/java/fixtures) that record deterministically on one
+ * thread or several, for checks run over all of them.
+ */
+export const FIXTURE_PROGRAMS = [
+  'Loops',
+  'Switches',
+  'Recursion',
+  'Exceptions',
+  'StaticInit',
+  'Lambdas',
+  'InnerClasses',
+  'Arrays',
+  'Threads',
+  'Values',
+  'Calls',
+];
+
 /** Compiles test/fixtures/java/fixtures/*.java once per (jdk, release); returns the class dir. */
 export function compileFixtures(jdk = JDK17, release = 17): string {
   const key = `${jdk}:${release}`;
