@@ -360,15 +360,31 @@ export class ErlangConnection extends EventEmitter<ConnectionEvents> implements 
       );
     const limits = { maxDecompressedBytes: this.options.maxFrameBytes };
     const control = decodeTermAt(frame, 1, limits);
-    let message: Term | undefined;
-    if (control.end < frame.length) {
+    const decodeMessage = (): Term => {
       const decoded = decodeTermAt(frame, control.end, limits);
       if (decoded.end !== frame.length) throw new HandshakeError('trailing bytes after a message');
-      message = decoded.term;
-    }
-    if (!(control.term instanceof Tuple) || typeof control.term.elements[0] !== 'number')
+      return decoded.term;
+    };
+    if (!(control.term instanceof Tuple) || typeof control.term.elements[0] !== 'number') {
+      if (control.end < frame.length) decodeMessage();
       throw new HandshakeError('control message is not a tuple with an operation number');
-    this.dispatch(control.term.elements, message);
+    }
+    const raw = control.end < frame.length ? this.rawReceiver(control.term.elements) : undefined;
+    if (raw) return raw.deliverRaw(frame, control.end, frame.length, decodeMessage);
+    this.dispatch(control.term.elements, control.end < frame.length ? decodeMessage() : undefined);
+  }
+
+  /** The mailbox a SEND is for, when it takes messages undecoded (Mailbox.setRawHandler). */
+  private rawReceiver(c: Term[]): Mailbox | undefined {
+    const op = c[0];
+    const isSend =
+      op === ControlOp.send ||
+      op === ControlOp.sendTT ||
+      op === ControlOp.sendSender ||
+      op === ControlOp.sendSenderTT;
+    if (!isSend) return undefined;
+    const mailbox = this.mailboxFor(c[2]);
+    return mailbox?.takesRaw ? mailbox : undefined;
   }
 
   private dispatch(c: Term[], message: Term | undefined): void {

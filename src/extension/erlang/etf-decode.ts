@@ -456,7 +456,7 @@ const atomCacheUtf8: boolean[] = new Array(ATOM_CACHE_SLOTS).fill(false);
 const atomCacheAtoms: Array<Atom | undefined> = new Array(ATOM_CACHE_SLOTS);
 const ATOM_CACHE_MAX_LENGTH = 64;
 
-function atomFromBytes(buf: Buffer, start: number, length: number, utf8: boolean): Atom {
+export function atomFromBytes(buf: Buffer, start: number, length: number, utf8: boolean): Atom {
   if (length > ATOM_CACHE_MAX_LENGTH)
     return Atom.of(buf.toString(utf8 ? 'utf8' : 'latin1', start, start + length));
   let hash = length;
@@ -513,6 +513,21 @@ export function decodeTermAt(
   if (reader.pos < end && buf[reader.pos] === Tag.compressed) {
     return decodeCompressed(buf, reader.pos, end, options);
   }
+  const term = reader.term();
+  return { term, end: reader.pos };
+}
+
+/**
+ * Decodes one term nested inside another (no version byte) that starts at `offset`, for
+ * readers that walk a known outer structure themselves; returns it and the offset past it.
+ */
+export function decodeInnerTermAt(
+  buf: Buffer,
+  offset: number,
+  end: number,
+  maxDepth = DEFAULT_MAX_DEPTH,
+): { term: Term; end: number } {
+  const reader = new EtfReader(buf, offset, end, maxDepth);
   const term = reader.term();
   return { term, end: reader.pos };
 }

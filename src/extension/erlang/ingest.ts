@@ -105,7 +105,12 @@ export class ErlangIngest {
   /** Batch number; rows record the batch that last changed them. */
   private version = 0;
   private readonly processes = new Map<string, ProcessRow>();
+  /**
+   * Active links only: an ended link is written and forgotten (a new link between the same
+   * pair makes the same row again), so a churning node does not fill memory with dead ones.
+   */
   private readonly links = new Map<string, LinkRow>();
+  /** Keys of each process's active links. */
   private readonly linksOf = new Map<string, Set<string>>();
   private readonly monitors = new Map<string, MonitorRow>();
   private readonly messages = new Map<string, MessageRow>();
@@ -198,22 +203,33 @@ export class ErlangIngest {
 
   private link(a: string, b: string, active: boolean, ts: number): void {
     if (!a.startsWith('<') || !b.startsWith('<') || a === b) return;
-    const [x, y] = a < b ? [a, b] : [b, a];
+    const x = a < b ? a : b;
+    const y = a < b ? b : a;
     const key = `${x} ${y}`;
-    let row = this.links.get(key);
-    if (!row) {
-      if (!active) return;
-      row = { a: x, b: y, active, since: ts, until: null };
-      this.links.set(key, row);
+    const row = this.links.get(key);
+    if (active) {
+      if (row) return;
+      const started: LinkRow = { a: x, b: y, active: true, since: ts, until: null };
+      this.links.set(key, started);
       this.adjacent(x).add(key);
       this.adjacent(y).add(key);
-    } else if (row.active === active) return;
-    row.active = active;
-    if (active) row.since = ts;
-    row.until = active ? null : ts;
-    this.dirty.links.add(row);
+      this.dirty.links.add(started);
+    } else {
+      if (!row) return;
+      this.endLink(key, row, ts);
+    }
     this.process(x, ts);
     this.process(y, ts);
+  }
+
+  /** Marks an active link ended and forgets it (its row is written with this batch). */
+  private endLink(key: string, row: LinkRow, ts: number): void {
+    row.active = false;
+    row.until = ts;
+    this.dirty.links.add(row);
+    this.links.delete(key);
+    this.linksOf.get(row.a)?.delete(key);
+    this.linksOf.get(row.b)?.delete(key);
   }
 
   private adjacent(pid: string): Set<string> {
@@ -381,13 +397,9 @@ export class ErlangIngest {
     row.exitReason = reason;
     row.exitedTs = ts;
     // A dead process has no links left; the rows stay, marked ended.
-    for (const key of this.linksOf.get(pid) ?? []) {
-      const link = this.links.get(key)!;
-      if (!link.active) continue;
-      link.active = false;
-      link.until = ts;
-      this.dirty.links.add(link);
-    }
+    for (const key of [...(this.linksOf.get(pid) ?? [])])
+      this.endLink(key, this.links.get(key)!, ts);
+    this.linksOf.delete(pid);
   }
 
   private unregistered(pid: string, name: string, ts: number): void {
@@ -503,7 +515,7 @@ export class ErlangIngest {
     this.insertRows(
       'INSERT OR REPLACE INTO erlang_processes VALUES',
       17,
-      [...d.processes].flatMap((p) => [
+      flatRows(d.processes, (p) => [
         runId,
         p.pid,
         p.level,
@@ -526,17 +538,17 @@ export class ErlangIngest {
     this.insertRows(
       'INSERT OR REPLACE INTO erlang_links VALUES',
       7,
-      [...d.links].flatMap((l) => [runId, l.a, l.b, l.active ? 1 : 0, l.since, l.until, version]),
+      flatRows(d.links, (l) => [runId, l.a, l.b, l.active ? 1 : 0, l.since, l.until, version]),
     );
     this.insertRows(
       'INSERT OR REPLACE INTO erlang_monitors VALUES',
       6,
-      [...d.monitors].flatMap((m) => [runId, m.watcher, m.target, m.active ? 1 : 0, m.ts, version]),
+      flatRows(d.monitors, (m) => [runId, m.watcher, m.target, m.active ? 1 : 0, m.ts, version]),
     );
     this.insertRows(
       'INSERT OR REPLACE INTO erlang_messages VALUES',
       9,
-      [...d.messages].flatMap((m) => [
+      flatRows(d.messages, (m) => [
         runId,
         m.sender,
         m.receiver,
@@ -551,7 +563,7 @@ export class ErlangIngest {
     this.insertRows(
       'INSERT OR REPLACE INTO erlang_ports VALUES',
       8,
-      [...d.ports].flatMap((p) => [
+      flatRows(d.ports, (p) => [
         runId,
         p.port,
         p.name,
@@ -565,7 +577,7 @@ export class ErlangIngest {
     this.insertRows(
       'INSERT OR REPLACE INTO erlang_ets_tables VALUES',
       12,
-      [...d.tables].flatMap((t) => [
+      flatRows(d.tables, (t) => [
         runId,
         t.table,
         t.name,
@@ -605,6 +617,13 @@ export class ErlangIngest {
   }
 }
 
+/** The rows' values one after another, as a multi-row INSERT binds them. */
+function flatRows<T>(rows: Set<T>, values: (row: T) => SqlValue[]): SqlValue[] {
+  const flat: SqlValue[] = [];
+  for (const row of rows) for (const value of values(row)) flat.push(value);
+  return flat;
+}
+
 function insertText(prefix: string, columns: number, rows: number): string {
   const group = `(${new Array<string>(columns).fill('?').join(',')})`;
   return `${prefix} ${new Array<string>(rows).fill(group).join(',')}`;
@@ -633,16 +652,28 @@ export function encodeChunk(
   let seq = afterSeq;
   let minTs = Infinity;
   let maxTs = -Infinity;
-  const parts: string[] = [];
+  // One growing string (V8 keeps it as a rope until it is encoded) instead of a part per event.
+  let json = '[';
   for (let i = start; i < end; i++) {
     const event = events[i];
     seq += 1;
     if (event.ts < minTs) minTs = event.ts;
     if (event.ts > maxTs) maxTs = event.ts;
     const { subject, other, detail } = eventColumns(event);
-    parts.push(
-      `[${seq},${event.ts},${jsonString(event.kind)},${jsonString(subject)},${jsonString(other)},${detail ?? 'null'}]`,
-    );
+    json +=
+      (i === start ? '[' : ',[') +
+      seq +
+      ',' +
+      event.ts +
+      ',' +
+      quotedName(event.kind) +
+      ',' +
+      quotedName(subject) +
+      ',' +
+      quotedName(other) +
+      ',' +
+      (detail ?? 'null') +
+      ']';
   }
   return {
     firstSeq: afterSeq + 1,
@@ -650,12 +681,23 @@ export function encodeChunk(
     count: end - start,
     minTs,
     maxTs,
-    json: `[${parts.join(',')}]`,
+    json: json + ']',
   };
 }
 
-function jsonString(text: string | null): string {
-  return text === null ? 'null' : JSON.stringify(text);
+/** JSON strings of recent kinds and names (pids, ports, tables), which recur event after event. */
+const quotedNames = new Map<string, string>();
+const MAX_QUOTED_NAMES = 65_536;
+
+function quotedName(text: string | null): string {
+  if (text === null) return 'null';
+  let quoted = quotedNames.get(text);
+  if (quoted === undefined) {
+    if (quotedNames.size >= MAX_QUOTED_NAMES) quotedNames.clear();
+    quoted = JSON.stringify(text);
+    quotedNames.set(text, quoted);
+  }
+  return quoted;
 }
 
 export interface EventColumns {

@@ -22,6 +22,9 @@ export interface ReceiveOptions {
   signal?: AbortSignal;
 }
 
+/** Takes a message as bytes[offset, end); `decode` gives it as a term instead. */
+export type RawHandler = (bytes: Buffer, offset: number, end: number, decode: () => Term) => void;
+
 interface Waiter {
   resolve(message: Term): void;
   reject(error: Error): void;
@@ -62,6 +65,7 @@ export class Mailbox {
   private head = 0;
   private waiters: Waiter[] = [];
   private handler: ((message: Term) => void) | undefined;
+  private rawHandler: RawHandler | undefined;
   private closedBecause: Error | undefined;
   private closeListeners: Array<(error: Error) => void> = [];
   /** Remote processes linked to us. */
@@ -96,6 +100,27 @@ export class Mailbox {
     while (this.head < this.queue.length) handler(this.queue[this.head++]);
     this.queue = [];
     this.head = 0;
+  }
+
+  /**
+   * Hands messages sent to this mailbox over undecoded, for a stream whose shape is known
+   * and whose volume makes a term tree per message too dear. `handler` must decode the bytes
+   * itself, or call `decode` for the term the connection would have delivered.
+   */
+  setRawHandler(handler: RawHandler | undefined): void {
+    this.rawHandler = handler;
+  }
+
+  /** @internal True when the connection should call deliverRaw instead of deliver. */
+  get takesRaw(): boolean {
+    return this.rawHandler !== undefined && this.closedBecause === undefined;
+  }
+
+  /** @internal A message's bytes (bytes[offset, end), version byte first). */
+  deliverRaw(bytes: Buffer, offset: number, end: number, decode: () => Term): void {
+    if (this.closedBecause) return;
+    if (this.rawHandler) this.rawHandler(bytes, offset, end, decode);
+    else this.deliver(decode());
   }
 
   /** @internal Called by the connection for every message addressed to us. */

@@ -129,15 +129,37 @@ export function decodeEvent(term: Term, names: TermNames): ErlangTraceEvent | un
   if (!(term instanceof Tuple) || term.elements.length !== 5) return undefined;
   const [kindTerm, tsTerm, subject, other, detail] = term.elements;
   if (!(kindTerm instanceof Atom)) return undefined;
-  const ts = Number(tsTerm);
-  const decoder = DECODERS[kindTerm.name];
+  return decodeFields(
+    kindTerm.name,
+    Number(tsTerm),
+    names.of(subject),
+    names.of(other),
+    detail,
+    names,
+  );
+}
+
+/**
+ * An event from its fields, subject and other already printed (names.of): the shared
+ * step of decodeEvent and of the batch reader, which prints pids without building terms.
+ */
+export function decodeFields(
+  kind: string,
+  ts: number,
+  subject: string,
+  other: string,
+  detail: Term,
+  names: TermNames,
+): ErlangTraceEvent | undefined {
+  const decoder = DECODERS[kind];
   return decoder ? decoder(ts, subject, other, detail, names) : undefined;
 }
 
+/** Builds one kind of event; subject and other come printed (names.of). */
 type Decoder = (
   ts: number,
-  subject: Term,
-  other: Term,
+  subject: string,
+  other: string,
   detail: Term,
   names: TermNames,
 ) => ErlangTraceEvent;
@@ -157,7 +179,7 @@ function bodyOf(detail: Term, names: TermNames): string {
 }
 
 function linkDecoder(kind: LinkKind): Decoder {
-  return (ts, s, o, _d, n) => ({ kind, ts, pid: n.of(s), other: n.of(o) });
+  return (ts, s, o) => ({ kind, ts, pid: s, other: o });
 }
 
 function mfaText(term: Term): string {
@@ -204,12 +226,12 @@ function decodeOverload(ts: number, detail: Term, names: TermNames): OverloadEve
   };
 }
 
-function decodeSummary(ts: number, subject: Term, detail: Term, n: TermNames): ErlangTraceEvent {
+function decodeSummary(ts: number, pid: string, detail: Term, n: TermNames): ErlangTraceEvent {
   const [untilTs, counts, bytes, peers] = (detail as Tuple).elements;
   return {
     kind: 'summary',
     ts,
-    pid: n.of(subject),
+    pid,
     untilTs: num(untilTs),
     counts: Object.fromEntries(pairs(counts, n).map(({ key, count }) => [key, count])),
     bytes: num(bytes),
@@ -217,14 +239,14 @@ function decodeSummary(ts: number, subject: Term, detail: Term, n: TermNames): E
   };
 }
 
-function decodeTable(ts: number, s: Term, o: Term, d: Term, n: TermNames): ErlangTraceEvent {
+function decodeTable(ts: number, s: string, o: string, d: Term, n: TermNames): ErlangTraceEvent {
   const map = d instanceof ErlMap ? d : new ErlMap([]);
   const field = (key: string) => map.get(Atom.of(key)) ?? Atom.of('undefined');
   return {
     kind: 'ets_new',
     ts,
-    table: n.of(s),
-    owner: n.of(o),
+    table: s,
+    owner: o,
     name: n.of(field('name')),
     heir: n.of(field('heir')),
     type: text(field('type')),
@@ -245,41 +267,41 @@ const DECODERS: Record<string, Decoder> = {
     };
   },
   stopped: (ts, _s, _o, d) => ({ kind: 'stopped', ts, reason: text(d) }),
-  spawn: (ts, s, o, d, n) => ({ kind: 'spawn', ts, pid: n.of(s), child: n.of(o), mfa: mfaText(d) }),
-  exit: (ts, s, _o, d, n) => ({ kind: 'exit', ts, pid: n.of(s), reason: bodyOf(d, n) }),
+  spawn: (ts, s, o, d) => ({ kind: 'spawn', ts, pid: s, child: o, mfa: mfaText(d) }),
+  exit: (ts, s, _o, d, n) => ({ kind: 'exit', ts, pid: s, reason: bodyOf(d, n) }),
   link: linkDecoder('link'),
   unlink: linkDecoder('unlink'),
   getting_linked: linkDecoder('getting_linked'),
   getting_unlinked: linkDecoder('getting_unlinked'),
-  register: (ts, s, _o, d, n) => ({ kind: 'register', ts, pid: n.of(s), name: n.of(d) }),
-  unregister: (ts, s, _o, d, n) => ({ kind: 'unregister', ts, pid: n.of(s), name: n.of(d) }),
+  register: (ts, s, _o, d, n) => ({ kind: 'register', ts, pid: s, name: n.of(d) }),
+  unregister: (ts, s, _o, d, n) => ({ kind: 'unregister', ts, pid: s, name: n.of(d) }),
   send: (ts, s, o, d, n) => {
     const [bytes, body, how] = (d as Tuple).elements;
     const text = n.body(body, how);
-    return { kind: 'send', ts, pid: n.of(s), to: n.of(o), bytes: num(bytes), text };
+    return { kind: 'send', ts, pid: s, to: o, bytes: num(bytes), text };
   },
   send_to_dead: (ts, s, o, d, n) => {
     const [bytes, body, how] = (d as Tuple).elements;
     const text = n.body(body, how);
-    return { kind: 'send_to_dead', ts, pid: n.of(s), to: n.of(o), bytes: num(bytes), text };
+    return { kind: 'send_to_dead', ts, pid: s, to: o, bytes: num(bytes), text };
   },
   summary: (ts, s, _o, d, n) => decodeSummary(ts, s, d, n),
-  island: (ts, s, _o, d, n) => ({
+  island: (ts, s, _o, d) => ({
     kind: 'island',
     ts,
-    pid: n.of(s),
+    pid: s,
     change: text(d) as 'joined' | 'unlinked' | 'boundary',
   }),
-  level: (ts, s, _o, d, n) => ({
+  level: (ts, s, _o, d) => ({
     kind: 'level',
     ts,
-    pid: n.of(s),
+    pid: s,
     level: text(d) as 'chosen' | 'listened' | 'stopped',
   }),
   links: (ts, s, _o, d, n) => ({
     kind: 'links',
     ts,
-    pid: n.of(s),
+    pid: s,
     links: Array.isArray(d) ? d.map((l) => n.of(l)) : [],
   }),
   monitors: (ts, s, _o, d, n) => {
@@ -287,62 +309,62 @@ const DECODERS: Record<string, Decoder> = {
     return {
       kind: 'monitors',
       ts,
-      pid: n.of(s),
+      pid: s,
       monitors: Array.isArray(monitors) ? monitors.map((m) => n.of(m)) : [],
       monitoredBy: Array.isArray(monitoredBy) ? monitoredBy.map((m) => n.of(m)) : [],
     };
   },
-  facts: (ts, s, _o, d, n) => ({ kind: 'facts', ts, pid: n.of(s), facts: decodeFacts(d, n) }),
-  gone: (ts, s, _o, _d, n) => ({ kind: 'gone', ts, pid: n.of(s) }),
-  name_up: (ts, s, _o, d, n) => ({ kind: 'name_up', ts, pid: n.of(s), name: n.of(d) }),
-  name_down: (ts, s, _o, d, n) => ({ kind: 'name_down', ts, pid: n.of(s), name: n.of(d) }),
-  port_open: (ts, s, o, d, n) => ({
+  facts: (ts, s, _o, d, n) => ({ kind: 'facts', ts, pid: s, facts: decodeFacts(d, n) }),
+  gone: (ts, s) => ({ kind: 'gone', ts, pid: s }),
+  name_up: (ts, s, _o, d, n) => ({ kind: 'name_up', ts, pid: s, name: n.of(d) }),
+  name_down: (ts, s, _o, d, n) => ({ kind: 'name_down', ts, pid: s, name: n.of(d) }),
+  port_open: (ts, s, o, d) => ({
     kind: 'port_open',
     ts,
-    port: n.of(s),
-    owner: n.of(o),
+    port: s,
+    owner: o,
     name: text(d),
   }),
-  port_seen: (ts, s, o, d, n) => ({
+  port_seen: (ts, s, o, d) => ({
     kind: 'port_seen',
     ts,
-    port: n.of(s),
-    owner: n.of(o),
+    port: s,
+    owner: o,
     name: text(d),
   }),
   port_closed: (ts, s, _o, d, n) => ({
     kind: 'port_closed',
     ts,
-    port: n.of(s),
+    port: s,
     reason: bodyOf(d, n),
   }),
-  port_link: (ts, s, o, _d, n) => ({ kind: 'port_link', ts, port: n.of(s), other: n.of(o) }),
-  port_unlink: (ts, s, o, _d, n) => ({ kind: 'port_unlink', ts, port: n.of(s), other: n.of(o) }),
-  port_register: (ts, s, o, _d, n) => ({
+  port_link: (ts, s, o) => ({ kind: 'port_link', ts, port: s, other: o }),
+  port_unlink: (ts, s, o) => ({ kind: 'port_unlink', ts, port: s, other: o }),
+  port_register: (ts, s, o) => ({
     kind: 'port_register',
     ts,
-    port: n.of(s),
-    name: n.of(o),
+    port: s,
+    name: o,
   }),
-  port_unregister: (ts, s, o, _d, n) => ({
+  port_unregister: (ts, s, o) => ({
     kind: 'port_unregister',
     ts,
-    port: n.of(s),
-    name: n.of(o),
+    port: s,
+    name: o,
   }),
-  port_owner: (ts, s, o, _d, n) => ({ kind: 'port_owner', ts, port: n.of(s), owner: n.of(o) }),
+  port_owner: (ts, s, o) => ({ kind: 'port_owner', ts, port: s, owner: o }),
   ets_new: decodeTable,
   ets_owner: (ts, s, o, d, n) => ({
     kind: 'ets_owner',
     ts,
-    table: n.of(s),
-    owner: n.of(o),
+    table: s,
+    owner: o,
     heir: n.of(d),
   }),
-  ets_delete: (ts, s, _o, _d, n) => ({ kind: 'ets_delete', ts, table: n.of(s) }),
-  ets_size: (ts, s, _o, d, n) => {
+  ets_delete: (ts, s) => ({ kind: 'ets_delete', ts, table: s }),
+  ets_size: (ts, s, _o, d) => {
     const [size, memory] = (d as Tuple).elements;
-    return { kind: 'ets_size', ts, table: n.of(s), size: num(size), memory: num(memory) };
+    return { kind: 'ets_size', ts, table: s, size: num(size), memory: num(memory) };
   },
   overload: (ts, _s, _o, d, n) => decodeOverload(ts, d, n),
 };

@@ -14,9 +14,9 @@ import { AgentError, ErlangError } from './errors';
 import { formatTerm } from './format';
 import type { Mailbox } from './mailbox';
 import { Atom, ErlMap, Pid, Tuple, atom, binary, isAtom, isTuple, type Term } from './terms';
+import { TraceBatchReader, batchFromTerm, rememberPids, type TraceBatch } from './traceBatch';
 import {
   TermNames,
-  decodeEvent,
   type ErlangTraceEvent,
   type OverloadEvent,
   type ProcessFacts,
@@ -138,6 +138,7 @@ export class ErlangTraceSession extends EventEmitter<TraceSessionEvents> {
   readonly names: TermNames;
   /** Pids seen in events by their text, so callers can pass text back. */
   private readonly pids = new Map<string, Pid>();
+  private readonly batchReader: TraceBatchReader;
   private closing = false;
   private closedReason: string | undefined;
   eventsReceived = 0;
@@ -151,7 +152,13 @@ export class ErlangTraceSession extends EventEmitter<TraceSessionEvents> {
   ) {
     super();
     this.names = new TermNames(conn.node);
+    this.batchReader = new TraceBatchReader(this.names, this.pids);
     mailbox.setHandler((message) => this.onMessage(message));
+    mailbox.setRawHandler((bytes, offset, end, decode) => {
+      const batch = this.batchReader.read(bytes, offset, end);
+      if (batch) this.onBatch(batch);
+      else this.onMessage(decode());
+    });
     const watch = conn.monitor(tracer);
     watch.down.then(
       (reason) => this.onClosed(`tracer stopped: ${formatTerm(reason)}`),
@@ -260,7 +267,7 @@ export class ErlangTraceSession extends EventEmitter<TraceSessionEvents> {
     if (!(reply instanceof ErlMap)) return undefined;
     const details = toProcessDetails(this.names.of(pid), reply, this.names);
     const heardOf = [...details.links, ...details.monitors, ...details.monitoredBy];
-    this.rememberPids(reply);
+    rememberPids(reply, this.pids, this.names);
     await this.mention(heardOf).catch(() => undefined);
     return details;
   }
@@ -329,35 +336,17 @@ export class ErlangTraceSession extends EventEmitter<TraceSessionEvents> {
   }
 
   private onMessage(message: Term): void {
-    if (!isTuple(message, 5) || !isAtom(message.elements[0], 'bathysphere_trace')) return;
-    const [, , seq, rawEvents, dropped] = message.elements;
-    if (!Array.isArray(rawEvents)) return;
-    const events: ErlangTraceEvent[] = [];
-    for (const raw of rawEvents) {
-      const event = decodeEvent(raw, this.names);
-      if (event) events.push(event);
-      this.rememberPids(raw);
-    }
+    const batch = batchFromTerm(message, this.pids, this.names);
+    if (batch) this.onBatch(batch);
+  }
+
+  private onBatch({ seq, dropped, events }: TraceBatch): void {
     // Trace messages from different schedulers can arrive out of order; sort is stable.
     events.sort((a, b) => a.ts - b.ts);
     this.eventsReceived += events.length;
-    this.droppedByAgent = Number(dropped);
-    this.emit('events', events, { seq: Number(seq), droppedByAgent: this.droppedByAgent });
+    this.droppedByAgent = dropped;
+    this.emit('events', events, { seq, droppedByAgent: this.droppedByAgent });
     for (const event of events) if (event.kind === 'overload') this.emit('overload', event);
-  }
-
-  /** Keeps the Pid objects of subjects, so explore('<0.85.0>') needs no round trip. */
-  private rememberPids(raw: Term): void {
-    if (this.pids.size > 100_000) return;
-    if (raw instanceof Tuple) {
-      const subject = raw.elements[2];
-      if (subject instanceof Pid) this.pids.set(this.names.of(subject), subject);
-    } else if (raw instanceof ErlMap) {
-      for (const [, value] of raw.entries)
-        if (Array.isArray(value))
-          for (const item of value)
-            if (item instanceof Pid) this.pids.set(this.names.of(item), item);
-    }
   }
 
   private onClosed(reason: string): void {

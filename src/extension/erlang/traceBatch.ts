@@ -1,0 +1,281 @@
+/**
+ * Reads the tracer's batches, `{bathysphere_trace, Tracer, Seq, Events, Dropped}`, from
+ * their external-format bytes straight into events. The generic decoder builds a term tree
+ * per event (a tuple, atoms, two pids with their node atom) that is printed and dropped at
+ * once; at hundreds of thousands of events a second that tree, its garbage and printing
+ * the same pids over and over cost more than storing the events. Here the fixed fields of
+ * each event (kind, time, subject, other) are read in place, pids of the traced node print
+ * from a cache, and only the detail goes through the generic decoder.
+ *
+ * Anything off the expected shape falls back to the generic decoder (for one event, or
+ * for the whole message), so every message means what decodeEvent makes of it.
+ */
+import { EtfDecodeError } from './errors';
+import { atomFromBytes, decodeInnerTermAt } from './etf-decode';
+import { Tag } from './etf-tags';
+import { Atom, ErlMap, Pid, Tuple, type Term } from './terms';
+import { TermNames, decodeEvent, decodeFields, type ErlangTraceEvent } from './traceEvents';
+
+export interface TraceBatch {
+  seq: number;
+  /** Events the agent dropped so far (cumulative). */
+  dropped: number;
+  /** In the order the agent sent them. */
+  events: ErlangTraceEvent[];
+}
+
+/** Pids kept by their text, so explore('<0.85.0>') needs no round trip to the node. */
+export const MAX_REMEMBERED_PIDS = 100_000;
+
+/** Printed pids of the traced node kept for reuse; the cache starts over when full. */
+const MAX_CACHED_PID_TEXTS = 200_000;
+
+/** Ids up to this stay small integers (V8's fast map keys); pid ids have 28 bits. */
+const MAX_CACHED_PID_ID = 2 ** 30 - 1;
+
+const BATCH_TAG = 'bathysphere_trace';
+
+/**
+ * Keeps the Pid objects of an event's subject (and of the pid lists in a map) by their
+ * text: what the session resolves text against.
+ */
+export function rememberPids(raw: Term, pids: Map<string, Pid>, names: TermNames): void {
+  if (pids.size > MAX_REMEMBERED_PIDS) return;
+  if (raw instanceof Tuple) {
+    const subject = raw.elements[2];
+    if (subject instanceof Pid) pids.set(names.of(subject), subject);
+  } else if (raw instanceof ErlMap) {
+    for (const [, value] of raw.entries)
+      if (Array.isArray(value))
+        for (const item of value) if (item instanceof Pid) pids.set(names.of(item), item);
+  }
+}
+
+/** The events of one batch message: what both the generic and the byte path produce. */
+export function batchFromTerm(
+  message: Term,
+  pids: Map<string, Pid>,
+  names: TermNames,
+): TraceBatch | undefined {
+  if (!(message instanceof Tuple) || message.elements.length !== 5) return undefined;
+  const [tag, , seq, rawEvents, dropped] = message.elements;
+  if (!(tag instanceof Atom) || tag.name !== BATCH_TAG || !Array.isArray(rawEvents))
+    return undefined;
+  const events: ErlangTraceEvent[] = [];
+  for (const raw of rawEvents) {
+    const event = decodeEvent(raw, names);
+    if (event) events.push(event);
+    rememberPids(raw, pids, names);
+  }
+  return { seq: Number(seq), dropped: Number(dropped), events };
+}
+
+export class TraceBatchReader {
+  private buf: Buffer = Buffer.alloc(0);
+  private pos = 0;
+  private end = 0;
+  private readonly nodeAtom: Atom;
+  private readonly nodeUtf8: Buffer;
+  private readonly nodeLatin1: Buffer;
+  /** `<0.Id.0>` by Id, for pids of the traced node. */
+  private readonly pidTexts = new Map<number, string>();
+
+  constructor(
+    private readonly names: TermNames,
+    private readonly pids: Map<string, Pid>,
+  ) {
+    this.nodeAtom = Atom.of(names.localNode);
+    this.nodeUtf8 = Buffer.from(names.localNode, 'utf8');
+    this.nodeLatin1 = Buffer.from(names.localNode, 'latin1');
+  }
+
+  /**
+   * The batch in bytes[offset, end) (a message: version byte first), or undefined when
+   * the message is not a batch of the expected shape: decode it generically then.
+   */
+  read(bytes: Buffer, offset: number, end: number): TraceBatch | undefined {
+    this.buf = bytes;
+    this.pos = offset;
+    this.end = end;
+    if (!this.envelope()) return undefined;
+    this.skipTerm(); // the tracer's pid
+    const seq = Number(this.term());
+    const events = this.events();
+    if (events === undefined) return undefined;
+    const dropped = Number(this.term());
+    if (this.pos !== end) return undefined;
+    return { seq, dropped, events };
+  }
+
+  /** Version byte, a 5-tuple, its first element the atom bathysphere_trace. */
+  private envelope(): boolean {
+    const { buf, pos } = this;
+    if (this.end - pos < 4 || buf[pos] !== Tag.version) return false;
+    if (buf[pos + 1] !== Tag.smallTuple || buf[pos + 2] !== 5) return false;
+    this.pos = pos + 3;
+    const tag = this.atomOrUndefined();
+    return tag !== undefined && tag.name === BATCH_TAG;
+  }
+
+  /** A proper list of events, or undefined for anything else (another list shape). */
+  private events(): ErlangTraceEvent[] | undefined {
+    this.need(1);
+    const tag = this.buf[this.pos];
+    if (tag === Tag.nil) {
+      this.pos += 1;
+      return [];
+    }
+    if (tag !== Tag.list) return undefined;
+    this.need(5);
+    const count = this.buf.readUInt32BE(this.pos + 1);
+    this.pos += 5;
+    if (count > this.end - this.pos)
+      throw new EtfDecodeError(`list claims ${count} elements`, this.pos - 5);
+    const events: ErlangTraceEvent[] = [];
+    for (let i = 0; i < count; i++) {
+      const event = this.event();
+      if (event) events.push(event);
+    }
+    this.need(1);
+    if (this.buf[this.pos] !== Tag.nil) return undefined;
+    this.pos += 1;
+    return events;
+  }
+
+  /** {Kind, TimeUs, Subject, Other, Detail}; other shapes through decodeEvent. */
+  private event(): ErlangTraceEvent | undefined {
+    const start = this.pos;
+    this.need(2);
+    if (this.buf[start] !== Tag.smallTuple || this.buf[start + 1] !== 5) return this.generic(start);
+    this.pos += 2;
+    const kind = this.atomOrUndefined();
+    if (kind === undefined) return this.generic(start);
+    const ts = this.integer();
+    const subject = this.name(true);
+    const other = this.name(false);
+    const detail = this.term();
+    return decodeFields(kind.name, ts, subject, other, detail, this.names);
+  }
+
+  private generic(start: number): ErlangTraceEvent | undefined {
+    this.pos = start;
+    const raw = this.term();
+    rememberPids(raw, this.pids, this.names);
+    return decodeEvent(raw, this.names);
+  }
+
+  /** An atom at pos (consumed), or undefined (pos unchanged) when the term is not one. */
+  private atomOrUndefined(): Atom | undefined {
+    this.need(1);
+    const tag = this.buf[this.pos];
+    const small = tag === Tag.smallAtomUtf8 || tag === Tag.smallAtom;
+    if (!small && tag !== Tag.atomUtf8 && tag !== Tag.atom) return undefined;
+    const header = small ? 2 : 3;
+    this.need(header);
+    const length = small ? this.buf[this.pos + 1] : this.buf.readUInt16BE(this.pos + 1);
+    this.need(header + length);
+    const utf8 = tag === Tag.smallAtomUtf8 || tag === Tag.atomUtf8;
+    const atom = atomFromBytes(this.buf, this.pos + header, length, utf8);
+    this.pos += header + length;
+    return atom;
+  }
+
+  /** Times: small integers and big integers of up to 53 bits read in place. */
+  private integer(): number {
+    this.need(1);
+    const { buf, pos } = this;
+    const tag = buf[pos];
+    if (tag === Tag.smallBig) {
+      this.need(3);
+      const length = buf[pos + 1];
+      if (length <= 6 || (length === 7 && this.end - pos >= 10 && buf[pos + 9] < 0x20)) {
+        this.need(3 + length);
+        let value = 0;
+        for (let i = length - 1; i >= 0; i--) value = value * 256 + buf[pos + 3 + i];
+        this.pos = pos + 3 + length;
+        return buf[pos + 2] === 0 ? value : -value;
+      }
+    } else if (tag === Tag.smallInteger) {
+      this.need(2);
+      this.pos = pos + 2;
+      return buf[pos + 1];
+    } else if (tag === Tag.integer) {
+      this.need(5);
+      this.pos = pos + 5;
+      return buf.readInt32BE(pos + 1);
+    }
+    return Number(this.term());
+  }
+
+  /** names.of(term) of the term at pos; pids of the traced node from the cache. */
+  private name(isSubject: boolean): string {
+    const start = this.pos;
+    this.need(1);
+    if (this.buf[start] === Tag.newPid) {
+      const text = this.localPid(isSubject);
+      if (text !== undefined) return text;
+      this.pos = start;
+    }
+    const term = this.term();
+    if (isSubject && term instanceof Pid && this.pids.size <= MAX_REMEMBERED_PIDS)
+      this.pids.set(this.names.of(term), term);
+    return this.names.of(term);
+  }
+
+  /** NEW_PID_EXT of the traced node: its text (remembered when a subject), else undefined. */
+  private localPid(isSubject: boolean): string | undefined {
+    const { buf } = this;
+    this.pos += 1;
+    this.need(1);
+    const nodeTag = buf[this.pos];
+    const small = nodeTag === Tag.smallAtomUtf8 || nodeTag === Tag.smallAtom;
+    if (!small && nodeTag !== Tag.atomUtf8 && nodeTag !== Tag.atom) return undefined;
+    const header = small ? 2 : 3;
+    this.need(header);
+    const length = small ? buf[this.pos + 1] : buf.readUInt16BE(this.pos + 1);
+    const utf8 = nodeTag === Tag.smallAtomUtf8 || nodeTag === Tag.atomUtf8;
+    const node = utf8 ? this.nodeUtf8 : this.nodeLatin1;
+    if (length !== node.length) return undefined;
+    this.need(header + length + 12);
+    const at = this.pos + header;
+    for (let i = 0; i < length; i++) if (buf[at + i] !== node[i]) return undefined;
+    const id = buf.readUInt32BE(at + length);
+    const serial = buf.readUInt32BE(at + length + 4);
+    const creation = buf.readUInt32BE(at + length + 8);
+    this.pos = at + length + 12;
+    const text = this.pidText(id, serial);
+    if (isSubject && this.pids.size <= MAX_REMEMBERED_PIDS) {
+      const known = this.pids.get(text);
+      if (known === undefined || known.creation !== creation)
+        this.pids.set(text, new Pid(this.nodeAtom, id, serial, creation));
+    }
+    return text;
+  }
+
+  /** Serial 0 is nearly every pid (serials count id wrap-arounds); the id is then a small integer key. */
+  private pidText(id: number, serial: number): string {
+    if (serial !== 0 || id > MAX_CACHED_PID_ID) return `<0.${id}.${serial}>`;
+    let text = this.pidTexts.get(id);
+    if (text === undefined) {
+      if (this.pidTexts.size >= MAX_CACHED_PID_TEXTS) this.pidTexts.clear();
+      text = `<0.${id}.0>`;
+      this.pidTexts.set(id, text);
+    }
+    return text;
+  }
+
+  private term(): Term {
+    const { term, end } = decodeInnerTermAt(this.buf, this.pos, this.end);
+    this.pos = end;
+    return term;
+  }
+
+  private skipTerm(): void {
+    this.pos = decodeInnerTermAt(this.buf, this.pos, this.end).end;
+  }
+
+  private need(count: number): void {
+    if (count > this.end - this.pos)
+      throw new EtfDecodeError(`a trace batch needs ${count} more bytes`, this.pos);
+  }
+}

@@ -1,0 +1,77 @@
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { ErlangIngest } from '../../../src/extension/erlang/ingest';
+import type { ErlangTraceEvent } from '../../../src/extension/erlang/traceEvents';
+import { SessionStore } from '../../../src/extension/store/sessionStore';
+import { useTempDir } from '../../support/tempDir';
+
+interface LinkRow {
+  a: string;
+  b: string;
+  active: number;
+  since_ts_us: number;
+  until_ts_us: number | null;
+  changed: number;
+}
+
+// Rows name a pair in text order: '<0.100.0>' before '<0.90.0>'.
+const P = '<0.90.0>';
+const C = '<0.100.0>';
+const D = '<0.101.0>';
+const link = (ts: number, pid: string, other: string): ErlangTraceEvent => ({
+  kind: 'link',
+  ts,
+  pid,
+  other,
+});
+const unlink = (ts: number, pid: string, other: string): ErlangTraceEvent => ({
+  kind: 'unlink',
+  ts,
+  pid,
+  other,
+});
+const exit = (ts: number, pid: string): ErlangTraceEvent => ({
+  kind: 'exit',
+  ts,
+  pid,
+  reason: 'normal',
+});
+
+describe('Erlang ingest: links', () => {
+  const tempDir = useTempDir();
+
+  async function linksAfter(batches: ErlangTraceEvent[][]): Promise<LinkRow[]> {
+    const store = await SessionStore.open(path.join(tempDir(), 's.bathy'), { create: true });
+    const run = store.addRun({ targetKind: 'erlang', target: 'n@h' });
+    const ingest = new ErlangIngest(store, run.id);
+    for (const batch of batches) ingest.ingest(batch);
+    const rows = store.query<LinkRow>(
+      'SELECT a, b, active, since_ts_us, until_ts_us, changed FROM erlang_links ORDER BY a, b',
+    );
+    await store.close();
+    return rows;
+  }
+
+  it('ends the links of a process that dies, and a later link between the pair starts anew', async () => {
+    const rows = await linksAfter([
+      [link(1, P, C), link(2, P, D)],
+      [exit(3, C)],
+      [link(5, C, P), unlink(6, P, D), unlink(7, P, D)],
+      [exit(8, P)],
+    ]);
+    assert.deepEqual(rows, [
+      { a: C, b: P, active: 0, since_ts_us: 5, until_ts_us: 8, changed: 4 },
+      { a: D, b: P, active: 0, since_ts_us: 2, until_ts_us: 6, changed: 3 },
+    ]);
+  });
+
+  it('keeps the last state when a link ends and starts again within one batch', async () => {
+    const rows = await linksAfter([
+      [link(1, P, C)],
+      [unlink(2, C, P), link(3, P, C), exit(4, D), unlink(5, D, P)],
+    ]);
+    assert.deepEqual(rows, [
+      { a: C, b: P, active: 1, since_ts_us: 3, until_ts_us: null, changed: 2 },
+    ]);
+  });
+});
