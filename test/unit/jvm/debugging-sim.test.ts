@@ -230,6 +230,14 @@ describe('debug-sim on the seeded-bug corpus (real JVM)', function () {
     assert.ok(!result.path.some((p) => p.variable === 'f' || p.variable === 'contents of f'));
   });
 
+  it('follows a list a callee returned, and pairs statements the fix swapped (auction)', () => {
+    const result = simulate('auction');
+    assert.equal(result.located, true);
+    assert.equal(result.rootCause?.method, 'offer');
+    assert.ok(result.path.some((p) => p.variable === 'contents of settle() result'));
+    assert.ok(!result.path.some((p) => p.feedback === 'wrong-path'), 'the moved line ran in both');
+  });
+
   it('refuses a run longer than the step limit with a clear error instead of running out of memory', () => {
     assert.throws(
       () =>

@@ -975,4 +975,33 @@ describe('library flows (beyond Microbat)', () => {
     assert.notEqual(comparableValue('demo.Task@1'), comparableValue('demo.Order@1'));
     assert.equal(comparableValue('"a@1"'), '"a@1"', 'strings are compared as they are');
   });
+  it('reads the contents of a library object a traced callee returned', () => {
+    const list = 'java.util.ArrayList@8';
+    const tracker = new LibraryFlowTracker(
+      new Set(['demo.Main']),
+      () => 'for (String line : settle()) {',
+    );
+    const maker: TraceStep = {
+      threadId: 1,
+      order: 1,
+      seq: 0,
+      className: 'demo.Main',
+      method: 'settle',
+      line: 11,
+      reads: [],
+      writes: [],
+    };
+    tracker.visit(maker, rawStep(1, [], [local('lines', list)]));
+    const user: TraceStep = {
+      ...maker,
+      order: 2,
+      seq: 1,
+      method: 'main',
+      line: 12,
+      reads: [{ kind: 'return', name: 'settle() returned', value: list, writer: at(1) }],
+    };
+    tracker.visit(user, rawStep(2, [], []));
+    const hidden = user.reads.find((r) => r.kind === 'library');
+    assert.deepEqual([hidden?.name, hidden?.writer], ['contents of settle() result', at(1)]);
+  });
 });

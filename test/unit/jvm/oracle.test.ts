@@ -168,4 +168,41 @@ describe('debug-sim oracle', () => {
     const other = oracle(answers('-3', '3'), answers('3', '4'), [1]);
     assert.equal(other.judge(1).kind, 'wrong-value', 'an answer no call gave in the fixed run');
   });
+  it('pairs a statement the fix moved with its run in the fixed trace, under the same decision', () => {
+    // buggy: if (bid > high) { high = bid; second = high; }  fixed: { second = high; high = bid; }
+    const buggy: StepSpec[] = [
+      { line: 27, reads: [['local', 'bid', '9']] },
+      { line: 28, control: 1, reads: [['local', 'bid', '9']], writes: [['field', 'high', '9']] },
+      {
+        line: 29,
+        control: 1,
+        reads: [['field', 'high', '9', 2]],
+        writes: [['field', 'second', '9']],
+      },
+    ];
+    const fixed: StepSpec[] = [
+      { line: 27, reads: [['local', 'bid', '9']] },
+      { line: 28, control: 1, reads: [['field', 'high', '5']], writes: [['field', 'second', '5']] },
+      { line: 29, control: 1, reads: [['local', 'bid', '9']], writes: [['field', 'high', '9']] },
+    ];
+    const buggyView = view(buggy, 0);
+    const fixedView = view(fixed, 1000);
+    // The alignment keeps one of the two swapped statements: buggy 29 with fixed 28.
+    const matches = new Map([
+      [0, 0],
+      [2, 1],
+    ]);
+    const moved = (line: number) => (line === 28 ? 29 : line === 29 ? 28 : line);
+    const withMoves = new FixedRunOracle(
+      buggyView,
+      fixedView,
+      matches,
+      new Set(),
+      (step) => `demo.Main.main:${moved(step.line)}`,
+    );
+    const step = buggyView.step({ threadId: 1, order: 2 })!;
+    assert.equal(withMoves.judge(step, { seq: -1 }).kind, 'missing-update', 'it ran in both');
+    const plain = new FixedRunOracle(buggyView, fixedView, matches, new Set());
+    assert.equal(plain.judge(step, { seq: -1 }).kind, 'wrong-path', 'no partner without the moves');
+  });
 });

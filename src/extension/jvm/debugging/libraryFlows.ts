@@ -172,6 +172,15 @@ export class LibraryFlowTracker {
           ...inputs.filter((v) => v !== comparableValue(object.text)),
         ]);
     }
+    // A library object a traced callee returned (`for (x : settle())`): the step uses what it
+    // holds, though no variable of the line names it.
+    for (const read of step.reads) {
+      if (read.kind !== 'return') continue;
+      const object = this.trackedObject(read.value);
+      if (!object || object.isArray || seen.has(object.id)) continue;
+      seen.add(object.id);
+      this.addHiddenRead(step, object, read.name.replace(/ returned$/, ' result'));
+    }
     for (const write of raw.writes) {
       const object = this.trackedObject(write.value);
       // The step that first stores a new object made its initial state (not an array whose

@@ -240,7 +240,9 @@ export function simulateDebugging(options: SimulationOptions): SimulationResult 
     mapLine,
   );
   const decisions = new Set(buggyRun.steps.filter((s) => s.branches.length > 0).map((s) => s.seq));
-  const oracle = new FixedRunOracle(buggyView, fixedView, matches, decisions);
+  const oracle = new FixedRunOracle(buggyView, fixedView, matches, decisions, (step) =>
+    locationOf({ ...step, line: mapLine(step.className, step.line) }),
+  );
 
   const failure = findFailureStep(buggyView, oracle, sourceLine, buggyRun.stdout, fixedRun.stdout);
   const isRootCause = (step: TraceStep) =>
@@ -313,12 +315,24 @@ export class FixedRunOracle {
    * @param decisions seq of the buggy steps that took a branch (an `if`, a loop condition),
    *   whichever way it went
    */
+  /**
+   * @param fixedLocationOf where a buggy step's statement is in the fixed sources
+   *   (`Class.method:line` after the fix moved lines); without it, no reordered partners
+   */
   constructor(
-    buggy: MemoryTraceView,
+    private readonly buggy: MemoryTraceView,
     private readonly fixed: MemoryTraceView,
     matches: Map<number, number>,
     private readonly decisions: ReadonlySet<number>,
+    private readonly fixedLocationOf?: (step: TraceStep) => string,
   ) {
+    for (const step of fixed.steps) {
+      if (!step.controlDominator) continue;
+      const key = stepId(step.controlDominator);
+      const list = this.fixedControlled.get(key) ?? [];
+      list.push(step);
+      this.fixedControlled.set(key, list);
+    }
     for (const [b, f] of matches) {
       this.partnerBySeq.set(buggy.steps[b].seq, fixed.steps[f]);
       this.fixedWithPartner.add(fixed.steps[f].seq);
@@ -473,7 +487,26 @@ export class FixedRunOracle {
   }
 
   partner(step: TraceStep): TraceStep | undefined {
-    return this.partnerBySeq.get(step.seq);
+    return this.partnerBySeq.get(step.seq) ?? this.reorderedPartner(step);
+  }
+
+  /** Fixed steps by the step that controls them (`threadId:order`), for reorderedPartner. */
+  private readonly fixedControlled = new Map<string, TraceStep[]>();
+
+  /**
+   * A step the alignment left alone because the fix moved its statement (two statements swapped
+   * cannot both stay in order): the fixed run's unaligned step of the same statement under the
+   * same decision run. The person would see the statement ran in both, in another order.
+   */
+  private reorderedPartner(step: TraceStep): TraceStep | undefined {
+    if (!this.fixedLocationOf || !step.controlDominator) return undefined;
+    const control = this.buggy.step(step.controlDominator);
+    const controlPartner = control && this.partnerBySeq.get(control.seq);
+    if (!controlPartner) return undefined;
+    const location = this.fixedLocationOf(step);
+    return this.fixedControlled
+      .get(stepId(controlPartner))
+      ?.find((f) => !this.fixedWithPartner.has(f.seq) && locationOf(f) === location);
   }
 
   /**
