@@ -205,4 +205,31 @@ describe('debug-sim oracle', () => {
     const plain = new FixedRunOracle(buggyView, fixedView, matches, new Set());
     assert.equal(plain.judge(step, { seq: -1 }).kind, 'wrong-path', 'no partner without the moves');
   });
+  it('pairs a moved top-level statement of a method with its run under the same call', () => {
+    // buggy: moveTo() { floor = t; travelled += t - floor; }  fixed: the two lines swapped
+    const buggy: StepSpec[] = [
+      { line: 34, reads: [['local', 't', '5']] },
+      { line: 17, method: 'moveTo', parent: 1, writes: [['field', 'floor', '5']] },
+      { line: 18, method: 'moveTo', parent: 1, reads: [['field', 'floor', '5', 2]] },
+    ];
+    const fixed: StepSpec[] = [
+      { line: 34, reads: [['local', 't', '5']] },
+      { line: 17, method: 'moveTo', parent: 1, reads: [['field', 'floor', '2']] },
+      { line: 18, method: 'moveTo', parent: 1, writes: [['field', 'floor', '5']] },
+    ];
+    const matches = new Map([
+      [0, 0],
+      [2, 1],
+    ]);
+    const moved = (line: number) => (line === 17 ? 18 : line === 18 ? 17 : line);
+    const oracle = new FixedRunOracle(
+      view(buggy, 0),
+      view(fixed, 1000),
+      matches,
+      new Set(),
+      (s) => `demo.Main.${s.method}:${moved(s.line)}`,
+    );
+    const step = view(buggy, 0).step({ threadId: 1, order: 2 })!;
+    assert.notEqual(oracle.judge(step, { seq: -1 }).kind, 'wrong-path');
+  });
 });

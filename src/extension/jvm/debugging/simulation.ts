@@ -327,8 +327,9 @@ export class FixedRunOracle {
     private readonly fixedLocationOf?: (step: TraceStep) => string,
   ) {
     for (const step of fixed.steps) {
-      if (!step.controlDominator) continue;
-      const key = stepId(step.controlDominator);
+      const region = regionOf(step);
+      if (!region) continue;
+      const key = stepId(region);
       const list = this.fixedControlled.get(key) ?? [];
       list.push(step);
       this.fixedControlled.set(key, list);
@@ -490,17 +491,19 @@ export class FixedRunOracle {
     return this.partnerBySeq.get(step.seq) ?? this.reorderedPartner(step);
   }
 
-  /** Fixed steps by the step that controls them (`threadId:order`), for reorderedPartner. */
+  /** Fixed steps by the step whose region they run in (`threadId:order`), see regionOf. */
   private readonly fixedControlled = new Map<string, TraceStep[]>();
 
   /**
    * A step the alignment left alone because the fix moved its statement (two statements swapped
    * cannot both stay in order): the fixed run's unaligned step of the same statement under the
-   * same decision run. The person would see the statement ran in both, in another order.
+   * same decision run (or call, for a method's top-level statements). The person would see the
+   * statement ran in both, in another order.
    */
   private reorderedPartner(step: TraceStep): TraceStep | undefined {
-    if (!this.fixedLocationOf || !step.controlDominator) return undefined;
-    const control = this.buggy.step(step.controlDominator);
+    const region = regionOf(step);
+    if (!this.fixedLocationOf || !region) return undefined;
+    const control = this.buggy.step(region);
     const controlPartner = control && this.partnerBySeq.get(control.seq);
     if (!controlPartner) return undefined;
     const location = this.fixedLocationOf(step);
@@ -545,6 +548,11 @@ export class FixedRunOracle {
         : !this.followUpMissing(step, partner) && !this.precededByMissing(step, partner));
     return { kind: allRight ? 'missing-update' : 'correct' };
   }
+}
+
+/** What a step runs under: the decision that controls it, else the call of its method. */
+function regionOf(step: TraceStep): TraceStep['controlDominator'] {
+  return step.controlDominator ?? step.invocationParent;
 }
 
 /**
