@@ -18,7 +18,11 @@ import {
   u32ForF32,
   u32ForF64,
 } from './decoder';
-import { Kind as KindEnum, UNKNOWN_LOCAL_VALUE, WellKnownType } from './format';
+import {
+  Kind as KindEnum,
+  UNKNOWN_LOCAL_VALUE,
+  WellKnownType as WellKnownTypeEnum,
+} from './format';
 import { javaDouble, javaFloat } from './javaText';
 import {
   AccessColumns,
@@ -75,6 +79,8 @@ function readVarint(r: Reader): number {
 // of an imported binding is a property getter call, which showed in the profile.
 const Kind = KindEnum;
 type Kind = KindEnum;
+const WellKnownType = WellKnownTypeEnum;
+type WellKnownType = WellKnownTypeEnum;
 const ValueType = ValueTypeEnum;
 const AccessKindCode = ImportedAccessKindCode;
 const EXTRA_RETURN = IMPORTED_EXTRA_RETURN;

@@ -11,10 +11,10 @@ import {
   MAGIC,
   METHOD_LINES_ONLY,
   METHOD_STATIC,
-  LAST_WELL_KNOWN_TYPE,
+  LAST_WELL_KNOWN_TYPE as IMPORTED_LAST_WELL_KNOWN_TYPE,
   Tag as TagEnum,
   UNKNOWN_LOCAL_VALUE,
-  WellKnownType,
+  WellKnownType as WellKnownTypeEnum,
 } from './format';
 import { javaDouble, javaFloat, javaIntLike, javaStringLiteral, javaTypeName } from './javaText';
 
@@ -23,6 +23,9 @@ import { javaDouble, javaFloat, javaIntLike, javaStringLiteral, javaTypeName } f
 const Tag = TagEnum;
 const Kind = KindEnum;
 type Kind = KindEnum;
+const WellKnownType = WellKnownTypeEnum;
+type WellKnownType = WellKnownTypeEnum;
+const LAST_WELL_KNOWN_TYPE = IMPORTED_LAST_WELL_KNOWN_TYPE;
 
 export type JvmTraceErrorCode =
   | 'bad-magic'
