@@ -4,6 +4,8 @@
 // Side by side: npx tsx bench/jvm-bench.ts [rounds] --compare=OTHER.jar [--runs=N] runs the
 // workload without agent, with OTHER.jar and with the built agent interleaved (so the machine's
 // load swings hit all three alike) and reports medians of wall and main-thread CPU time.
+// --workload=BoxHeavy runs test/fixtures/java/bench/BoxHeavy.java instead (map lookups of
+// Doubles, list elements of Integers: boxes whose values the agent records).
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -26,10 +28,11 @@ const rounds = Number(positional[0] ?? 200);
 const relationRounds = Number(positional[1] ?? 35);
 const compareJar = flag('compare');
 const compareRuns = Number(flag('runs') ?? 7);
+const workload = flag('workload') ?? 'CallHeavy';
 
 function compileWorkload(): string {
   const out = mkdtempSync(join(tmpdir(), 'bathy-bench-'));
-  const source = join(FIXTURES_DIR, 'bench/CallHeavy.java');
+  const source = join(FIXTURES_DIR, `bench/${workload}.java`);
   const result = spawnSync(javaBin(JDK17, 'javac'), ['-d', out, source], { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(result.stderr);
   return out;
@@ -55,7 +58,7 @@ function runWorkload(
   const agent = agentOptions ? [`-javaagent:${agentJar}=file=${tracePath},${agentOptions}`] : [];
   const result = spawnSync(
     javaBin(JDK17),
-    [...agent, '-cp', classes, 'CallHeavy', String(workRounds)],
+    [...agent, '-cp', classes, workload, String(workRounds)],
     { encoding: 'utf8' },
   );
   const match = /elapsedNs=(\d+) cpuNs=(\d+)/.exec(result.stdout);
@@ -90,7 +93,7 @@ function median(values: number[]): number {
 /** Old and new agent jar against no agent, interleaved run by run, per recording mode. */
 function compare(classes: string, otherJar: string): void {
   console.log(
-    `CallHeavy ${rounds} rounds, JDK 17, medians of ${compareRuns} interleaved runs: ` +
+    `${workload} ${rounds} rounds, JDK 17, medians of ${compareRuns} interleaved runs: ` +
       `wall / main-thread CPU (slowdown vs no agent)`,
   );
   for (const mode of ['lines', 'full']) {
@@ -138,7 +141,7 @@ function main(): void {
     );
   };
   console.log(
-    `CallHeavy ${rounds} rounds, JDK 17, median of 3 runs, workload time measured in the JVM`,
+    `${workload} ${rounds} rounds, JDK 17, median of 3 runs, workload time measured in the JVM`,
   );
   console.log(`plain  ${plainMs.toFixed(1).padStart(8)} ms`);
   report('lines', lines);

@@ -18,7 +18,11 @@ import {
   u32ForF32,
   u32ForF64,
 } from './decoder';
-import { Kind as KindEnum, UNKNOWN_LOCAL_VALUE } from './format';
+import {
+  Kind as KindEnum,
+  UNKNOWN_LOCAL_VALUE,
+  WellKnownType as WellKnownTypeEnum,
+} from './format';
 import { javaDouble, javaFloat } from './javaText';
 import {
   AccessColumns,
@@ -75,6 +79,8 @@ function readVarint(r: Reader): number {
 // of an imported binding is a property getter call, which showed in the profile.
 const Kind = KindEnum;
 type Kind = KindEnum;
+const WellKnownType = WellKnownTypeEnum;
+type WellKnownType = WellKnownTypeEnum;
 const ValueType = ValueTypeEnum;
 const AccessKindCode = ImportedAccessKindCode;
 const EXTRA_RETURN = IMPORTED_EXTRA_RETURN;
@@ -97,6 +103,36 @@ export interface JvmColumnBatch extends JvmBatchCommon {
    */
   firstSeq: number;
   endSeq: number;
+}
+
+/** The value a box holds, typed as the column decoder keeps the primitive it boxes. */
+interface BoxedValue {
+  type: ValueTypeEnum;
+  value: number;
+  text: string | undefined;
+}
+
+/**
+ * A box's value from its text (as the stream's shared reader printed it), typed as readAs
+ * types a primitive of the boxed type: ints and longs within 2^52 as numbers, chars as codes,
+ * booleans as 0/1, floats, doubles and larger longs as text.
+ */
+function boxedValue(typeId: WellKnownType, text: string): BoxedValue {
+  switch (typeId) {
+    case WellKnownType.Boolean:
+      return { type: ValueType.Bool, value: text === 'true' ? 1 : 0, text: undefined };
+    case WellKnownType.Character:
+      return { type: ValueType.Char, value: text.charCodeAt(0), text: undefined };
+    case WellKnownType.Float:
+    case WellKnownType.Double:
+      return { type: ValueType.Text, value: 0, text };
+    default: {
+      const value = Number(text);
+      return value >= -(2 ** 52) && value < 2 ** 52
+        ? { type: ValueType.Int, value, text: undefined }
+        : { type: ValueType.Text, value: 0, text };
+    }
+  }
 }
 
 /** How values of a declared type are read (decided once per variable, field or method). */
@@ -277,6 +313,12 @@ export class JvmColumnDecoder extends JvmStreamDecoder<JvmColumnBatch, ColumnThr
   private readonly methodLocals = new Map<JvmMethodInfo, MethodLocals>();
   private readonly fieldUses = new Map<FieldInfo, FieldUse>();
   private readonly staticUses = new Map<FieldInfo, FieldUse>();
+  /**
+   * Boxes by object id, as the value they hold: a box is stored like the primitive it boxes, so
+   * a chunk's string table has one entry for `1000` whether an int or an Integer holds it, as
+   * the object path's table interned by text has.
+   */
+  private readonly boxes = new Map<number, BoxedValue>();
   // The value just read (out-parameters of readAs, so reading allocates nothing).
   private valueType: ValueTypeEnum = ValueType.Int;
   private value = 0;
@@ -753,11 +795,31 @@ export class JvmColumnDecoder extends JvmStreamDecoder<JvmColumnBatch, ColumnThr
         this.valueText = javaDouble(f64[0]);
         return;
       case Kind.Ref:
-        this.valueType = ValueType.Ref;
-        this.value = this.readRef(r);
-        return;
+        return this.readObjectValue(r);
       default:
         throw new JvmTraceError('bad-event', `unknown value kind ${kind}`, r.pos);
+    }
+  }
+
+  /** An object reference as a value: a box's value, else the object id. */
+  private readObjectValue(r: Reader): void {
+    const id = this.readRef(r);
+    const box = this.boxes.size === 0 ? undefined : this.boxes.get(id);
+    if (box === undefined) {
+      this.valueType = ValueType.Ref;
+      this.value = id;
+      return;
+    }
+    this.valueType = box.type;
+    this.value = box.value;
+    this.valueText = box.text;
+  }
+
+  protected override onObjectDeclared(id: number, typeId: number, value: string | undefined): void {
+    if (value !== undefined && typeId !== WellKnownType.String) {
+      this.boxes.set(id, boxedValue(typeId, value));
+    } else if (this.boxes.size > 0) {
+      this.boxes.delete(id); // only a damaged stream declares an id again with another type
     }
   }
 

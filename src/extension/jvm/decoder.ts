@@ -11,9 +11,10 @@ import {
   MAGIC,
   METHOD_LINES_ONLY,
   METHOD_STATIC,
-  STRING_TYPE_ID,
+  LAST_WELL_KNOWN_TYPE as IMPORTED_LAST_WELL_KNOWN_TYPE,
   Tag as TagEnum,
   UNKNOWN_LOCAL_VALUE,
+  WellKnownType as WellKnownTypeEnum,
 } from './format';
 import { javaDouble, javaFloat, javaIntLike, javaStringLiteral, javaTypeName } from './javaText';
 
@@ -22,6 +23,9 @@ import { javaDouble, javaFloat, javaIntLike, javaStringLiteral, javaTypeName } f
 const Tag = TagEnum;
 const Kind = KindEnum;
 type Kind = KindEnum;
+const WellKnownType = WellKnownTypeEnum;
+type WellKnownType = WellKnownTypeEnum;
+const LAST_WELL_KNOWN_TYPE = IMPORTED_LAST_WELL_KNOWN_TYPE;
 
 export type JvmTraceErrorCode =
   | 'bad-magic'
@@ -53,7 +57,10 @@ export interface JvmVarAccess {
   name: string;
   /** Fields and array elements: the object, as `Type@id`. */
   owner?: string;
-  /** As Java's String.valueOf prints it; strings as literals; objects as `Type@id`. */
+  /**
+   * As Java's String.valueOf prints it (boxes too: `42`, `0.5`, `x`, `true`); strings as
+   * literals; other objects as `Type@id`.
+   */
   value: string;
   /** Identity of the variable for data dependence (same key = same storage). */
   key: string;
@@ -229,6 +236,54 @@ export function zigzagInt(u: number): number {
   return (u >>> 1) ^ -(u & 1);
 }
 
+/** A zigzag long, printed (bigint arithmetic: longs beyond 2^53 stay exact). */
+function readLongText(r: Reader): string {
+  const u = r.varbig();
+  return ((u >> 1n) ^ -(u & 1n)).toString();
+}
+
+function readFloatText(r: Reader): string {
+  u32ForF32[0] = r.fixed32();
+  return javaFloat(f32[0]);
+}
+
+function readDoubleText(r: Reader): string {
+  u32ForF64[0] = r.fixed32();
+  u32ForF64[1] = r.fixed32();
+  return javaDouble(f64[0]);
+}
+
+/**
+ * The value a string or box carries at its first use in a stream, as values show it: a string
+ * as a Java literal (`...` after it when the agent cut it), a box as String.valueOf prints it.
+ */
+function readWellKnownValue(r: Reader, typeId: WellKnownType): string {
+  switch (typeId) {
+    case WellKnownType.String: {
+      const fullLength = r.varint();
+      const text = r.string();
+      const literal = javaStringLiteral(text);
+      return fullLength > [...text].length ? `${literal}...` : literal;
+    }
+    case WellKnownType.Boolean:
+      return r.u8() !== 0 ? 'true' : 'false';
+    case WellKnownType.Character:
+      return javaIntLike(r.varint(), 'C');
+    case WellKnownType.Byte:
+      return javaIntLike(zigzagInt(r.varint()), 'B');
+    case WellKnownType.Short:
+      return javaIntLike(zigzagInt(r.varint()), 'S');
+    case WellKnownType.Integer:
+      return javaIntLike(zigzagInt(r.varint()), 'I');
+    case WellKnownType.Long:
+      return readLongText(r);
+    case WellKnownType.Float:
+      return readFloatText(r);
+    case WellKnownType.Double:
+      return readDoubleText(r);
+  }
+}
+
 /** What every decoded batch carries besides the steps. */
 export interface JvmBatchCommon {
   threads: JvmThreadInfo[];
@@ -254,7 +309,7 @@ export abstract class JvmStreamDecoder<B extends JvmBatchCommon, T> {
   protected readonly fields = new Map<number, FieldInfo>();
   protected readonly types = new Map<number, string>();
   protected readonly threadInfos = new Map<number, JvmThreadInfo>();
-  /** Object id -> rendered `Type@id` or string literal. */
+  /** Object id -> rendered `Type@id`, string literal or box value. */
   protected readonly objects = new Map<number, string>();
   /** METHOD declarations so far (consumers cache per-method tables until it changes). */
   methodsDeclared = 0;
@@ -560,20 +615,26 @@ export abstract class JvmStreamDecoder<B extends JvmBatchCommon, T> {
     const id = Math.floor(u / 2);
     if (u % 2 === 1) {
       const typeId = r.varint();
-      if (typeId === STRING_TYPE_ID) {
-        const fullLength = r.varint();
-        const text = r.string();
-        const literal = javaStringLiteral(text);
-        this.objects.set(id, fullLength > [...text].length ? `${literal}...` : literal);
+      if (typeId >= 1 && typeId <= LAST_WELL_KNOWN_TYPE) {
+        const text = readWellKnownValue(r, typeId);
+        this.objects.set(id, text);
+        this.onObjectDeclared(id, typeId, text);
       } else {
         const typeName = this.types.get(typeId);
         this.objects.set(id, `${javaTypeName(typeName ?? `?type${typeId}`)}@${id}`);
+        this.onObjectDeclared(id, typeId, undefined);
       }
     }
     return id;
   }
 
-  /** An object as values print it: `Type@id`, a string literal, or `null`. */
+  /**
+   * An object's first use in a thread's stream declared it; `value` is how a string or box
+   * shows its value (undefined for other types).
+   */
+  protected onObjectDeclared(_id: number, _typeId: number, _value: string | undefined): void {}
+
+  /** An object as values print it: `Type@id`, a string literal, a box's value, or `null`. */
   renderRef(id: number): string {
     if (id === 0) return 'null';
     return this.objects.get(id) ?? `?@${id}`;
@@ -836,17 +897,12 @@ export class JvmTraceDecoder extends JvmStreamDecoder<JvmDecodedBatch, ThreadSta
     switch (kind) {
       case Kind.Int:
         return javaIntLike(zigzagInt(r.varint()), descriptor);
-      case Kind.Long: {
-        const u = r.varbig();
-        return ((u >> 1n) ^ -(u & 1n)).toString();
-      }
+      case Kind.Long:
+        return readLongText(r);
       case Kind.Float:
-        u32ForF32[0] = r.fixed32();
-        return javaFloat(f32[0]);
+        return readFloatText(r);
       case Kind.Double:
-        u32ForF64[0] = r.fixed32();
-        u32ForF64[1] = r.fixed32();
-        return javaDouble(f64[0]);
+        return readDoubleText(r);
       case Kind.Ref:
         return this.readRef(r);
       default:

@@ -69,4 +69,22 @@ export enum Kind {
   Ref = 4,
 }
 
-export const STRING_TYPE_ID = 1;
+/**
+ * Type ids the agent reserves, declared in the run header, for the immutable JDK types whose
+ * first use in a thread's stream carries the value: String and the boxes of primitives. Mirrors
+ * the agent's WellKnownTypes.
+ */
+export enum WellKnownType {
+  String = 1,
+  Boolean = 2,
+  Character = 3,
+  Byte = 4,
+  Short = 5,
+  Integer = 6,
+  Long = 7,
+  Float = 8,
+  Double = 9,
+}
+
+/** Type ids up to this one are well known (WellKnownType). */
+export const LAST_WELL_KNOWN_TYPE = WellKnownType.Double;

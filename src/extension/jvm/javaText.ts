@@ -7,10 +7,17 @@ export function javaDouble(value: number): string {
   if (value === Infinity) return 'Infinity';
   if (value === -Infinity) return '-Infinity';
   if (value === 0) return Object.is(value, -0) ? '-0.0' : '0.0';
+  // No fewer digits than JavaScript's shortest round-trip text has can round-trip: start there.
   return layout(
     value,
-    shortestDigits(value, 17, (x) => x),
+    shortestDigits(value, 17, (x) => x, significantDigitCount(String(value))),
   );
+}
+
+/** Significant digits of a number's JavaScript text: "0.30000000000000004" 17, "1e-7" 1. */
+function significantDigitCount(text: string): number {
+  const mantissa = text.split('e')[0].replace('-', '').replace('.', '');
+  return Math.max(1, mantissa.replace(/^0+/, '').replace(/0+$/, '').length);
 }
 
 /** Java's Float.toString: the shortest digits that round-trip through float32. */
@@ -28,15 +35,18 @@ interface Digits {
   exponent: number; // value = 0.d1d2d3... * 10^exponent
 }
 
-function shortestDigits(value: number, maxPrecision: number, round: (x: number) => number): Digits {
-  let text = value.toExponential(maxPrecision - 1);
-  for (let precision = 1; precision <= maxPrecision; precision++) {
+function shortestDigits(
+  value: number,
+  maxPrecision: number,
+  round: (x: number) => number,
+  fromPrecision = 1,
+): Digits {
+  let text: string | undefined;
+  for (let precision = fromPrecision; precision <= maxPrecision && !text; precision++) {
     const candidate = value.toExponential(precision - 1);
-    if (round(Number(candidate)) === value) {
-      text = candidate;
-      break;
-    }
+    if (round(Number(candidate)) === value) text = candidate;
   }
+  text ??= value.toExponential(maxPrecision - 1);
   const negative = text.startsWith('-');
   const [mantissa, exp] = (negative ? text.slice(1) : text).split('e');
   const digits = mantissa.replace('.', '').replace(/0+$/, '') || '0';

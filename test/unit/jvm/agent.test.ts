@@ -4,9 +4,10 @@
 
 import { strict as assert } from 'node:assert';
 import { existsSync } from 'node:fs';
-import type { JvmStep, JvmVarAccess } from '../../../src/extension/jvm/decoder';
+import type { JvmStep, JvmVarAccess, Reader } from '../../../src/extension/jvm/decoder';
 import { computeRelations } from '../../../src/extension/jvm/relations';
-import { decodeTrace } from '../../../src/extension/jvm/decoder';
+import { decodeTrace, JvmTraceDecoder } from '../../../src/extension/jvm/decoder';
+import { Chunk } from '../../../src/extension/jvm/format';
 import { readFileSync } from 'node:fs';
 import {
   asJdiSeesIt,
@@ -48,6 +49,55 @@ function access(list: JvmVarAccess[], name: string): JvmVarAccess {
   return found;
 }
 
+/** The stream without the EVENTS chunks of one thread (declarations and other threads kept). */
+function withoutEventsOf(bytes: Uint8Array, threadId: number): Uint8Array {
+  const kept: Uint8Array[] = [bytes.subarray(0, 5)]; // magic and version
+  for (let pos = 5; pos < bytes.length;) {
+    const start = pos;
+    const kind = bytes[pos++];
+    let length = 0;
+    for (let shift = 0; ; shift += 7) {
+      const b = bytes[pos++];
+      length += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) break;
+    }
+    const end = pos + length;
+    // An EVENTS payload starts with the thread id (a varint; ids here are below 128).
+    if (kind !== Chunk.Events || bytes[pos] !== threadId) kept.push(bytes.subarray(start, end));
+    pos = end;
+  }
+  return Buffer.concat(kept);
+}
+
+/** Counts, per object, the references to it and those that declared it (an odd `u`). */
+class RefCountingDecoder extends JvmTraceDecoder {
+  readonly counts = new Map<number, { uses: number; declarations: number }>();
+
+  protected override readRefId(r: Reader): number {
+    const declares = (r.bytes[r.pos] & 1) === 1; // the varint's lowest bit is in its first byte
+    const id = super.readRefId(r);
+    if (id === 0) return id;
+    const count = this.counts.get(id) ?? { uses: 0, declarations: 0 };
+    count.uses++;
+    if (declares) count.declarations++;
+    this.counts.set(id, count);
+    return id;
+  }
+}
+
+/** Decodes a stream; the references per object, keyed by how values show the object. */
+function countRefs(bytes: Uint8Array): {
+  steps: JvmStep[];
+  uses: Map<string, { uses: number; declarations: number }>;
+} {
+  const decoder = new RefCountingDecoder();
+  const steps = [...decoder.push(bytes).steps, ...decoder.end().steps];
+  const uses = new Map([...decoder.counts].map(([id, count]) => [decoder.renderRef(id), count]));
+  return { steps, uses };
+}
+
+const BOXES = 'fixtures.Boxes';
+
 describe('JVM agent', function () {
   this.timeout(120_000);
 
@@ -73,6 +123,7 @@ describe('JVM agent', function () {
       'InnerClasses',
       'Threads',
       'Switches',
+      'Boxes',
     ]) {
       it(fixture, () => assertSameStepsAsJdi(JDK25, 25, fixture));
     }
@@ -185,6 +236,99 @@ describe('JVM agent', function () {
         const seed = Number(worker.slice(-1));
         const result = steps.find((s) => s.method === 'work' && s.returnValue !== undefined);
         assert.equal(result?.returnValue, String(((seed * 2 + 0) * 2 + 1) * 2 + 2));
+      }
+    });
+  });
+
+  describe('boxed primitives', () => {
+    const jdks: [string, string, number][] = [
+      ['JDK 17', JDK17, 17],
+      ['Temurin 25, classes compiled for 25', JDK25, 25],
+    ];
+    for (const [title, jdk, release] of jdks) {
+      it(`show the value they hold (${title})`, function () {
+        if (!existsSync(jdk)) this.skip();
+        const run = runWithAgent({
+          jdk,
+          classPath: compileFixtures(jdk, release),
+          mainClass: BOXES,
+        });
+        assert.equal(run.status, 0, run.stderr);
+        assert.deepEqual(run.batch.errors, []);
+        const main = run.steps.filter((s) => s.thread === 'main' && s.method === 'main');
+        const written = (name: string) =>
+          access(
+            main.flatMap((s) => s.writes),
+            name,
+          ).value;
+        assert.deepEqual(
+          [
+            'price',
+            'count',
+            'again',
+            'doubled',
+            'big',
+            'least',
+            'small',
+            'tiny',
+            'letter',
+            'accented',
+            'flag',
+            'ratio',
+            'negativeZero',
+            'nothing',
+          ].map((name) => [name, written(name)]),
+          [
+            ['price', '0.3408'], // a Double handed back by HashMap.get
+            ['count', '1000'], // an Integer read back from a List
+            ['again', '1000'],
+            ['doubled', '2000'],
+            ['big', '1099511627776'],
+            ['least', '-9223372036854775808'],
+            ['small', '-300'],
+            ['tiny', '-3'],
+            ['letter', 'x'],
+            ['accented', '\u00e9'],
+            ['flag', 'true'],
+            ['ratio', '1.5'],
+            ['negativeZero', '-0.0'],
+            ['nothing', 'null'],
+          ],
+        );
+        const twice = run.steps.find((s) => s.method === 'twice')!;
+        assert.equal(access(twice.writes, 'n').value, '1000', 'a boxed argument');
+        assert.equal(twice.returnValue, '2000', 'a boxed return value');
+        const elements = main.flatMap((s) => s.writes).filter((w) => w.kind === 'array');
+        assert.deepEqual(
+          elements.map((w) => [w.name, w.value]),
+          [
+            ['[0]', 'y'],
+            ['[1]', '2.5'],
+            ['[2]', 'false'],
+          ],
+        );
+        assert.equal(written('fixtures.Boxes.shared'), '1000', 'a boxed static field');
+        const seen = run.steps.find((s) => s.thread === 'reader' && s.method === 'readShared')!;
+        assert.equal(access(seen.writes, 'seen').value, '1000', 'the box, in another thread');
+      });
+    }
+
+    it("travel at a thread's first use: each thread's stream carries the values it uses", () => {
+      const run = runWithAgent({ classPath: compileFixtures(), mainClass: BOXES });
+      const bytes = readFileSync(run.tracePath);
+      const threadId = (name: string) => run.batch.threads.find((t) => t.name === name)!.id;
+      const reader = countRefs(withoutEventsOf(bytes, threadId('main')));
+      const seen = reader.steps.find((s) => s.method === 'readShared')!;
+      assert.equal(access(seen.writes, 'seen').value, '1000', 'decoded without the main thread');
+      const main = countRefs(withoutEventsOf(bytes, threadId('reader')));
+      // The box `count` refers to: declared with its value in each thread, then known by id.
+      for (const [thread, refs] of [
+        ['main', main],
+        ['reader', reader],
+      ] as const) {
+        const box = refs.uses.get('1000')!;
+        assert.ok(box.declarations >= 1, `${thread} declares the box`);
+        assert.ok(box.declarations < box.uses, `${thread}: ${JSON.stringify(box)}`);
       }
     });
   });

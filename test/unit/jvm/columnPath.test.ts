@@ -107,10 +107,16 @@ describe('JVM column path equals the object path', function () {
         'four threads, small buffers and messages, sealed mid-way',
         4,
         CHUNK_STEPS + 999,
-        { bufferBytes: 700, messageBytes: 2500, arraySize: 300 },
+        { bufferBytes: 700, messageBytes: 2500, arraySize: 300, boxes: true },
         3,
       ],
-      ['three threads, tiny buffers', 3, 2000, { bufferBytes: 40, messageBytes: 100, slice: 5 }, 7],
+      [
+        'three threads, tiny buffers, boxes',
+        3,
+        2000,
+        { bufferBytes: 40, messageBytes: 100, slice: 5, boxes: true },
+        7,
+      ],
     ];
     for (const [title, threads, steps, options, sealEvery] of cases) {
       it(`${title}: decoded steps and stored runs`, async () => {
@@ -140,8 +146,41 @@ describe('JVM column path equals the object path', function () {
       }
     });
 
+    it('boxes show the value they hold, also where a thread uses one again', () => {
+      const decoded = decodeBoth(synthetic(2, 6 * 50, { boxes: true }));
+      assert.deepEqual(decoded.new, decoded.old);
+      const prefix = 'static demo.Synthetic.latest - = ';
+      const latest = (threadId: number, read: boolean) =>
+        decoded.old
+          .filter((s) => s.threadId === threadId)
+          .flatMap((s) => (read ? s.reads : s.writes))
+          .filter((a) => a.startsWith(prefix))
+          .map((a) => a.slice(prefix.length));
+      const first = [
+        'null',
+        '\u0007', // Character 7
+        '-2', // Byte
+        '-900', // Short
+        '44', // Integer
+        '-9223372036854775808', // Long.MIN_VALUE
+        '2.0', // Float
+        '-1.0', // Double
+        'false', // Boolean
+        '?', // Character 63
+      ];
+      for (const thread of [1, 2]) {
+        for (const read of [false, true]) {
+          const values = latest(thread, read);
+          assert.equal(values.length, 50);
+          assert.deepEqual(values.slice(0, first.length), first, `${thread}, read: ${read}`);
+          // Iteration 41 uses box 0 again (null), 42 box 1 again: known to the thread by now.
+          assert.deepEqual(values.slice(41, 43), first.slice(0, 2));
+        }
+      }
+    });
+
     it('damaged streams: the same steps survive and the same errors are reported', () => {
-      const whole = Buffer.concat(synthetic(2, 3000, { bufferBytes: 2000 }));
+      const whole = Buffer.concat(synthetic(2, 3000, { bufferBytes: 2000, boxes: true }));
       let seed = 7;
       const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
       let errors = 0;
@@ -167,6 +206,7 @@ describe('JVM column path equals the object path', function () {
 
     const fixtures = [
       'Values',
+      'Boxes',
       'Exceptions',
       'Threads',
       'Arrays',

@@ -65,6 +65,7 @@ export const FIXTURE_PROGRAMS = [
   'Threads',
   'Values',
   'Calls',
+  'Boxes',
 ];
 
 /** Compiles test/fixtures/java/fixtures/*.java once per (jdk, release); returns the class dir. */

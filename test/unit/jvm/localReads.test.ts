@@ -16,9 +16,9 @@ import {
   FORMAT_VERSION,
   MAGIC,
   METHOD_STATIC,
-  STRING_TYPE_ID,
   Tag,
   UNKNOWN_LOCAL_VALUE,
+  WellKnownType,
 } from '../../../src/extension/jvm/format';
 import { decodeBoth, type PlainStep } from './bothDecoders';
 import {
@@ -219,7 +219,7 @@ describe('JVM local reads without values', function () {
           readAsWritten(e, 0);
           e.u8(Tag.WriteLocal | 1);
           e.varint(7 * 2 + 1); // first use of object 7, a string
-          e.varint(STRING_TYPE_ID);
+          e.varint(WellKnownType.String);
           e.varint(2);
           e.string('hi');
           e.u8(Tag.WriteLocal | 2);

@@ -261,9 +261,30 @@ describe('JVM trace decoder', () => {
     assert.equal(javaDouble(-0), '-0.0');
     assert.equal(javaDouble(100), '100.0');
     assert.equal(javaDouble(0.001), '0.001');
+    assert.equal(javaDouble(0.3408), '0.3408');
+    assert.equal(javaDouble(-Number.MAX_VALUE), '-1.7976931348623157E308');
     assert.equal(javaFloat(Math.fround(0.1)), '0.1');
     assert.equal(javaFloat(Math.fround(1.5)), '1.5');
     assert.equal(javaFloat(Math.fround(3.4e38)), '3.4E38');
     assert.equal(javaStringLiteral('a"b\\c\n\u0001'), '"a\\"b\\\\c\\n\\u0001"');
+  });
+
+  it('prints doubles with the fewest digits that read back as the same double', () => {
+    const bits = new Uint32Array(2);
+    const double = new Float64Array(bits.buffer);
+    let seed = 1;
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+    for (let i = 0; i < 20_000; i++) {
+      bits[0] = next();
+      bits[1] = next();
+      const value = double[0];
+      if (!Number.isFinite(value)) continue;
+      const text = javaDouble(value);
+      assert.equal(Number(text), value, text);
+      // JavaScript's own text has the fewest digits that read back (ECMA-262 Number::toString).
+      const digits = (t: string) =>
+        t.split(/[eE]/)[0].replace(/[-.]/g, '').replace(/^0+/, '').replace(/0+$/, '').length;
+      assert.equal(digits(text), digits(String(value)), `${text} / ${String(value)}`);
+    }
   });
 });

@@ -4,18 +4,29 @@
 // threads, array elements, a return value, and a loop branch controlling the body), written as
 // events into per-thread buffers that are flushed as EVENTS chunks when full, so steps straddle
 // chunks and messages as they do with the real agent. Feeds both decoders at sizes no test JVM
-// produces quickly.
+// produces quickly. With `boxes`, every iteration also stores a boxed primitive (of each kind in
+// turn, or null) into a static and reads it back: a pool of box objects shared by the threads.
 
 import { ByteWriter } from '../../../src/extension/jvm/chunkCodec';
-import { Chunk, Decl, FORMAT_VERSION, MAGIC, Tag } from '../../../src/extension/jvm/format';
+import {
+  Chunk,
+  Decl,
+  FORMAT_VERSION,
+  LAST_WELL_KNOWN_TYPE,
+  MAGIC,
+  Tag,
+  WellKnownType,
+} from '../../../src/extension/jvm/format';
 
 const CLASS = 1;
 const MAIN = 1;
 const WORK = 2;
 const FIELD_COUNT = 1;
 const STATIC_TOTAL = 2;
-const TYPE_SYNTHETIC = 2;
-const TYPE_INT_ARRAY = 3;
+const STATIC_LATEST = 3;
+// Type ids after the well-known ones, as the agent hands them out.
+const TYPE_SYNTHETIC = LAST_WELL_KNOWN_TYPE + 1;
+const TYPE_INT_ARRAY = LAST_WELL_KNOWN_TYPE + 2;
 
 export interface SyntheticWireOptions {
   /** Distinct array elements written (bounds the last-writer map in long traces). */
@@ -26,7 +37,13 @@ export interface SyntheticWireOptions {
   messageBytes?: number;
   /** Steps a thread runs before the next thread's turn. */
   slice?: number;
+  /** Each iteration writes a box (or null) into a static of type Object and reads it back. */
+  boxes?: boolean;
 }
+
+/** Distinct box objects; object 0 of the pool stands for null. */
+const BOX_POOL = 41;
+const FIRST_BOX_ID = 5000;
 
 interface WireThread {
   id: number;
@@ -44,6 +61,7 @@ export class SyntheticWireTrace {
   private readonly bufferBytes: number;
   private readonly messageBytes: number;
   private readonly slice: number;
+  private readonly boxes: boolean;
   private message = new ByteWriter();
 
   constructor(
@@ -55,6 +73,7 @@ export class SyntheticWireTrace {
     this.bufferBytes = options.bufferBytes ?? 65536;
     this.messageBytes = options.messageBytes ?? 65536;
     this.slice = options.slice ?? 37;
+    this.boxes = options.boxes ?? false;
     this.threads = Array.from({ length: threadCount }, (_, t) => ({
       id: t + 1,
       steps: 0,
@@ -145,6 +164,12 @@ export class SyntheticWireTrace {
     d.string('total');
     d.string('I');
     d.u8(1);
+    d.u8(Decl.Field);
+    d.varint(STATIC_LATEST);
+    d.string('demo.Synthetic');
+    d.string('latest');
+    d.string('Ljava/lang/Object;');
+    d.u8(1);
     d.u8(Decl.Type);
     d.varint(TYPE_SYNTHETIC);
     d.string('demo.Synthetic');
@@ -218,6 +243,11 @@ export class SyntheticWireTrace {
         e.u8(Tag.WriteStatic);
         e.varint(STATIC_TOTAL);
         e.zigzag(i);
+        if (this.boxes) {
+          e.u8(Tag.WriteStatic);
+          e.varint(STATIC_LATEST);
+          this.boxRef(thread, i % BOX_POOL);
+        }
         e.u8(Tag.Enter);
         e.varint(WORK);
         e.u8(Tag.WriteLocal | 0); // the argument x, before work's first line
@@ -254,6 +284,11 @@ export class SyntheticWireTrace {
         this.ref(thread, 2000 + thread.id, TYPE_INT_ARRAY);
         e.varint(i % this.arraySize);
         e.zigzag(i);
+        if (this.boxes) {
+          e.u8(Tag.ReadStatic);
+          e.varint(STATIC_LATEST);
+          this.boxRef(thread, i % BOX_POOL);
+        }
         thread.iteration++;
     }
     thread.phase = (thread.phase + 1) % 6;
@@ -268,4 +303,45 @@ export class SyntheticWireTrace {
       thread.events.varint(typeId);
     } else thread.events.varint(id * 2);
   }
+
+  /** Box `box` of the pool: its kind and value follow from its number, as an object's do. */
+  private boxRef(thread: WireThread, box: number): void {
+    const e = thread.events;
+    if (box === 0) return e.varint(0);
+    const id = FIRST_BOX_ID + box;
+    if (thread.usedObjects.has(id)) return e.varint(id * 2);
+    thread.usedObjects.add(id);
+    e.varint(id * 2 + 1);
+    const kind = WellKnownType.Boolean + (box % 8);
+    e.varint(kind);
+    writeBoxValue(e, kind, box);
+  }
+}
+
+/** The value of box `box` of the pool, encoded as the agent encodes a box of this kind. */
+function writeBoxValue(e: ByteWriter, kind: WellKnownType, box: number): void {
+  switch (kind) {
+    case WellKnownType.Boolean:
+      return e.u8(box & 1);
+    case WellKnownType.Character:
+      return e.varint(box * 7); // from control characters to beyond ASCII
+    case WellKnownType.Byte:
+      return e.zigzag(-box);
+    case WellKnownType.Short:
+      return e.zigzag(-300 * box);
+    case WellKnownType.Integer:
+      return e.zigzag(box * 11); // values the loop's ints also take: one text, one table entry
+    case WellKnownType.Long:
+      // Long.MIN_VALUE (zigzag 2^64 - 1: ten bytes) for one box, large negative ones otherwise.
+      if (box === 5) return writeBytes(e, [...new Array(9).fill(0xff), 0x01]);
+      return e.varint(box * 2 ** 40 * 2 - 1);
+    case WellKnownType.Float:
+      return writeBytes(e, new Uint8Array(new Float32Array([box / 3]).buffer));
+    default:
+      return writeBytes(e, new Uint8Array(new Float64Array([-box / 7]).buffer));
+  }
+}
+
+function writeBytes(e: ByteWriter, bytes: ArrayLike<number>): void {
+  for (let k = 0; k < bytes.length; k++) e.u8(bytes[k]);
 }

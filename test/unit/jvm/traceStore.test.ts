@@ -180,6 +180,22 @@ describe('JVM traces in sessions', function () {
       );
     });
 
+    it('Boxes: boxed primitives print as the value they hold, as String.valueOf prints them', () => {
+      const session = join(tempDir(), 'boxes.bathy');
+      const recorded = recordFixture('Boxes', session);
+      assert.equal(recorded.code, 0, recorded.stderr);
+      const steps = exportSteps(session);
+      const written = (name: string) =>
+        steps.flatMap((s) => s.writes).find((w) => w.name === name)?.value;
+      assert.deepEqual(
+        ['price', 'count', 'least', 'letter', 'accented', 'flag', 'ratio', 'nothing'].map(written),
+        ['0.3408', '1000', '-9223372036854775808', 'x', '\u00e9', 'true', '1.5', 'null'],
+      );
+      const reader = steps.find((s) => s.thread === 'reader' && s.method === 'readShared');
+      assert.equal(reader?.writes.find((w) => w.name === 'seen')?.value, '1000');
+      compareWithReference('Boxes', steps);
+    });
+
     it('several threads: one run, each thread with its own orders; info shows the counts', () => {
       const session = join(tempDir(), 'threads.bathy');
       const recorded = recordFixture('Threads', session);

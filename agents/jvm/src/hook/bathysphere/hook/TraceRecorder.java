@@ -37,9 +37,6 @@ public final class TraceRecorder {
 
     static final int KIND_INT = 0, KIND_LONG = 1, KIND_FLOAT = 2, KIND_DOUBLE = 3, KIND_REF = 4;
 
-    /** Reserved type id for java.lang.String: its declaration carries the (capped) text. */
-    public static final int STRING_TYPE_ID = 1;
-
     /** Room kept free at the end of a buffer so that any single event fits without checks. */
     static final int EVENT_RESERVE = 1024;
     /**
@@ -596,7 +593,10 @@ public final class TraceRecorder {
         return putFixed32(b, putFixed32(b, p, (int) bits), (int) (bits >>> 32));
     }
 
-    /** Object reference: 0 = null, id<<1 = known, id<<1|1 = first use here (+ declaration). */
+    /**
+     * Object reference: 0 = null, id<<1 = known, id<<1|1 = first use here (+ type, and the value
+     * of a string or box).
+     */
     private void putRef(Object value) {
         if (value == null) {
             buffer[position++] = 0;
@@ -622,7 +622,46 @@ public final class TraceRecorder {
         position = putVarlong(buffer, position, (entry.id << 1) | 1);
         int typeId = store.typeIdOf(value.getClass());
         position = putVarint(buffer, position, typeId);
-        if (typeId == STRING_TYPE_ID) putCappedString((String) value);
+        if (typeId <= WellKnownTypes.LAST) putWellKnownValue(value, typeId);
+    }
+
+    /**
+     * The value of a string or box, encoded like the primitive it boxes. The type id comes from
+     * the object's exact class, so each cast holds; the unboxing methods are the JDK's own.
+     */
+    private void putWellKnownValue(Object value, int typeId) {
+        byte[] b = buffer;
+        int p = position;
+        switch (typeId) {
+            case WellKnownTypes.STRING:
+                putCappedString((String) value);
+                return;
+            case WellKnownTypes.BOOLEAN:
+                b[p] = (byte) (((Boolean) value).booleanValue() ? 1 : 0);
+                position = p + 1;
+                return;
+            case WellKnownTypes.CHARACTER:
+                position = putVarint(b, p, ((Character) value).charValue());
+                return;
+            case WellKnownTypes.BYTE:
+                position = putVarint(b, p, zigzag((int) ((Byte) value).byteValue()));
+                return;
+            case WellKnownTypes.SHORT:
+                position = putVarint(b, p, zigzag((int) ((Short) value).shortValue()));
+                return;
+            case WellKnownTypes.INTEGER:
+                position = putVarint(b, p, zigzag(((Integer) value).intValue()));
+                return;
+            case WellKnownTypes.LONG:
+                position = putVarlong(b, p, zigzag(((Long) value).longValue()));
+                return;
+            case WellKnownTypes.FLOAT:
+                position = putFixed32(b, p, Float.floatToRawIntBits(((Float) value).floatValue()));
+                return;
+            default:
+                position =
+                        putFixed64(b, p, Double.doubleToRawLongBits(((Double) value).doubleValue()));
+        }
     }
 
     private void putCappedString(String text) {

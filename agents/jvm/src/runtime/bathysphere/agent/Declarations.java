@@ -1,5 +1,6 @@
 package bathysphere.agent;
 
+import bathysphere.hook.WellKnownTypes;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -20,8 +21,9 @@ final class Declarations {
     private final AtomicInteger nextClassId = new AtomicInteger(1);
     private final AtomicInteger nextMethodId = new AtomicInteger(1);
     private final AtomicInteger nextFieldId = new AtomicInteger(1);
-    // Type id 1 is java.lang.String (its declarations carry text), declared in the run header.
-    private final AtomicInteger nextTypeId = new AtomicInteger(2);
+    // The well-known types (String and the boxes, whose first uses carry their value) have the
+    // ids up to WellKnownTypes.LAST, declared in the run header.
+    private final AtomicInteger nextTypeId = new AtomicInteger(WellKnownTypes.LAST + 1);
 
     /** Static description of an instrumented method (its line, variable and branch tables). */
     static final class MethodTable {
@@ -40,7 +42,9 @@ final class Declarations {
 
     synchronized void run(String runId, long pid, String javaVersion, String mode, String options) {
         pending.u8(RUN).string(runId).varint(pid).string(javaVersion).string(mode).string(options);
-        pending.u8(TYPE).varint(1).string("java.lang.String");
+        for (int id = 1; id <= WellKnownTypes.LAST; id++) {
+            pending.u8(TYPE).varint(id).string(WellKnownTypes.classOf(id).getName());
+        }
     }
 
     int classId(String internalName, String sourceFile) {
@@ -92,7 +96,8 @@ final class Declarations {
     }
 
     synchronized int type(Class<?> type) {
-        if (type == String.class) return 1;
+        int wellKnown = WellKnownTypes.idOf(type);
+        if (wellKnown != 0) return wellKnown;
         int id = nextTypeId.getAndIncrement();
         pending.u8(TYPE).varint(id).string(type.getName());
         return id;
