@@ -1004,4 +1004,15 @@ describe('library flows (beyond Microbat)', () => {
     const hidden = user.reads.find((r) => r.kind === 'library');
     assert.deepEqual([hidden?.name, hidden?.writer], ['contents of settle() result', at(1)]);
   });
+  it('matches a static field in the source by its simple name', () => {
+    const map = 'java.util.HashMap@4';
+    const table: JvmVarAccess = { kind: 'static', name: 'demo.Main.TABLE', value: map, key: 'S1' };
+    const steps = withLibraryFlows(
+      [rawStep(1, [table, local('k', '"ft"')], []), rawStep(2, [table], [local('f', '0.3')])],
+      ['TABLE.put(k, 0.3);', 'double f = TABLE.get("ft");'],
+    );
+    assert.equal(steps[0].writes[0]?.name, 'contents of demo.Main.TABLE', 'put() changes it');
+    const hidden = steps[1].reads.find((r) => r.kind === 'library');
+    assert.deepEqual(hidden?.writer, at(1));
+  });
 });

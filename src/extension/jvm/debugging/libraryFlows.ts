@@ -152,10 +152,13 @@ export class LibraryFlowTracker {
       if (!object || seen.has(object.id)) continue;
       seen.add(object.id);
       if (!object.isArray) this.addHiddenRead(step, object, read.name);
+      // The source names a static field without its class (`TABLE.put(k, v)`).
+      const named =
+        read.kind === 'static' ? read.name.slice(read.name.lastIndexOf('.') + 1) : read.name;
       const handedOver =
         !elementOwners.has(object.id) &&
         text !== undefined &&
-        passedAsArgument(text, read.name, line.tracedCalls, true);
+        passedAsArgument(text, named, line.tracedCalls, true);
       // Uninstrumented code reading a whole array (Arrays.toString, a copy): its elements are read.
       if (object.isArray && handedOver) this.addElementReads(step, object);
       // `sb.append(f(x))`: the library call runs after f returns, in the step that resumes the
@@ -164,11 +167,11 @@ export class LibraryFlowTracker {
       const mutates = object.isArray
         ? !elementOwners.has(object.id) &&
           text !== undefined &&
-          passedAsArgument(text, read.name, line.tracedCalls)
-        : this.mayMutate(object, read.name, raw, text, line.tracedCalls);
+          passedAsArgument(text, named, line.tracedCalls)
+        : this.mayMutate(object, named, raw, text, line.tracedCalls);
       if (mutates)
         this.recordChange(step, object, read.name, [
-          ...operationsOn(text, read.name),
+          ...operationsOn(text, named),
           ...inputs.filter((v) => v !== comparableValue(object.text)),
         ]);
     }
