@@ -192,6 +192,10 @@ export class LibraryFlowTracker {
       const origin = this.initialState(step, object, write.name, text, inputs);
       if (origin) this.recordChange(step, object, write.name, origin);
     }
+    // Only a step that changed something can have callbacks folded into its change.
+    if (this.changesWithCallbacks.get(stepId(step))?.changes.length === 0) {
+      this.changesWithCallbacks.delete(stepId(step));
+    }
     for (const write of raw.writes) {
       if (write.kind !== 'array' || write.ownerId === undefined) continue;
       let known = this.elements.get(write.ownerId);
@@ -429,21 +433,19 @@ function passedAsArgument(
 }
 
 /**
- * What the line does to the object, as far as the values read cannot tell: the mutating methods
- * called on it and the literals they are given (`setLength(0)` vs `append(' ')` read the same
- * variables). Identifiers are left out: their values are among the inputs already.
+ * What the line does to the object, as far as the values read cannot tell: the names of the
+ * mutating methods called on it (`clear()` and `trimToSize()` read the same variables). Their
+ * arguments are left out: the values they are made of are among the inputs already.
  */
 function operationsOn(text: string | undefined, variable: string): string[] {
   if (text === undefined) return [];
   // `map.get(k).add(x)` changes what the map holds: its contents include its values' contents.
   const call = new RegExp(
-    `\\b${escapeRegExp(variable)}\\s*\\.\\s*(\\w+)\\s*\\([^()]*\\)(?:\\s*\\.\\s*(\\w+)\\s*\\()?|\\b${escapeRegExp(variable)}\\s*\\.\\s*(\\w+)\\s*\\(`,
+    `\\b${escapeRegExp(variable)}\\s*\\.\\s*(\\w+)\\s*\\((?:[^()]*\\)\\s*\\.\\s*(\\w+)\\s*\\()?`,
     'g',
   );
   const operations: string[] = [];
-  for (const match of text.matchAll(call)) {
-    const method = match[1] ?? match[3];
-    const chained = match[2];
+  for (const [, method, chained] of text.matchAll(call)) {
     if (!QUERY_METHODS.has(method)) operations.push(`${method}()`);
     else if (chained && CONTAINER_LOOKUPS.has(method) && !QUERY_METHODS.has(chained))
       operations.push(`${method}().${chained}()`);

@@ -464,11 +464,22 @@ export class FeedbackRecommender {
   /** The step of the same invocation that ran just before `step` (bounded backward search). */
   private previousInFrame(step: TraceStep): TraceStep | undefined {
     const stop = Math.max(0, step.order - 1 - BETWEEN_LIMIT);
-    for (let order = step.order - 1; order > stop; order--) {
-      const candidate = this.view.step({ threadId: step.threadId, order });
-      if (candidate && sameFrame(candidate, step)) return candidate;
+    for (const candidate of this.walk(step.threadId, step.order - 1, stop)) {
+      if (sameFrame(candidate, step)) return candidate;
     }
     return undefined;
+  }
+
+  /**
+   * The steps of a thread from order `from` towards order `to` (excluded), forwards or
+   * backwards, skipping orders the view does not hold.
+   */
+  private *walk(threadId: number, from: number, to: number): Generator<TraceStep> {
+    const direction = to >= from ? 1 : -1;
+    for (let order = from; order !== to; order += direction) {
+      const step = this.view.step({ threadId, order });
+      if (step) yield step;
+    }
   }
 
   // ---- missing update ------------------------------------------------------------------------
@@ -506,22 +517,18 @@ export class FeedbackRecommender {
   private latestSiblingWrite(reader: TraceStep, read: TraceAccess): TraceStep | undefined {
     if ((read.kind !== 'array' && read.kind !== 'field') || read.owner === undefined) return;
     const stop = Math.max(0, reader.order - 1 - BETWEEN_LIMIT);
-    for (let order = reader.order - 1; order > stop; order--) {
-      const step = this.view.step({ threadId: reader.threadId, order });
-      if (step?.writes.some((w) => w.kind === read.kind && w.owner === read.owner)) return step;
+    for (const step of this.walk(reader.threadId, reader.order - 1, stop)) {
+      if (step.writes.some((w) => w.kind === read.kind && w.owner === read.owner)) return step;
     }
     return undefined;
   }
 
   private updateCandidates(writer: TraceStep, reader: TraceStep, read: TraceAccess): StepRef[] {
-    const between: TraceStep[] = [];
     // Bounded: on a long trace the read may come millions of steps after the write; the
     // update's first chances come right after the write.
-    const end = Math.min(reader.order, writer.order + 1 + BETWEEN_LIMIT);
-    for (let order = writer.order + 1; order < end; order++) {
-      const step = this.view.step({ threadId: writer.threadId, order });
-      if (step) between.push(step);
-    }
+    const first = writer.order + 1;
+    const end = Math.max(first, Math.min(reader.order, first + BETWEEN_LIMIT));
+    const between = [...this.walk(writer.threadId, first, end)];
     const assigns = (step: TraceStep) =>
       step.writes.some((w) => w.kind === read.kind && w.name === read.name);
     // The decisions above each assignment in its invocation led to it; the lines of those in
@@ -585,9 +592,8 @@ export class FeedbackRecommender {
       step.method === writer.method &&
       step.writes.some((w) => variableOf(step, w) === variable);
     const look = (from: number, to: number) => {
-      for (let order = from; order < to; order++) {
-        const step = this.view.step({ threadId: writer.threadId, order });
-        if (step && assigns(step)) for (const g of this.guardsOf(step)) guards.add(locationOf(g));
+      for (const step of this.walk(writer.threadId, from, to)) {
+        if (assigns(step)) for (const g of this.guardsOf(step)) guards.add(locationOf(g));
       }
     };
     look(Math.max(1, writer.order - ELSEWHERE_LIMIT), writer.order);
@@ -860,11 +866,6 @@ export class FeedbackRecommender {
 }
 
 /**
- * The steps of `between` after `decision` that it controls, directly or through decisions
- * nested in the branch it took (a `catch` or `if` inside a loop body), within one invocation,
- * in execution order. One forward pass: a step's controller runs before it.
- */
-/**
  * What an access assigns, for comparing assignments across invocations: an array element is
  * its array's variable as the step names it (the local or field holding the array), any element.
  */
@@ -874,6 +875,11 @@ function variableOf(step: TraceStep, access: TraceAccess): string | undefined {
   return holder && `${holder.kind}:${holder.name}[]`;
 }
 
+/**
+ * The steps of `between` after `decision` that it controls, directly or through decisions
+ * nested in the branch it took (a `catch` or `if` inside a loop body), within one invocation,
+ * in execution order. One forward pass: a step's controller runs before it.
+ */
 function stepsUnder(decision: TraceStep, between: readonly TraceStep[]): TraceStep[] {
   const under = new Map<string, TraceStep>([[stepId(decision), decision]]);
   for (const step of between) {

@@ -314,8 +314,6 @@ export class FixedRunOracle {
   /**
    * @param decisions seq of the buggy steps that took a branch (an `if`, a loop condition),
    *   whichever way it went
-   */
-  /**
    * @param fixedLocationOf where a buggy step's statement is in the fixed sources
    *   (`Class.method:line` after the fix moved lines); without it, no reordered partners
    */
@@ -330,9 +328,9 @@ export class FixedRunOracle {
       const region = regionOf(step);
       if (!region) continue;
       const key = stepId(region);
-      const list = this.fixedControlled.get(key) ?? [];
+      const list = this.fixedByRegion.get(key) ?? [];
       list.push(step);
-      this.fixedControlled.set(key, list);
+      this.fixedByRegion.set(key, list);
     }
     for (const [b, f] of matches) {
       this.partnerBySeq.set(buggy.steps[b].seq, fixed.steps[f]);
@@ -492,7 +490,7 @@ export class FixedRunOracle {
   }
 
   /** Fixed steps by the step whose region they run in (`threadId:order`), see regionOf. */
-  private readonly fixedControlled = new Map<string, TraceStep[]>();
+  private readonly fixedByRegion = new Map<string, TraceStep[]>();
 
   /**
    * A step the alignment left alone because the fix moved its statement (two statements swapped
@@ -507,7 +505,7 @@ export class FixedRunOracle {
     const controlPartner = control && this.partnerBySeq.get(control.seq);
     if (!controlPartner) return undefined;
     const location = this.fixedLocationOf(step);
-    return this.fixedControlled
+    return this.fixedByRegion
       .get(stepId(controlPartner))
       ?.find((f) => !this.fixedWithPartner.has(f.seq) && locationOf(f) === location);
   }
