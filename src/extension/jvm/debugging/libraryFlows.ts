@@ -145,13 +145,26 @@ export class LibraryFlowTracker {
     const inputs = step.reads
       .filter((r) => r.kind !== 'library')
       .map((r) => comparableValue(r.value));
+    const used: { read: JvmVarAccess; object: TrackedObject }[] = [];
     for (const read of [...line.carriedReads, ...raw.reads]) {
       // System.out and other JDK statics are sinks or shared services, not data a program keeps.
       if (read.kind === 'static' && read.name.startsWith('java.')) continue;
       const object = this.trackedObject(read.value);
       if (!object || seen.has(object.id)) continue;
       seen.add(object.id);
+      used.push({ read, object });
       if (!object.isArray) this.addHiddenRead(step, object, read.name);
+    }
+    // A library object a traced callee returned (`for (x : settle())`): the step uses what it
+    // holds, though no variable of the line names it.
+    for (const read of step.reads) {
+      if (read.kind !== 'return') continue;
+      const object = this.trackedObject(read.value);
+      if (!object || object.isArray || seen.has(object.id)) continue;
+      seen.add(object.id);
+      this.addHiddenRead(step, object, read.name.replace(/ returned$/, ' result'));
+    }
+    for (const { read, object } of used) {
       // The source names a static field without its class (`TABLE.put(k, v)`).
       const named =
         read.kind === 'static' ? read.name.slice(read.name.lastIndexOf('.') + 1) : read.name;
@@ -173,16 +186,12 @@ export class LibraryFlowTracker {
         this.recordChange(step, object, read.name, [
           ...operationsOn(text, named),
           ...inputs.filter((v) => v !== comparableValue(object.text)),
+          // What other library objects held goes in too: `messages.add("#" + n + text)` with a
+          // StringBuilder `text` stores what the builder held, which no plain value shows.
+          ...step.reads
+            .filter((r) => r.kind === 'library' && r.owner !== object.text)
+            .map((r) => r.value),
         ]);
-    }
-    // A library object a traced callee returned (`for (x : settle())`): the step uses what it
-    // holds, though no variable of the line names it.
-    for (const read of step.reads) {
-      if (read.kind !== 'return') continue;
-      const object = this.trackedObject(read.value);
-      if (!object || object.isArray || seen.has(object.id)) continue;
-      seen.add(object.id);
-      this.addHiddenRead(step, object, read.name.replace(/ returned$/, ' result'));
     }
     for (const write of raw.writes) {
       const object = this.trackedObject(write.value);

@@ -224,8 +224,25 @@ class LineContexts {
     return {
       tracedCalls: this.callees.get(index) ?? NONE,
       continuesAfterCall: next >= 0 && this.sameLineAfterCall(index, next),
-      carriedReads: resumes ? this.steps[previous].reads : [],
+      carriedReads: resumes ? this.readsBefore(index) : [],
     };
+  }
+
+  /**
+   * What the earlier parts of the line read, back to its first part: `log.add(r.time() + " " +
+   * r.rider())` runs as three steps, and the last one, which calls `add`, needs `log`, read by
+   * the first.
+   */
+  private readsBefore(index: number): JvmVarAccess[] {
+    const parts: (readonly JvmVarAccess[])[] = [];
+    for (
+      let at = index, before = this.relations.stepOverPrevious[at];
+      before >= 0 && this.sameLineAfterCall(before, at);
+      at = before, before = this.relations.stepOverPrevious[at]
+    ) {
+      parts.unshift(this.steps[before].reads);
+    }
+    return parts.flat();
   }
 
   private sameLineAfterCall(before: number, after: number): boolean {
