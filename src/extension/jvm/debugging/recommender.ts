@@ -81,6 +81,17 @@ type Suspicion =
     }
   | { kind: 'between'; frontier: StepRef }
   | {
+      kind: 'path-bisect';
+      /** Runs of one loop condition in one invocation, oldest first, each letting the next run. */
+      chain: StepRef[];
+      /** The latest run known to be on the right path (-1: none yet). */
+      low: number;
+      /** The earliest run known to be on the wrong path. */
+      high: number;
+      /** The judgement of chain[low], taken as the judgement of the decision once found. */
+      lowAnswer?: Feedback;
+    }
+  | {
       kind: 'update';
       candidates: StepRef[];
       index: number;
@@ -171,11 +182,12 @@ export class FeedbackRecommender {
     const suspicion: Suspicion = sameStep(state.suggestion.step, step)
       ? state.suspicion
       : { kind: 'free' };
+    if (suspicion.kind === 'path-bisect') return this.onPathProbe(step, feedback, suspicion, earlier);
     switch (feedback.kind) {
       case 'wrong-value':
         return this.onWrongValue(step, feedback.readIndex, suspicion, earlier);
       case 'wrong-path':
-        return this.onWrongPath(step);
+        return this.onWrongPath(step, earlier);
       case 'correct':
         return suspicion.kind === 'found' ? state : this.onCorrect(step, suspicion, earlier);
       case 'unclear':
@@ -380,8 +392,17 @@ export class FeedbackRecommender {
 
   // ---- wrong path ----------------------------------------------------------------------------
 
-  private onWrongPath(step: TraceStep): State {
+  private onWrongPath(step: TraceStep, earlier: readonly HistoryEntry[]): State {
     const controller = step.controlDominator && this.view.step(step.controlDominator);
+    if (controller && this.repeatsWrongPath(step, controller, earlier)) {
+      const chain = this.loopConditionRuns(step);
+      if (chain.length > 2) {
+        return this.bisectPath(
+          { kind: 'path-bisect', chain, low: -1, high: chain.length - 1 },
+          earlier,
+        );
+      }
+    }
     if (controller) {
       return {
         suggestion: {
@@ -406,6 +427,84 @@ export class FeedbackRecommender {
       };
     }
     return this.found(step, 'Nothing decided that this step would run: its own line is suspect.');
+  }
+
+  /**
+   * A loop condition ran again where it should not have, and the person said so at this line
+   * before: the loop ran too many rounds. Walking back one round per feedback would cost as
+   * many feedbacks as extra rounds, so the rounds are searched by halves instead.
+   */
+  private repeatsWrongPath(
+    step: TraceStep,
+    controller: TraceStep,
+    earlier: readonly HistoryEntry[],
+  ): boolean {
+    if (locationOf(controller) !== locationOf(step) || !sameFrame(controller, step)) return false;
+    return earlier.some((entry) => {
+      if (entry.feedback.kind !== 'wrong-path' || sameStep(entry.feedback.step, step)) return false;
+      const judged = this.view.step(entry.feedback.step);
+      return judged !== undefined && locationOf(judged) === locationOf(step);
+    });
+  }
+
+  /** The runs of `step`'s line that led to it, each controlling the next, oldest first. */
+  private loopConditionRuns(step: TraceStep): StepRef[] {
+    const runs: StepRef[] = [refOf(step)];
+    for (
+      let run = this.controlOf(step);
+      run && locationOf(run) === locationOf(step) && sameFrame(run, step);
+      run = this.controlOf(run)
+    ) {
+      if (runs.length >= CHAIN_LIMIT) break;
+      runs.push(refOf(run));
+    }
+    return runs.reverse();
+  }
+
+  /**
+   * Binary search for the first round that should not have run. Once found, the round before
+   * it decided to go on: its judgement is that of the decision (a wrong value it read, or a
+   * right decision with something wrong just before the next round).
+   */
+  private bisectPath(
+    search: Extract<Suspicion, { kind: 'path-bisect' }>,
+    earlier: readonly HistoryEntry[],
+  ): State {
+    const { chain, low, high } = search;
+    if (high - low <= 1) {
+      const first = this.view.step(chain[high])!;
+      if (low < 0) return this.onWrongPath(first, earlier);
+      const decision: State = {
+        suggestion: { step: chain[low], reason: '', rootCause: false },
+        suspicion: { kind: 'controller', of: refOf(first) },
+      };
+      return this.apply(decision, search.lowAnswer!, earlier);
+    }
+    const probe = Math.floor((low + high) / 2);
+    const step = this.view.step(chain[probe])!;
+    return {
+      suggestion: {
+        step: chain[probe],
+        reason:
+          `${here(step)} ran ${chain.length} times in a row, and runs you judged should not ` +
+          `have: binary search for the first run that should not have happened (run ` +
+          `${probe + 1} of ${chain.length}).`,
+        rootCause: false,
+      },
+      suspicion: search,
+    };
+  }
+
+  private onPathProbe(
+    step: TraceStep,
+    feedback: Feedback,
+    search: Extract<Suspicion, { kind: 'path-bisect' }>,
+    earlier: readonly HistoryEntry[],
+  ): State {
+    const probe = search.chain.findIndex((s) => sameStep(s, step));
+    if (feedback.kind === 'unclear') return this.onUnclear(step);
+    if (feedback.kind === 'wrong-path') return this.bisectPath({ ...search, high: probe }, earlier);
+    return this.bisectPath({ ...search, low: probe, lowAnswer: feedback }, earlier);
   }
 
   /**
@@ -652,12 +751,22 @@ export class FeedbackRecommender {
   ): TraceStep[] {
     const seen = new Set([locationOf(writer), locationOf(reader), ...already.map(locationOf)]);
     const firstRuns: TraceStep[] = [];
-    // The reader's invocation, then the writer's, then any other (a callee or caller that ran
-    // in between, e.g. a method that should have updated a field).
-    for (const frameOf of [reader, writer, undefined]) {
+    const methodOf = (step: TraceStep) => `${step.className}.${step.method}`;
+    const ownMethods = new Set([methodOf(reader), methodOf(writer)]);
+    // The reader's invocation, then the writer's, then other invocations of their methods (the
+    // code that keeps the variable, on another path: a `catch` that should have reset it), then
+    // any other (a callee or caller that ran in between, e.g. a method that should have updated
+    // a field).
+    const tiers: ((step: TraceStep) => boolean)[] = [
+      (step) => sameFrame(step, reader),
+      (step) => sameFrame(step, writer),
+      (step) => ownMethods.has(methodOf(step)),
+      () => true,
+    ];
+    for (const inTier of tiers) {
       for (const step of between) {
         if (firstRuns.length >= MAX_UPDATE_CANDIDATES) return firstRuns;
-        if ((frameOf && !sameFrame(step, frameOf)) || seen.has(locationOf(step))) continue;
+        if (!inTier(step) || seen.has(locationOf(step))) continue;
         seen.add(locationOf(step));
         firstRuns.push(step);
       }
@@ -751,6 +860,8 @@ export class FeedbackRecommender {
         return this.between(suspicion.of, earlier, step);
       case 'between':
         return this.between(suspicion.frontier, earlier, step);
+      case 'path-bisect':
+        return this.onPathProbe(step, { step: refOf(step), kind: 'correct' }, suspicion, earlier);
       case 'free': {
         const frontier = latestWrong(earlier) ?? this.failure;
         return this.between(frontier, earlier, step);
