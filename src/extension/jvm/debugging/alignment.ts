@@ -5,7 +5,8 @@
 // matched only with each other, by location (a longest common subsequence), with buggy lines
 // translated to fixed lines through the source diff. A flat match of a loop's lines would pair
 // iteration k with whichever iteration lines up best, so a question about one iteration would
-// be answered from another. A buggy step left without a partner ran only in the buggy version.
+// be answered from another. A buggy step left without a partner ran only in the buggy version,
+// unless the fix moved it under another decision of its invocation (a second chance, below).
 
 import type { JvmStep } from '../decoder';
 import { longestCommonSubsequence } from './lcs';
@@ -28,6 +29,10 @@ interface FrameNode {
 
 interface CallTree {
   frames: Map<number, FrameNode>;
+  /** Per step index: the step of the same invocation that controls it (undefined: a root). */
+  controllerOf: (number | undefined)[];
+  /** Per frame id: its steps' indices, in execution order. */
+  stepsOfFrame: Map<number, number[]>;
   /** Frames called from a step (by step index), in call order. */
   callees: Map<number, number[]>;
   /** Steps controlled by a step of the same invocation (by step index), in execution order. */
@@ -39,6 +44,8 @@ interface CallTree {
 function callTree({ steps, view }: AlignableRun): CallTree {
   const tree: CallTree = {
     frames: new Map(),
+    controllerOf: [],
+    stepsOfFrame: new Map(),
     callees: new Map(),
     controlled: new Map(),
     roots: new Map(),
@@ -46,9 +53,11 @@ function callTree({ steps, view }: AlignableRun): CallTree {
   const indexById = new Map<string, number>();
   steps.forEach((step, index) => {
     indexById.set(`${step.threadId}:${step.order}`, index);
+    listIn(tree.stepsOfFrame, step.frameId).push(index);
     const frame = tree.frames.get(step.frameId);
     if (frame) {
       const controller = controllerInFrame(steps, view, index, indexById);
+      tree.controllerOf[index] = controller;
       if (controller !== undefined) listIn(tree.controlled, controller).push(index);
       else frame.roots.push(index);
       return;
@@ -120,25 +129,136 @@ export function alignTraces(
     }
   };
 
+  const fixedMatched = new Set<number>();
   const alignStepLists = (b: number[], f: number[]) => {
+    // A step matched by a second chance may meet its old siblings again here.
+    const free = f.filter((index) => !fixedMatched.has(index));
     const pairs = longestCommonSubsequence(
       b.map((index) => mapLine(buggy.steps[index].className, buggy.steps[index].line)),
-      f.map((index) => fixed.steps[index].line),
+      free.map((index) => fixed.steps[index].line),
     );
-    for (const [i, j] of pairs) {
-      matches.set(b[i], f[j]);
-      frameWork.push([buggyTree.callees.get(b[i]) ?? [], fixedTree.callees.get(f[j]) ?? []]);
-      stepWork.push([buggyTree.controlled.get(b[i]) ?? [], fixedTree.controlled.get(f[j]) ?? []]);
+    for (const [i, j] of pairs) match(b[i], free[j]);
+  };
+  const match = (b: number, f: number) => {
+    matches.set(b, f);
+    fixedMatched.add(f);
+    frameWork.push([buggyTree.callees.get(b) ?? [], fixedTree.callees.get(f) ?? []]);
+    stepWork.push([buggyTree.controlled.get(b) ?? [], fixedTree.controlled.get(f) ?? []]);
+  };
+  const drain = () => {
+    while (frameWork.length > 0 || stepWork.length > 0) {
+      const steps = stepWork.pop();
+      if (steps) alignStepLists(...steps);
+      else alignFrameLists(...frameWork.pop()!);
     }
   };
 
   for (const [thread, roots] of buggyTree.roots) {
     frameWork.push([roots, fixedTree.roots.get(thread) ?? []]);
   }
-  while (frameWork.length > 0 || stepWork.length > 0) {
-    const steps = stepWork.pop();
-    if (steps) alignStepLists(...steps);
-    else alignFrameLists(...frameWork.pop()!);
+  drain();
+  const rehoming = new SecondChance(
+    buggy,
+    fixed,
+    buggyTree,
+    fixedTree,
+    mapLine,
+    matches,
+    fixedMatched,
+  );
+  for (let index = 0; index < buggy.steps.length; index++) {
+    if (matches.has(index)) continue;
+    const partner = rehoming.partnerOf(index);
+    if (partner === undefined) continue;
+    match(index, partner);
+    drain();
   }
   return matches;
+}
+
+/** Control levels a second chance looks up from a step, and down from its ancestor's partner. */
+const REHOME_LEVELS = 3;
+/** Fixed steps a second chance reads at most, between the partners of a step's neighbours. */
+const REHOME_WINDOW = 64;
+
+/**
+ * A fix can move a statement under another decision of the same invocation: with a `break`
+ * added after `chosen = d`, the loop's next round depends on the `if`, not on the previous
+ * round. The control-structured match then leaves the round's step alone, though the person
+ * would see it ran in both versions. A second chance pairs such a step with a fixed step of the
+ * same (translated) line that is also unpaired, sits under the partner of one of the step's
+ * enclosing decisions (a few levels up or down), and lies between the partners of the step's
+ * paired neighbours in its invocation, so the order of the invocation's steps is kept.
+ */
+class SecondChance {
+  constructor(
+    private readonly buggy: AlignableRun,
+    private readonly fixed: AlignableRun,
+    private readonly buggyTree: CallTree,
+    private readonly fixedTree: CallTree,
+    private readonly mapLine: LineMapping,
+    private readonly matches: ReadonlyMap<number, number>,
+    private readonly fixedMatched: ReadonlySet<number>,
+  ) {}
+
+  partnerOf(index: number): number | undefined {
+    const anchor = this.pairedAncestor(index);
+    if (anchor === undefined) return undefined;
+    const line = this.mapLine(this.buggy.steps[index].className, this.buggy.steps[index].line);
+    const frame = this.fixed.steps[anchor].frameId;
+    const steps = this.fixedTree.stepsOfFrame.get(frame)!;
+    const [from, to] = this.window(index, steps);
+    for (let k = from; k < to && k - from < REHOME_WINDOW; k++) {
+      const candidate = steps[k];
+      if (this.fixedMatched.has(candidate) || this.fixed.steps[candidate].line !== line) continue;
+      if (this.isUnder(candidate, anchor)) return candidate;
+    }
+    return undefined;
+  }
+
+  /** The partner of the nearest paired decision above the step, a few levels up at most. */
+  private pairedAncestor(index: number): number | undefined {
+    let controller = this.buggyTree.controllerOf[index];
+    for (let level = 0; controller !== undefined && level < REHOME_LEVELS; level++) {
+      const partner = this.matches.get(controller);
+      if (partner !== undefined) return partner;
+      controller = this.buggyTree.controllerOf[controller];
+    }
+    return undefined;
+  }
+
+  /** Whether the fixed step runs under `ancestor`, a few control levels down at most. */
+  private isUnder(index: number, ancestor: number): boolean {
+    let controller = this.fixedTree.controllerOf[index];
+    for (let level = 0; controller !== undefined && level < REHOME_LEVELS; level++) {
+      if (controller === ancestor) return true;
+      controller = this.fixedTree.controllerOf[controller];
+    }
+    return false;
+  }
+
+  /**
+   * Positions in the fixed invocation's step list strictly between the partners of the nearest
+   * paired steps before and after `index` in its own invocation.
+   */
+  private window(index: number, fixedSteps: readonly number[]): [number, number] {
+    const own = this.buggyTree.stepsOfFrame.get(this.buggy.steps[index].frameId)!;
+    const at = own.indexOf(index);
+    let from = 0;
+    let to = fixedSteps.length;
+    for (let k = at - 1; k >= 0; k--) {
+      const partner = this.matches.get(own[k]);
+      if (partner === undefined) continue;
+      from = fixedSteps.indexOf(partner) + 1;
+      break;
+    }
+    for (let k = at + 1; k < own.length; k++) {
+      const partner = this.matches.get(own[k]);
+      if (partner === undefined) continue;
+      const position = fixedSteps.indexOf(partner);
+      if (position >= 0) to = position;
+      break;
+    }
+    return [from, to];
+  }
 }

@@ -451,6 +451,7 @@ export class FixedRunOracle {
       step.seq === failure.seq ||
       firstDifference(step.writes, partner.writes, this.sameValue) !== undefined ||
       writesOtherVariables(step, partner) ||
+      writesOtherElements(step, partner) ||
       changesOtherObjects(step, partner) ||
       this.returnDiffers(step, partner) ||
       this.passedWrongArgument(step)
@@ -564,6 +565,17 @@ function writesOtherVariables(step: TraceStep, partner: TraceStep): boolean {
     partner,
     (kind) => kind === 'local' || kind === 'field' || kind === 'static',
   );
+}
+
+/**
+ * The step stored into other array elements than its partner (`parent[a] = r` for
+ * `parent[ra] = r`), pairing element writes by position: it updated the wrong element, which the
+ * value comparison, pairing elements by index, cannot show.
+ */
+function writesOtherElements(step: TraceStep, partner: TraceStep): boolean {
+  const elements = (writes: readonly TraceAccess[]) => writes.filter((w) => w.kind === 'array');
+  const theirs = elements(partner.writes);
+  return elements(step.writes).some((w, i) => theirs[i] !== undefined && theirs[i].name !== w.name);
 }
 
 /**
