@@ -3,7 +3,10 @@
 
 import { strict as assert } from 'node:assert';
 import type { JvmStep, JvmVarAccess } from '../../../src/extension/jvm/decoder';
-import { FeedbackRecommender } from '../../../src/extension/jvm/debugging/recommender';
+import {
+  FeedbackRecommender,
+  type FeedbackKind,
+} from '../../../src/extension/jvm/debugging/recommender';
 import { LibraryFlowTracker } from '../../../src/extension/jvm/debugging/libraryFlows';
 import {
   comparableValue,
@@ -531,6 +534,83 @@ describe('feedback recommender: loops', () => {
   });
 });
 
+describe('feedback recommender: a loop that ran too many rounds', () => {
+  /*
+   *  1      limit = 9;                  line 3   <- bug: 2 rounds were meant
+   *  2      while (i < limit)           line 4   (first run)
+   *  3        x = step(x);              line 5   (controlled by the run of line 4 before it)
+   *  4      while (i < limit)           line 4   (controlled by 2) ... and so on, 9 rounds
+   *  ...
+   *  21     print(x)                    line 7
+   * The fixed run makes two rounds: from the third run of line 4 on, nothing should have run.
+   */
+  const rounds = 9;
+  const loop = () => {
+    const specs: StepSpec[] = [{ line: 3, writes: [['limit', '9']] }];
+    for (let round = 0; round <= rounds; round++) {
+      const condition = specs.length + 1;
+      specs.push({
+        line: 4,
+        reads: [['limit', '9', 1]],
+        ...(round > 0 ? { control: condition - 2 } : {}),
+      });
+      if (round < rounds) specs.push({ line: 5, control: condition, writes: [['x', `${round}`]] });
+    }
+    specs.push({ line: 7, reads: [['x', `${rounds - 1}`, specs.length - 1]] });
+    return { view: trace(specs), failure: at(specs.length) };
+  };
+  /** Runs of line 4 are steps 2, 4, 6, ...: the third (step 6) is the first that should not have run. */
+  const judge = (order: number): { kind: FeedbackKind; readIndex?: number } => {
+    if (order === 1) return { kind: 'correct' };
+    if (order >= 6 && order < 2 * rounds + 3) return { kind: 'wrong-path' };
+    return { kind: 'wrong-value', readIndex: 0 };
+  };
+
+  it('bisects the rounds for the first one that should not have run, then judges its decision', () => {
+    const { view, failure } = loop();
+    const recommender = new FeedbackRecommender(view, failure);
+    const visited: number[] = [];
+    let suggestion = recommender.current();
+    while (!suggestion.rootCause && visited.length < 30) {
+      visited.push(suggestion.step.order);
+      const { kind, readIndex } = judge(suggestion.step.order);
+      suggestion = recommender.feedback(suggestion.step, kind, readIndex);
+    }
+    assert.deepEqual([suggestion.step, suggestion.rootCause], [at(1), true]);
+    // Walking back round by round would ask all ten runs of line 4; the search asks the last
+    // two, then halves the rest.
+    assert.ok(visited.length <= 9, `visited ${visited.join(',')}`);
+    const halving = recommender
+      .history()
+      .find((e) => /binary search for the first run/.test(e.suggestion.reason));
+    assert.ok(halving, 'the rounds were searched by halves');
+    // The run before the first wrong one read the wrong limit: that judgement led to step 1.
+    assert.ok(visited.includes(4), `the last right run was asked: ${visited.join(',')}`);
+  });
+
+  it('goes above the loop when its first run should not have run either', () => {
+    const { view, failure } = loop();
+    const recommender = new FeedbackRecommender(view, failure);
+    let suggestion = recommender.current();
+    const visited: number[] = [];
+    while (!suggestion.rootCause && visited.length < 30) {
+      visited.push(suggestion.step.order);
+      const order = suggestion.step.order;
+      const kind: FeedbackKind =
+        order === failure.order ? 'wrong-value' : order === 1 ? 'correct' : 'wrong-path';
+      suggestion = recommender.feedback(
+        suggestion.step,
+        kind,
+        kind === 'wrong-value' ? 0 : undefined,
+      );
+    }
+    // No round should have run: the first run of line 4 has no decision above it in the
+    // method, so its own line is the suspect.
+    assert.deepEqual([suggestion.step, suggestion.rootCause], [at(2), true]);
+    assert.ok(visited.length <= 9, `visited ${visited.join(',')}`);
+  });
+});
+
 describe('feedback recommender: a value handed round a loop through two lines', () => {
   /*
    *  1  Map m = new HashMap<>();        line 3
@@ -774,6 +854,30 @@ describe('library flows (beyond Microbat)', () => {
     assert.equal(hidden?.name, 'contents of list');
     assert.deepEqual(hidden?.writer, at(2), 'size() only looks; add() is the last change');
     assert.deepEqual(steps[1].reads.find((r) => r.kind === 'library')?.writer, at(1));
+  });
+
+  it('puts what another library object held into the state of the one it changes', () => {
+    const stateAfterAdd = (appended: string) => {
+      const builder = 'java.lang.StringBuilder@9';
+      const list = 'java.util.ArrayList@5';
+      const steps = withLibraryFlows(
+        [
+          rawStep(1, [], [local('text', builder)]),
+          rawStep(2, [], [local('messages', list)]),
+          rawStep(3, [local('text', builder), local('c', appended)], []),
+          rawStep(4, [local('messages', list), local('text', builder)], []),
+        ],
+        [
+          'StringBuilder text = new StringBuilder();',
+          'List<String> messages = new ArrayList<>();',
+          'text.append(c);',
+          'messages.add("#" + text);',
+        ],
+      );
+      return steps[3].writes.find((w) => w.name === 'contents of messages')?.value;
+    };
+    assert.ok(stateAfterAdd("'a'"), 'add() changes the list');
+    assert.notEqual(stateAfterAdd("'a'"), stateAfterAdd("'b'"), 'what the builder held differs');
   });
 
   it('guesses without source: a use of the object that stores no result may change it', () => {

@@ -129,6 +129,35 @@ describe('debug-sim oracle', () => {
     assert.equal(oracle(buggy, fixed, [1]).judge(1).kind, 'correct');
     assert.equal(oracle(fixed, fixed, [1]).judge(1).kind, 'missing-update');
   });
+  it('judges a step that stored into another array element than its partner as its own fault', () => {
+    // buggy: `parent[a] = rb;`  fixed: `parent[ra] = rb;` (a = 1, ra = 0)
+    const parent = 'int[]@7';
+    const buggy: StepSpec[] = [
+      {
+        line: 43,
+        reads: [
+          ['field', 'parent', parent],
+          ['local', 'a', '1'],
+          ['local', 'rb', '2'],
+        ],
+        writes: [['array', '[1]', '2']],
+      },
+    ];
+    const fixed: StepSpec[] = [
+      {
+        line: 43,
+        reads: [
+          ['field', 'parent', parent],
+          ['local', 'ra', '0'],
+          ['local', 'rb', '2'],
+        ],
+        writes: [['array', '[0]', '2']],
+      },
+    ];
+    assert.equal(oracle(buggy, fixed, [1]).judge(1).kind, 'correct');
+    assert.equal(oracle(fixed, fixed, [1]).judge(1).kind, 'missing-update');
+  });
+
   it('judges a step that left a library object unchanged where its partner changed it', () => {
     // buggy: `return queue.peekFirst();`  fixed: `return queue.pollFirst();`
     const read: Access = ['library', 'contents of queue', '(after 2 change(s), inputs #1)', 1];
