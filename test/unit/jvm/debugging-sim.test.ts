@@ -238,6 +238,33 @@ describe('debug-sim on the seeded-bug corpus (real JVM)', function () {
     assert.ok(!result.path.some((p) => p.feedback === 'wrong-path'), 'the moved line ran in both');
   });
 
+  it('carries a builder’s contents into the list, halves a loop’s extra rounds, and asks a catch block (telemetry)', () => {
+    const result = simulate('telemetry');
+    assert.equal(result.located, true);
+    assert.deepEqual([result.rootCause?.method, result.rootCause?.line], ['accept', 85]);
+    assert.ok(result.path.some((p) => p.variable === 'contents of text'));
+    assert.ok(result.path.some((p) => /binary search for the first run/.test(p.reason)));
+    assert.ok(result.feedbacks <= 30, `${result.feedbacks} feedbacks`);
+  });
+
+  it('judges a store into the wrong array element as the step’s own fault (friendships)', () => {
+    const result = simulate('friendships');
+    assert.equal(result.located, true);
+    assert.deepEqual([result.rootCause?.method, result.rootCause?.line], ['union', 43]);
+    assert.equal(result.path.at(-1)?.feedback, 'correct');
+  });
+
+  it('follows list.add(...) split by two traced calls, and pairs a loop round a break moved (taxis)', () => {
+    const result = simulate('taxis');
+    // `log.add(r.time() + " " + r.rider() + ...)`: the part after the last call changes log.
+    const log = result.path.find((p) => p.variable === 'contents of log');
+    assert.ok(log, 'the log was judged');
+    const next = result.path[result.path.indexOf(log) + 1];
+    assert.equal(next.method, 'dispatch', 'the list was changed by dispatch, not only made');
+    assert.equal(result.located, true);
+    assert.deepEqual([result.rootCause?.method, result.rootCause?.line], ['choose', 55]);
+  });
+
   it('refuses a run longer than the step limit with a clear error instead of running out of memory', () => {
     assert.throws(
       () =>

@@ -219,30 +219,32 @@ class LineContexts {
 
   of(index: number): LineContext {
     const next = this.relations.stepOverNext[index];
-    const previous = this.relations.stepOverPrevious[index];
-    const resumes = previous >= 0 && this.sameLineAfterCall(previous, index);
+    const earlier = this.partsBefore(index);
+    // The line's calls, whichever part made them: after `kept = unique(list, dropped)` returns,
+    // the part that stores the result must not take unique for a library call given the list.
+    const calls = [...earlier, index].map((part) => this.callees.get(part) ?? NONE);
     return {
-      tracedCalls: this.callees.get(index) ?? NONE,
+      tracedCalls: calls.length === 1 ? calls[0] : new Set(calls.flatMap((names) => [...names])),
       continuesAfterCall: next >= 0 && this.sameLineAfterCall(index, next),
-      carriedReads: resumes ? this.readsBefore(index) : [],
+      carriedReads: earlier.flatMap((part) => this.steps[part].reads),
     };
   }
 
   /**
-   * What the earlier parts of the line read, back to its first part: `log.add(r.time() + " " +
-   * r.rider())` runs as three steps, and the last one, which calls `add`, needs `log`, read by
-   * the first.
+   * The earlier parts of the line that this step resumes, first part first: `log.add(r.time() +
+   * " " + r.rider())` runs as three steps, and the last one, which calls `add`, needs `log`,
+   * read by the first.
    */
-  private readsBefore(index: number): JvmVarAccess[] {
-    const parts: (readonly JvmVarAccess[])[] = [];
+  private partsBefore(index: number): number[] {
+    const parts: number[] = [];
     for (
       let at = index, before = this.relations.stepOverPrevious[at];
       before >= 0 && this.sameLineAfterCall(before, at);
       at = before, before = this.relations.stepOverPrevious[at]
     ) {
-      parts.unshift(this.steps[before].reads);
+      parts.unshift(before);
     }
-    return parts.flat();
+    return parts;
   }
 
   private sameLineAfterCall(before: number, after: number): boolean {

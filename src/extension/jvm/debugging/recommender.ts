@@ -13,6 +13,8 @@
 // A loop that carries a wrong value from iteration to iteration would cost one feedback per
 // iteration. Once the person has given the same judgement at a line, the recommender jumps to
 // the first iteration of the chain; if that one is correct, it bisects the skipped iterations.
+// Likewise a loop that ran rounds it should not have: once two runs of its condition were
+// judged off the path, the rounds are searched by halves for the first extra one.
 //
 // Undo replays the history without its last entry, so every state is reproducible.
 
