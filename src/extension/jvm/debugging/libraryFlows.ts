@@ -197,7 +197,14 @@ export class LibraryFlowTracker {
       const object = this.trackedObject(write.value);
       // The step that first stores a new object made its initial state (not an array whose
       // elements were already written: an inner array of `new int[n][n]`, stored later).
-      if (!object || this.lastChange.has(object.id) || this.elements.has(object.id)) continue;
+      if (!object || this.elements.has(object.id)) continue;
+      if (this.lastChange.has(object.id)) {
+        // Fetched again from a library object (`e = it.next()` over a map's entries, which are
+        // the map's own nodes): it holds what its source holds now, not what it held before.
+        if (!this.refetched(step, object, text)) continue;
+        this.history.delete(object.id);
+        this.createdWith.delete(object.id);
+      }
       const origin = this.initialState(step, object, write.name, text, inputs);
       if (origin) this.recordChange(step, object, write.name, origin);
     }
@@ -240,6 +247,15 @@ export class LibraryFlowTracker {
     if (/\bnew\s/.test(text)) return [...creationLiterals(text), ...sources];
     if (step.reads.some((r) => r.name === `${variable} (argument)`)) return undefined;
     return [...sources, ...inputs.filter((v) => v !== comparableValue(object.text))];
+  }
+
+  /**
+   * Whether a step stored an object it fetched again from another library object: not a
+   * creation, not an argument, and the line read some other library object's state.
+   */
+  private refetched(step: TraceStep, object: TrackedObject, text: string | undefined): boolean {
+    if (text === undefined || object.isArray || /\bnew\s/.test(text)) return false;
+    return step.reads.some((r) => r.kind === 'library' && r.owner !== object.text);
   }
 
   /** The recorded elements of an array handed to uninstrumented code, as reads of this step. */

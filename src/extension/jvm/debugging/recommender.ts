@@ -184,7 +184,8 @@ export class FeedbackRecommender {
     const suspicion: Suspicion = sameStep(state.suggestion.step, step)
       ? state.suspicion
       : { kind: 'free' };
-    if (suspicion.kind === 'path-bisect') return this.onPathProbe(step, feedback, suspicion, earlier);
+    if (suspicion.kind === 'path-bisect')
+      return this.onPathProbe(step, feedback, suspicion, earlier);
     switch (feedback.kind) {
       case 'wrong-value':
         return this.onWrongValue(step, feedback.readIndex, suspicion, earlier);
@@ -268,6 +269,19 @@ export class FeedbackRecommender {
         reader: refOf(step),
         variable: describeAccess(read),
       });
+    }
+    const late = this.firstWriteAfter(step, read);
+    if (late) {
+      return {
+        suggestion: {
+          step: refOf(late),
+          reason:
+            `No step wrote ${describeAccess(read)} before ${here(step)} read it, and this step ` +
+            `writes it later: did the write come too late (an initialisation order)?`,
+          rootCause: false,
+        },
+        suspicion: { kind: 'writer', variable: describeAccess(read), reader: refOf(step) },
+      };
     }
     return this.found(
       step,
@@ -614,6 +628,21 @@ export class FeedbackRecommender {
     });
   }
 
+  /** The first step after `reader` that wrote the variable it read (bounded forward search). */
+  private firstWriteAfter(reader: TraceStep, read: TraceAccess): TraceStep | undefined {
+    if (read.kind !== 'field' && read.kind !== 'static') return undefined;
+    const writes = (w: TraceAccess) =>
+      w.kind === read.kind && w.name === read.name && w.owner === read.owner;
+    for (const step of this.walk(
+      reader.threadId,
+      reader.order + 1,
+      reader.order + 1 + BETWEEN_LIMIT,
+    )) {
+      if (step.writes.some(writes)) return step;
+    }
+    return undefined;
+  }
+
   /** The latest step before `reader` that wrote another element or field of the read's owner. */
   private latestSiblingWrite(reader: TraceStep, read: TraceAccess): TraceStep | undefined {
     if ((read.kind !== 'array' && read.kind !== 'field') || read.owner === undefined) return;
@@ -834,16 +863,22 @@ export class FeedbackRecommender {
       case 'failure':
         return this.found(step, 'This step reads correct values, yet the failure shows here.');
       case 'writer':
-        return this.found(
-          step,
-          `This step read correct values but wrote a wrong ${suspicion.variable}: its line ` +
-            `computes it wrongly (or an assignment to it is missing after it).`,
+        return (
+          this.intoCallee(step) ??
+          this.found(
+            step,
+            `This step read correct values but wrote a wrong ${suspicion.variable}: its line ` +
+              `computes it wrongly (or an assignment to it is missing after it).`,
+          )
         );
       case 'update':
-        return this.found(
-          step,
-          `This step read correct values but did not do what it should have: the update of ` +
-            `${suspicion.variable} that went missing belongs here.`,
+        return (
+          this.intoCallee(step) ??
+          this.found(
+            step,
+            `This step read correct values but did not do what it should have: the update of ` +
+              `${suspicion.variable} that went missing belongs here.`,
+          )
         );
       case 'controller':
         return (
@@ -869,6 +904,35 @@ export class FeedbackRecommender {
         return this.between(frontier, earlier, step);
       }
     }
+  }
+
+  /**
+   * A step that read right values and still left the wrong thing behind, having called traced
+   * code (`targets = parse(spec)` that threw where it should have returned): what it left was
+   * decided in the callee, so its last step is next. It ends the search there or leads on.
+   */
+  private intoCallee(step: TraceStep): State | undefined {
+    let last: TraceStep | undefined;
+    for (const later of this.walk(step.threadId, step.order + 1, step.order + 1 + BETWEEN_LIMIT)) {
+      if (sameFrame(later, step) || later.seq < step.seq) break;
+      if (sameStep(later.invocationParent, step)) last = later;
+      else if (!last && !later.invocationParent) break;
+    }
+    if (!last) return undefined;
+    return {
+      suggestion: {
+        step: refOf(last),
+        reason:
+          `${here(step)} read correct values but left something wrong behind, and it called ` +
+          `${last.method}: this is where that call ended.`,
+        rootCause: false,
+      },
+      suspicion: {
+        kind: 'writer',
+        variable: `what ${last.method} left behind`,
+        reader: refOf(step),
+      },
+    };
   }
 
   /**
