@@ -251,10 +251,12 @@ export class LibraryFlowTracker {
 
   /**
    * Whether a step stored an object it fetched again from another library object: not a
-   * creation, not an argument, and the line read some other library object's state.
+   * creation, not handed back by a traced call (`groups = group(phrases)` returns the map the
+   * callee built, with its history), and the line read some other library object's state.
    */
   private refetched(step: TraceStep, object: TrackedObject, text: string | undefined): boolean {
     if (text === undefined || object.isArray || /\bnew\s/.test(text)) return false;
+    if (step.reads.some((r) => r.kind === 'return' && r.value === object.text)) return false;
     return step.reads.some((r) => r.kind === 'library' && r.owner !== object.text);
   }
 

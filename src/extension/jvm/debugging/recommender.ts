@@ -697,11 +697,40 @@ export class FeedbackRecommender {
     const decisions = between.filter(
       (s) => guards.has(locationOf(s)) && sameFrame(s, writer) && !led.has(stepId(s)),
     );
+    const elementSkips = this.runsThatWroteNoElement(between, siblingWrites, writer).filter(
+      (s) => !skipped.includes(s) && !skippedElsewhere.includes(s),
+    );
     const others = [...new Set([...siblingWrites, ...decisions])]
-      .filter((s) => !skipped.includes(s) && !skippedElsewhere.includes(s))
+      .filter(
+        (s) => !skipped.includes(s) && !skippedElsewhere.includes(s) && !elementSkips.includes(s),
+      )
       .sort((a, b) => a.seq - b.seq);
-    const likely = [...skipped, ...skippedElsewhere, ...others];
+    const likely = [...skipped, ...skippedElsewhere, ...elementSkips, ...others];
     return [...likely, ...this.codeRunBetween(between, likely, reader, writer)].map(refOf);
+  }
+
+  /**
+   * An element that missed its update while its siblings got theirs (`if (parent < n)
+   * tree[parent] += tree[i]` in a loop): the runs of the decision guarding the sibling writes,
+   * in the writer's invocation, that wrote no element are where one was skipped. Latest first.
+   */
+  private runsThatWroteNoElement(
+    between: readonly TraceStep[],
+    siblingWrites: readonly TraceStep[],
+    writer: TraceStep,
+  ): TraceStep[] {
+    const guardLines = new Set<string>();
+    const wrote = new Set<string>();
+    for (const write of siblingWrites) {
+      const control = this.controlOf(write);
+      if (!control || !sameFrame(control, writer)) continue;
+      guardLines.add(locationOf(control));
+      wrote.add(stepId(control));
+    }
+    return between
+      .filter((s) => guardLines.has(locationOf(s)) && sameFrame(s, writer) && !wrote.has(stepId(s)))
+      .sort((a, b) => b.seq - a.seq)
+      .slice(0, MAX_UPDATE_CANDIDATES);
   }
 
   /**
@@ -907,24 +936,37 @@ export class FeedbackRecommender {
   }
 
   /**
-   * A step that read right values and still left the wrong thing behind, having called traced
-   * code (`targets = parse(spec)` that threw where it should have returned): what it left was
-   * decided in the callee, so its last step is next. It ends the search there or leads on.
+   * A call that read right values and still left the wrong thing behind because the traced
+   * code it called threw where it should have returned (`targets = parse(spec)` sent to a
+   * `catch`): why it threw was decided in the callee, so the callee's last step is next. A call
+   * that returned is not entered: its result is a read of the step, followed when wrong.
    */
   private intoCallee(step: TraceStep): State | undefined {
-    let last: TraceStep | undefined;
-    for (const later of this.walk(step.threadId, step.order + 1, step.order + 1 + BETWEEN_LIMIT)) {
-      if (sameFrame(later, step) || later.seq < step.seq) break;
-      if (sameStep(later.invocationParent, step)) last = later;
-      else if (!last && !later.invocationParent) break;
+    // Methods the library called back (a comparator's keys during a sort) answered what they
+    // were asked; the line that set the library call up decided what that was.
+    if (step.reads.some((r) => r.kind === 'return' && r.name.endsWith('() answered'))) {
+      return undefined;
     }
-    if (!last) return undefined;
+    const inside = (later: TraceStep) =>
+      later.invocationParent !== undefined &&
+      later.invocationParent.threadId === step.threadId &&
+      later.invocationParent.order >= step.order;
+    let last: TraceStep | undefined;
+    let after: TraceStep | undefined;
+    for (const later of this.walk(step.threadId, step.order + 1, step.order + 1 + BETWEEN_LIMIT)) {
+      if (!inside(later)) {
+        after = later;
+        break;
+      }
+      if (sameStep(later.invocationParent, step)) last = later;
+    }
+    if (!last || after?.caught === undefined) return undefined;
     return {
       suggestion: {
         step: refOf(last),
         reason:
-          `${here(step)} read correct values but left something wrong behind, and it called ` +
-          `${last.method}: this is where that call ended.`,
+          `${here(step)} read correct values, but the call of ${last.method} threw where it ` +
+          `should not have: this is where it ended.`,
         rootCause: false,
       },
       suspicion: {
