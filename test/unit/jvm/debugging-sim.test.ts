@@ -265,6 +265,28 @@ describe('debug-sim on the seeded-bug corpus (real JVM)', function () {
     assert.deepEqual([result.rootCause?.method, result.rootCause?.line], ['choose', 55]);
   });
 
+  it('follows a map entry fetched again after the map changed, into a call that threw (portfolio)', () => {
+    const result = simulate('portfolio');
+    assert.equal(result.located, true);
+    assert.deepEqual([result.rootCause?.method, result.rootCause?.line], ['parseTargets', 54]);
+    assert.ok(result.path.some((p) => p.variable === 'contents of e'));
+    assert.ok(result.path.some((p) => /threw where it should not have/.test(p.reason)));
+  });
+
+  it('asks the run of a guard that wrote no element when an element missed its update (boxoffice)', () => {
+    const result = simulate('boxoffice');
+    assert.equal(result.located, true);
+    assert.deepEqual([result.rootCause?.method, result.rootCause?.line], ['<init>', 20]);
+    assert.ok(result.feedbacks <= 15, `${result.feedbacks} feedbacks`);
+  });
+
+  it('leads from a static read before its initialiser ran to that initialiser (tariffs)', () => {
+    const result = simulate('tariffs');
+    assert.equal(result.located, true);
+    assert.deepEqual([result.rootCause?.method, result.rootCause?.line], ['<clinit>', 14]);
+    assert.ok(result.path.some((p) => /did the write come too late/.test(p.reason)));
+  });
+
   it('refuses a run longer than the step limit with a clear error instead of running out of memory', () => {
     assert.throws(
       () =>

@@ -611,6 +611,119 @@ describe('feedback recommender: a loop that ran too many rounds', () => {
   });
 });
 
+describe('feedback recommender: calls that threw, elements skipped, writes that came late', () => {
+  /*
+   *  1  try {                                   main line 10
+   *  2    targets = parse(spec);                main line 11 (calls parse)
+   *  3      total = sum(spec);                  parse line 20
+   *  4      if (total != 1.0)                   parse line 21   <- bug: should allow rounding
+   *  5        throw new Invalid(...)            parse line 22 (controlled by 4)
+   *  6  } catch (Invalid e) { rejected.add(e) } main line 13 (catches)
+   *  7  print(units)                            main line 15 (reads what line 11 left behind)
+   */
+  const threw = () => {
+    const view = trace([
+      { line: 10 },
+      { line: 11, writes: [['spec', '"a:0.5,b:0.5"']] },
+      { line: 20, method: 'parse', parent: 2, writes: [['total', '0.9999']] },
+      { line: 21, method: 'parse', parent: 2, reads: [['total', '0.9999', 3]] },
+      { line: 22, method: 'parse', parent: 2, control: 4 },
+      { line: 13, control: 2 },
+      { line: 15, reads: [['spec', '"a:0.5,b:0.5"', 2]] },
+    ]);
+    view.step(at(6))!.caught = 'demo.Invalid';
+    return view;
+  };
+
+  it('enters a call that threw where it should have returned, at the callee’s last step', () => {
+    const recommender = new FeedbackRecommender(threw(), at(7));
+    assert.deepEqual(recommender.feedback(at(7), 'wrong-value', 0).step, at(2));
+    const inside = recommender.feedback(at(2), 'correct');
+    assert.deepEqual([inside.step, inside.rootCause], [at(5), false]);
+    assert.match(inside.reason, /the call of parse threw where it should not have/);
+    assert.deepEqual(recommender.feedback(at(5), 'wrong-path').step, at(4));
+    const end = recommender.feedback(at(4), 'correct');
+    assert.deepEqual([end.step, end.rootCause], [at(4), true]);
+  });
+
+  it('ends on a call that returned: its result, when wrong, is a read of its own', () => {
+    const view = threw();
+    delete view.step(at(6))!.caught;
+    const recommender = new FeedbackRecommender(view, at(7));
+    recommender.feedback(at(7), 'wrong-value', 0);
+    const end = recommender.feedback(at(2), 'correct');
+    assert.deepEqual([end.step, end.rootCause], [at(2), true]);
+  });
+
+  /*
+   *  1  tree[3] = daily[2];                     line 16   (the element read stale later)
+   *     for i in 1..3:                          line 18
+   *  2,5,8  if (parent < n)                     line 20   <- bug: parent <= n
+   *  3,6      tree[parent] += tree[i]           line 21   (controlled by 2, then 5)
+   *  9  print(tree[3])                          line 30
+   * The third run of line 20 (step 8) wrote no element: it skipped tree[3].
+   */
+  it('asks first the run of the decision guarding the siblings’ writes that wrote no element', () => {
+    const element = (name: string, value: string, writer?: number): TraceAccess => ({
+      kind: 'array',
+      name,
+      owner: 'long[]@4',
+      value,
+      ...(writer === undefined ? {} : { writer: at(writer) }),
+    });
+    const view = trace([
+      { line: 16 },
+      { line: 20, reads: [['parent', '2']] },
+      { line: 21, control: 2 },
+      { line: 18 },
+      { line: 20, reads: [['parent', '4']] },
+      { line: 21, control: 5 },
+      { line: 18 },
+      { line: 20, reads: [['parent', '3']] },
+      { line: 30 },
+    ]);
+    view.step(at(1))!.writes.push(element('[3]', '5'));
+    view.step(at(3))!.writes.push(element('[2]', '7'));
+    view.step(at(6))!.writes.push(element('[4]', '9'));
+    view.step(at(9))!.reads.push(element('[3]', '5', 1));
+    const recommender = new FeedbackRecommender(view, at(9));
+    assert.deepEqual(recommender.feedback(at(9), 'wrong-value', 0).step, at(1));
+    const first = recommender.feedback(at(1), 'missing-update');
+    assert.deepEqual(first.step, at(8), 'the run that wrote nothing, before any sibling write');
+    const end = recommender.feedback(at(8), 'correct');
+    assert.deepEqual([end.step, end.rootCause], [at(8), true]);
+  });
+
+  /*
+   *  1  TIERS = buildTiers();                   <clinit> line 13 (calls buildTiers)
+   *  2    price = base * (1 + LEVY)             buildTiers line 29 reads LEVY = 0.0, unwritten
+   *  3  LEVY = parse("0.12");                   <clinit> line 14   <- bug: must come first
+   *  4  print(TIERS)                            main line 70
+   */
+  it('leads from a field read before any write to the write that came later', () => {
+    const view = trace([
+      { line: 13, method: '<clinit>' },
+      { line: 29, method: 'buildTiers', parent: 1, writes: [['price', '18.5']] },
+      { line: 14, method: '<clinit>' },
+      { line: 70, reads: [['price', '18.5', 2]] },
+    ]);
+    const levy = (value: string): TraceAccess => ({
+      kind: 'static',
+      name: 'demo.Main.LEVY',
+      value,
+    });
+    view.step(at(2))!.reads.push(levy('0.0'));
+    view.step(at(3))!.writes.push(levy('0.12'));
+    const recommender = new FeedbackRecommender(view, at(4));
+    assert.deepEqual(recommender.feedback(at(4), 'wrong-value', 0).step, at(2));
+    const late = recommender.feedback(at(2), 'wrong-value', 0);
+    assert.deepEqual([late.step, late.rootCause], [at(3), false]);
+    assert.match(late.reason, /did the write come too late/);
+    const end = recommender.feedback(at(3), 'correct');
+    assert.deepEqual([end.step, end.rootCause], [at(3), true]);
+  });
+});
+
 describe('feedback recommender: a value handed round a loop through two lines', () => {
   /*
    *  1  Map m = new HashMap<>();        line 3
@@ -878,6 +991,69 @@ describe('library flows (beyond Microbat)', () => {
     };
     assert.ok(stateAfterAdd("'a'"), 'add() changes the list');
     assert.notEqual(stateAfterAdd("'a'"), stateAfterAdd("'b'"), 'what the builder held differs');
+  });
+
+  it('gives an object fetched again from a library object the state its source has now', () => {
+    // A map's entries are its own nodes: the same entry object comes back from a later
+    // iteration, after the map changed.
+    const map = 'java.util.HashMap@3';
+    const iterator = (n: number) => `java.util.HashMap$EntryIterator@${n}`;
+    const entry = 'java.util.HashMap$Node@7';
+    const steps = withLibraryFlows(
+      [
+        rawStep(1, [], [local('units', map)]),
+        rawStep(2, [local('units', map), local('it', iterator(5))], [local('e', entry)]),
+        rawStep(3, [local('units', map), local('x', '2.5')], []),
+        rawStep(4, [local('units', map), local('it', iterator(6))], [local('e', entry)]),
+      ],
+      [
+        'Map<String, Double> units = new HashMap<>();',
+        'for (Map.Entry<String, Double> e : units.entrySet()) {',
+        'units.put("gold", x);',
+        'for (Map.Entry<String, Double> e : units.entrySet()) {',
+      ],
+    );
+    const state = (step: TraceStep) => step.writes.find((w) => w.name === 'contents of e')?.value;
+    assert.ok(state(steps[1]) && state(steps[3]), 'both fetches give the entry a state');
+    assert.notEqual(state(steps[1]), state(steps[3]), 'the map changed in between');
+  });
+
+  it('keeps the history of a library object a traced callee hands back', () => {
+    const list = 'java.util.ArrayList@5';
+    const source = [
+      'List<String> groups = new ArrayList<>();',
+      'groups.add(p);',
+      'List<String> groups = group(phrases);',
+    ];
+    const stateStored = (handedBack: boolean) => {
+      const tracker = new LibraryFlowTracker(
+        new Set(['demo.Main']),
+        (_, line) => source[line - 11],
+      );
+      const raw = [
+        rawStep(1, [], [local('groups', list)]),
+        rawStep(2, [local('groups', list), local('p', '"a"')], []),
+        rawStep(3, [local('names', 'java.util.TreeSet@8')], [local('groups', list)]),
+      ];
+      const steps = raw.map((r) => {
+        const step: TraceStep = { ...r, reads: [], writes: [], controlDominator: undefined };
+        step.reads = r.reads.map((a): TraceAccess => ({
+          kind: a.kind,
+          name: a.name,
+          value: a.value,
+        }));
+        if (r.order === 3 && handedBack) {
+          step.reads.push({ kind: 'return', name: 'group() returned', value: list });
+        }
+        tracker.visit(step, r);
+        return step;
+      });
+      return steps[2].writes.find((w) => w.name === 'contents of groups')?.value;
+    };
+    // Read next to another library object, the list would look fetched from it, and lose the
+    // change it went through; handed back by group(), it keeps it.
+    assert.ok(stateStored(false), 'a fetch gives it a new state');
+    assert.equal(stateStored(true), undefined, 'handed back: no new state');
   });
 
   it('guesses without source: a use of the object that stores no result may change it', () => {

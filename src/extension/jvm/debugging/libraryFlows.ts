@@ -198,13 +198,13 @@ export class LibraryFlowTracker {
       // The step that first stores a new object made its initial state (not an array whose
       // elements were already written: an inner array of `new int[n][n]`, stored later).
       if (!object || this.elements.has(object.id)) continue;
-      if (this.lastChange.has(object.id)) {
-        // Fetched again from a library object (`e = it.next()` over a map's entries, which are
-        // the map's own nodes): it holds what its source holds now, not what it held before.
-        if (!this.refetched(step, object, text)) continue;
-        this.history.delete(object.id);
-        this.createdWith.delete(object.id);
-      }
+      // Fetched again from a library object (`e = it.next()` over a map's entries, which are
+      // the map's own nodes): what it holds depends on what its source holds now, on top of
+      // what was done to it directly (a deque taken from a map keeps its own polls).
+      const known = this.lastChange.has(object.id);
+      if (known && !this.refetched(step, object, text)) continue;
+      // What it held before is one of the inputs of what it holds now.
+      if (known) this.addHiddenRead(step, object, write.name);
       const origin = this.initialState(step, object, write.name, text, inputs);
       if (origin) this.recordChange(step, object, write.name, origin);
     }

@@ -712,7 +712,8 @@ export class FeedbackRecommender {
   /**
    * An element that missed its update while its siblings got theirs (`if (parent < n)
    * tree[parent] += tree[i]` in a loop): the runs of the decision guarding the sibling writes,
-   * in the writer's invocation, that wrote no element are where one was skipped. Latest first.
+   * in the writer's invocation, that wrote no element are where one was skipped (a branch, not
+   * a loop condition). Latest first.
    */
   private runsThatWroteNoElement(
     between: readonly TraceStep[],
@@ -726,6 +727,12 @@ export class FeedbackRecommender {
       if (!control || !sameFrame(control, writer)) continue;
       guardLines.add(locationOf(control));
       wrote.add(stepId(control));
+    }
+    // A loop condition's last run writes nothing by design: it ends the loop. Loops that
+    // stopped early are asked elsewhere (skippedUpdates); here only branches count.
+    for (const step of between) {
+      const control = this.controlOf(step);
+      if (control && locationOf(control) === locationOf(step)) guardLines.delete(locationOf(step));
     }
     return between
       .filter((s) => guardLines.has(locationOf(s)) && sameFrame(s, writer) && !wrote.has(stepId(s)))
