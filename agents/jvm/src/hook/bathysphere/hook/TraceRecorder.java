@@ -35,6 +35,9 @@ public final class TraceRecorder {
     static final int SHORT_LINES = 96;
     static final int READ_LOCAL_AS_WRITTEN = 0xE0;
 
+    /** A tag and a five-byte varint: the longest constant event (see lineBytes). */
+    static final int MAX_CONSTANT_EVENT_BYTES = 6;
+
     static final int KIND_INT = 0, KIND_LONG = 1, KIND_FLOAT = 2, KIND_DOUBLE = 3, KIND_REF = 4;
 
     /** Room kept free at the end of a buffer so that any single event fits without checks. */
@@ -173,14 +176,7 @@ public final class TraceRecorder {
     public void line(int lineIndex) {
         if (--lineBudget < 0) refillLineBudget();
         int p = room();
-        byte[] b = buffer;
-        if (lineIndex < SHORT_LINES) {
-            b[p] = (byte) (LINE + lineIndex);
-            position = p + 1;
-        } else {
-            b[p] = (byte) LINE_EXT;
-            position = putVarint(b, p + 1, lineIndex);
-        }
+        position = putLine(buffer, p, lineIndex);
     }
 
     /** After a call that returns into the middle of a line with nothing else recorded there. */
@@ -192,14 +188,7 @@ public final class TraceRecorder {
 
     public void branch(int branchIndex) {
         int p = room();
-        byte[] b = buffer;
-        if (branchIndex < 32) {
-            b[p] = (byte) (BRANCH | branchIndex);
-            position = p + 1;
-        } else {
-            b[p] = (byte) BRANCH_EXT;
-            position = putVarint(b, p + 1, branchIndex);
-        }
+        position = putBranch(buffer, p, branchIndex);
     }
 
     // ---- locals ------------------------------------------------------------------------------
@@ -241,14 +230,7 @@ public final class TraceRecorder {
      */
     public void readLocalAsWritten(int variable) {
         int p = room();
-        byte[] b = buffer;
-        if (variable < 32) {
-            b[p] = (byte) (READ_LOCAL_AS_WRITTEN | variable);
-            position = p + 1;
-        } else {
-            b[p] = (byte) READ_LOCAL_AS_WRITTEN_EXT;
-            position = putVarint(b, p + 1, variable);
-        }
+        position = putReadLocalAsWritten(buffer, p, variable);
     }
 
     public void writeLocalInt(int variable, int value) {
@@ -280,6 +262,71 @@ public final class TraceRecorder {
         int p = room();
         position = localTag(buffer, p, WRITE_LOCAL, variable);
         putRef(value);
+    }
+
+    // ---- constant events in one call ---------------------------------------------------------
+    //
+    // LINE, BRANCH, LINE_AFTER_CALL and READ_LOCAL_AS_WRITTEN are bytes fixed when a method is
+    // instrumented. Where several of them always run together (only instructions that cannot
+    // throw or jump between them), the instrumenter passes all their bytes to one of the calls
+    // below instead of calling the event methods one by one: the same bytes, with one room check
+    // and one position store instead of one per event. The bytes are packed low byte first.
+    //
+    // The whole int (long) is stored, also the bytes past `length`: room() leaves far more than
+    // eight bytes free, nothing reads a buffer past its position, and the next event overwrites
+    // them. That keeps each method one straight line of stores.
+
+    /** Two to four bytes of constant events. */
+    public void constantEvents(int bytes, int length) {
+        int p = room();
+        putFixed32(buffer, p, bytes);
+        position = p + length;
+    }
+
+    /** Five to eight bytes of constant events. */
+    public void constantEvents(long bytes, int length) {
+        int p = room();
+        putFixed64(buffer, p, bytes);
+        position = p + length;
+    }
+
+    /** Constant events that start with LINE: the line budget is charged once, as line() does. */
+    public void lineAndConstantEvents(int bytes, int length) {
+        if (--lineBudget < 0) refillLineBudget();
+        int p = room();
+        putFixed32(buffer, p, bytes);
+        position = p + length;
+    }
+
+    /** The same for five to eight bytes. */
+    public void lineAndConstantEvents(long bytes, int length) {
+        if (--lineBudget < 0) refillLineBudget();
+        int p = room();
+        putFixed64(buffer, p, bytes);
+        position = p + length;
+    }
+
+    /** The bytes {@link #line} writes, for the instrumenter to pass to a combined call. */
+    public static byte[] lineBytes(int lineIndex) {
+        byte[] b = new byte[MAX_CONSTANT_EVENT_BYTES];
+        return java.util.Arrays.copyOf(b, putLine(b, 0, lineIndex));
+    }
+
+    /** The bytes {@link #branch} writes. */
+    public static byte[] branchBytes(int branchIndex) {
+        byte[] b = new byte[MAX_CONSTANT_EVENT_BYTES];
+        return java.util.Arrays.copyOf(b, putBranch(b, 0, branchIndex));
+    }
+
+    /** The bytes {@link #readLocalAsWritten} writes. */
+    public static byte[] readLocalAsWrittenBytes(int variable) {
+        byte[] b = new byte[MAX_CONSTANT_EVENT_BYTES];
+        return java.util.Arrays.copyOf(b, putReadLocalAsWritten(b, 0, variable));
+    }
+
+    /** The byte {@link #lineAfterCall} writes. */
+    public static byte[] lineAfterCallBytes() {
+        return new byte[] {(byte) LINE_AFTER_CALL};
     }
 
     // ---- instance fields ---------------------------------------------------------------------
@@ -491,6 +538,36 @@ public final class TraceRecorder {
             depth = 0;
             outermostReturn = true;
         }
+    }
+
+    /** LINE with the line index in the tag, or LINE_EXT and a varint. */
+    private static int putLine(byte[] b, int p, int lineIndex) {
+        if (lineIndex < SHORT_LINES) {
+            b[p] = (byte) (LINE + lineIndex);
+            return p + 1;
+        }
+        b[p] = (byte) LINE_EXT;
+        return putVarint(b, p + 1, lineIndex);
+    }
+
+    /** BRANCH with the branch index in the low 5 bits, or BRANCH_EXT and a varint. */
+    private static int putBranch(byte[] b, int p, int branchIndex) {
+        if (branchIndex < 32) {
+            b[p] = (byte) (BRANCH | branchIndex);
+            return p + 1;
+        }
+        b[p] = (byte) BRANCH_EXT;
+        return putVarint(b, p + 1, branchIndex);
+    }
+
+    /** READ_LOCAL_AS_WRITTEN with the variable index in the low 5 bits, or the extended tag. */
+    private static int putReadLocalAsWritten(byte[] b, int p, int variable) {
+        if (variable < 32) {
+            b[p] = (byte) (READ_LOCAL_AS_WRITTEN | variable);
+            return p + 1;
+        }
+        b[p] = (byte) READ_LOCAL_AS_WRITTEN_EXT;
+        return putVarint(b, p + 1, variable);
     }
 
     /** The short tag (variable index in the low 5 bits) or the extended tag and a varint. */

@@ -69,6 +69,8 @@ final class MethodInstrumenter {
     /** Instructions before this index run before super()/this() in a constructor. */
     private int firstInitializedIndex;
     private boolean wrapExceptionalExit = true;
+    /** Groups consecutive constant events of the body into one recorder call each. */
+    private ConstantEventRuns constantRuns;
 
     MethodInstrumenter(
             String ownerName,
@@ -306,50 +308,61 @@ final class MethodInstrumenter {
     }
 
     private void instrumentBody(Map<AbstractInsnNode, Integer> branchIndex, Set<LabelNode> handlers) {
+        constantRuns =
+                new ConstantEventRuns(
+                        method.instructions, recorderSlot, original, method.tryCatchBlocks);
         LabelNode caughtPending = null;
         for (int i = 0; i < original.length; i++) {
             AbstractInsnNode insn = original[i];
             if (insn instanceof LineNumberNode) {
                 int lineIndex = lineIndexByNumber.get(((LineNumberNode) insn).line);
-                InsnList event = recorderEvent("line", "(I)V");
-                event.insertBefore(event.getLast(), pushInt(lineIndex));
-                method.instructions.insert(insn, event);
+                constantRuns.addAfter(insn, ConstantEventRuns.Event.line(lineIndex));
                 continue;
             }
             if (insn instanceof LabelNode && handlers.contains(insn)) caughtPending = (LabelNode) insn;
-            if (insn.getOpcode() < 0) continue;
+            if (insn.getOpcode() < 0) {
+                constantRuns.pass(insn);
+                continue;
+            }
             if (caughtPending != null) {
-                method.instructions.insertBefore(insn, caughtEvent());
-                // Entering the handler is the branch that controls the catch block's steps.
-                Integer handlerBranch = branchIndex.get(caughtPending);
-                if (handlerBranch != null) {
-                    InsnList event = recorderEvent("branch", "(I)V");
-                    event.insertBefore(event.getLast(), pushInt(handlerBranch));
-                    method.instructions.insertBefore(insn, event);
-                }
+                recordCaught(insn, branchIndex.get(caughtPending));
                 caughtPending = null;
             }
             Integer branch = branchIndex.get(insn);
             if (branch != null) {
-                InsnList event = recorderEvent("branch", "(I)V");
-                event.insertBefore(event.getLast(), pushInt(branch));
-                method.instructions.insertBefore(insn, event);
+                constantRuns.addBefore(insn, ConstantEventRuns.Event.branch(branch));
             }
             boolean values = recordValues && i >= firstInitializedIndex;
-            if (values) instrumentValueAccess(insn, i);
+            // An event with a value lies between what came before and any constant event after.
+            if (values && instrumentValueAccess(insn, i)) constantRuns.close();
+            constantRuns.pass(insn);
             if (isReturn(insn.getOpcode())) instrumentReturn(insn);
             if (isInvoke(insn) && needsLineAfterCall(i)) {
-                method.instructions.insert(insn, recorderEvent("lineAfterCall", "()V"));
+                constantRuns.addAfter(insn, ConstantEventRuns.Event.lineAfterCall());
             }
+        }
+        constantRuns.close();
+    }
+
+    /** Handler entry: CAUGHT, then the branch that controls the catch block's steps. */
+    private void recordCaught(AbstractInsnNode firstInHandler, Integer handlerBranch) {
+        constantRuns.close();
+        method.instructions.insertBefore(firstInHandler, caughtEvent());
+        if (handlerBranch != null) {
+            constantRuns.addBefore(firstInHandler, ConstantEventRuns.Event.branch(handlerBranch));
         }
     }
 
-    private void instrumentValueAccess(AbstractInsnNode insn, int position) {
+    /**
+     * Records a local, field or array access of {@code insn}. Returns whether it recorded an
+     * event with a value (anything but a read the consumer fills in).
+     */
+    private boolean instrumentValueAccess(AbstractInsnNode insn, int position) {
         int op = insn.getOpcode();
         if (insn instanceof VarInsnNode && op >= Opcodes.ILOAD && op <= Opcodes.ALOAD) {
-            if (readVariableAt[position] < 0) return; // `this`
+            if (readVariableAt[position] < 0) return false; // `this`
             char kind = kindOfLoadStore(op - Opcodes.ILOAD);
-            method.instructions.insertBefore(insn, readEvent(kind, position, ((VarInsnNode) insn).var));
+            return recordRead(insn, kind, position, ((VarInsnNode) insn).var);
         } else if (insn instanceof VarInsnNode && op >= Opcodes.ISTORE && op <= Opcodes.ASTORE) {
             VarInsnNode store = (VarInsnNode) insn;
             char kind = kindOfLoadStore(op - Opcodes.ISTORE);
@@ -357,7 +370,7 @@ final class MethodInstrumenter {
             method.instructions.insert(insn, localEvent("writeLocal", kind, variable, store.var));
         } else if (insn instanceof IincInsnNode) {
             int slot = ((IincInsnNode) insn).var;
-            method.instructions.insertBefore(insn, readEvent('I', position, slot));
+            recordRead(insn, 'I', position, slot);
             method.instructions.insert(
                     insn, localEvent("writeLocal", 'I', writeVariableAt[position], slot));
         } else if (insn instanceof FieldInsnNode) {
@@ -366,7 +379,10 @@ final class MethodInstrumenter {
             instrumentArrayLoad(insn, arrayElementKind(op - Opcodes.IALOAD));
         } else if (op >= Opcodes.IASTORE && op <= Opcodes.SASTORE) {
             instrumentArrayStore(insn, arrayElementKind(op - Opcodes.IASTORE));
+        } else {
+            return false;
         }
+        return true;
     }
 
     private boolean isThisLoad(VarInsnNode load) {
@@ -375,13 +391,18 @@ final class MethodInstrumenter {
                 && (method.access & Opcodes.ACC_STATIC) == 0;
     }
 
-    /** A local read: without its value where the consumer holds it (the frame's last write). */
-    private InsnList readEvent(char kind, int position, int slot) {
+    /**
+     * Records a local read before {@code insn}: without its value where the consumer holds it
+     * (the frame's last write), as a constant event. Returns whether the event carries a value.
+     */
+    private boolean recordRead(AbstractInsnNode insn, char kind, int position, int slot) {
         int variable = readVariableAt[position];
-        if (!readsAsWritten.get(position)) return localEvent("readLocal", kind, variable, slot);
-        InsnList event = recorderEvent("readLocalAsWritten", "(I)V");
-        event.insertBefore(event.getLast(), pushInt(variable));
-        return event;
+        if (readsAsWritten.get(position)) {
+            constantRuns.addBefore(insn, ConstantEventRuns.Event.readLocalAsWritten(variable));
+            return false;
+        }
+        method.instructions.insertBefore(insn, localEvent("readLocal", kind, variable, slot));
+        return true;
     }
 
     private InsnList localEvent(String event, char kind, int variable, int slot) {
@@ -582,13 +603,6 @@ final class MethodInstrumenter {
     }
 
     // ---- small helpers -------------------------------------------------------------------------
-
-    private InsnList recorderEvent(String name, String desc) {
-        InsnList list = new InsnList();
-        list.add(new VarInsnNode(Opcodes.ALOAD, recorderSlot));
-        list.add(recorderCall(name, desc));
-        return list;
-    }
 
     private static MethodInsnNode recorderCall(String name, String desc) {
         return new MethodInsnNode(Opcodes.INVOKEVIRTUAL, RECORDER, name, desc, false);
