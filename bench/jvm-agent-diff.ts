@@ -27,14 +27,13 @@ import {
   javaBin,
   JDK17,
 } from '../test/unit/jvm/harness';
+import { flagValue, positionalArgs } from './benchArgs';
 
-const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-const flag = (name: string) =>
-  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const positional = positionalArgs();
 const oldJar = positional[0];
-const modes = (flag('modes') ?? 'full,lines').split(',');
-const extraOptions = flag('options');
-const only = flag('only');
+const modes = (flagValue('modes') ?? 'full,lines').split(',');
+const extraOptions = flagValue('options');
+const only = flagValue('only');
 
 interface Program {
   name: string;

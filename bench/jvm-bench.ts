@@ -20,15 +20,14 @@ import {
   javaBin,
   JDK17,
 } from '../test/unit/jvm/harness';
+import { flagValue, positionalArgs } from './benchArgs';
 
-const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-const flag = (name: string) =>
-  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const positional = positionalArgs();
 const rounds = Number(positional[0] ?? 200);
 const relationRounds = Number(positional[1] ?? 35);
-const compareJar = flag('compare');
-const compareRuns = Number(flag('runs') ?? 7);
-const workload = flag('workload') ?? 'CallHeavy';
+const compareJar = flagValue('compare');
+const compareRuns = Number(flagValue('runs') ?? 7);
+const workload = flagValue('workload') ?? 'CallHeavy';
 
 function compileWorkload(): string {
   const out = mkdtempSync(join(tmpdir(), 'bathy-bench-'));

@@ -2,19 +2,15 @@ package bathysphere.agent;
 
 import bathysphere.hook.TraceRecorder;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.tree.AbstractInsnNode;
 import org.objectweb.asm.tree.InsnList;
 import org.objectweb.asm.tree.InsnNode;
-import org.objectweb.asm.tree.JumpInsnNode;
 import org.objectweb.asm.tree.LabelNode;
 import org.objectweb.asm.tree.LdcInsnNode;
-import org.objectweb.asm.tree.LookupSwitchInsnNode;
 import org.objectweb.asm.tree.MethodInsnNode;
-import org.objectweb.asm.tree.TableSwitchInsnNode;
 import org.objectweb.asm.tree.TryCatchBlockNode;
 import org.objectweb.asm.tree.VarInsnNode;
 
@@ -211,18 +207,7 @@ final class ConstantEventRuns {
     /** Jump and switch targets, and the start, end and handler of every try block. */
     private static Set<LabelNode> labelsEndingRuns(
             AbstractInsnNode[] original, List<TryCatchBlockNode> tryCatchBlocks) {
-        Set<LabelNode> labels = new HashSet<>();
-        for (AbstractInsnNode insn : original) {
-            if (insn instanceof JumpInsnNode) labels.add(((JumpInsnNode) insn).label);
-            if (insn instanceof TableSwitchInsnNode) {
-                labels.add(((TableSwitchInsnNode) insn).dflt);
-                labels.addAll(((TableSwitchInsnNode) insn).labels);
-            }
-            if (insn instanceof LookupSwitchInsnNode) {
-                labels.add(((LookupSwitchInsnNode) insn).dflt);
-                labels.addAll(((LookupSwitchInsnNode) insn).labels);
-            }
-        }
+        Set<LabelNode> labels = ControlFlow.jumpTargets(original);
         for (TryCatchBlockNode block : tryCatchBlocks) {
             labels.add(block.start);
             labels.add(block.end);

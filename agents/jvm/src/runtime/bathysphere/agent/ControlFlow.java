@@ -1,8 +1,10 @@
 package bathysphere.agent;
 
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.tree.AbstractInsnNode;
 import org.objectweb.asm.tree.JumpInsnNode;
@@ -24,6 +26,23 @@ final class ControlFlow {
         for (int i = 0; i < exit; i++) successors[i] = successorsOf(instructions, i, exit, labelIndex);
         successors[exit] = new int[0];
         return successors;
+    }
+
+    /** Labels a jump or a switch can go to: code reached otherwise than by falling into it. */
+    static Set<LabelNode> jumpTargets(AbstractInsnNode[] instructions) {
+        Set<LabelNode> targets = new HashSet<>();
+        for (AbstractInsnNode insn : instructions) {
+            if (insn instanceof JumpInsnNode) targets.add(((JumpInsnNode) insn).label);
+            if (insn instanceof TableSwitchInsnNode) {
+                targets.add(((TableSwitchInsnNode) insn).dflt);
+                targets.addAll(((TableSwitchInsnNode) insn).labels);
+            }
+            if (insn instanceof LookupSwitchInsnNode) {
+                targets.add(((LookupSwitchInsnNode) insn).dflt);
+                targets.addAll(((LookupSwitchInsnNode) insn).labels);
+            }
+        }
+        return targets;
     }
 
     private static int[] successorsOf(

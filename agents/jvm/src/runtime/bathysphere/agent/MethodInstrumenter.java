@@ -15,14 +15,11 @@ import org.objectweb.asm.tree.IincInsnNode;
 import org.objectweb.asm.tree.InsnList;
 import org.objectweb.asm.tree.InsnNode;
 import org.objectweb.asm.tree.IntInsnNode;
-import org.objectweb.asm.tree.JumpInsnNode;
 import org.objectweb.asm.tree.LabelNode;
 import org.objectweb.asm.tree.LdcInsnNode;
 import org.objectweb.asm.tree.LineNumberNode;
-import org.objectweb.asm.tree.LookupSwitchInsnNode;
 import org.objectweb.asm.tree.MethodInsnNode;
 import org.objectweb.asm.tree.MethodNode;
-import org.objectweb.asm.tree.TableSwitchInsnNode;
 import org.objectweb.asm.tree.TryCatchBlockNode;
 import org.objectweb.asm.tree.VarInsnNode;
 import org.objectweb.asm.tree.analysis.Analyzer;
@@ -200,18 +197,7 @@ final class MethodInstrumenter {
      * handlers (not jump targets, not fallen into), so the stack is exactly [exception].
      */
     private Set<LabelNode> safeHandlerLabels() {
-        Set<LabelNode> jumpTargets = new HashSet<>();
-        for (AbstractInsnNode insn : original) {
-            if (insn instanceof JumpInsnNode) jumpTargets.add(((JumpInsnNode) insn).label);
-            if (insn instanceof TableSwitchInsnNode) {
-                jumpTargets.add(((TableSwitchInsnNode) insn).dflt);
-                jumpTargets.addAll(((TableSwitchInsnNode) insn).labels);
-            }
-            if (insn instanceof LookupSwitchInsnNode) {
-                jumpTargets.add(((LookupSwitchInsnNode) insn).dflt);
-                jumpTargets.addAll(((LookupSwitchInsnNode) insn).labels);
-            }
-        }
+        Set<LabelNode> jumpTargets = ControlFlow.jumpTargets(original);
         Set<LabelNode> safe = new HashSet<>();
         for (TryCatchBlockNode block : method.tryCatchBlocks) {
             LabelNode handler = block.handler;
