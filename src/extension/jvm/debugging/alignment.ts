@@ -227,11 +227,15 @@ class SecondChance {
     return undefined;
   }
 
-  /** Whether the fixed step runs under `ancestor`, a few control levels down at most. */
+  /** Whether the fixed step runs under `ancestor`, a few control levels down, in its round. */
   private isUnder(index: number, ancestor: number): boolean {
+    const ancestorLine = this.fixed.steps[ancestor].line;
     let controller = this.fixedTree.controllerOf[index];
     for (let level = 0; controller !== undefined && level < REHOME_LEVELS; level++) {
       if (controller === ancestor) return true;
+      // Another run of the ancestor's line on the way: the step belongs to a later round of
+      // the loop, not to the ancestor's own.
+      if (this.fixed.steps[controller].line === ancestorLine) return false;
       controller = this.fixedTree.controllerOf[controller];
     }
     return false;
