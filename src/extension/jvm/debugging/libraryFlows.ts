@@ -188,9 +188,7 @@ export class LibraryFlowTracker {
           ...inputs.filter((v) => v !== comparableValue(object.text)),
           // What other library objects held goes in too: `messages.add("#" + n + text)` with a
           // StringBuilder `text` stores what the builder held, which no plain value shows.
-          ...step.reads
-            .filter((r) => r.kind === 'library' && r.owner !== object.text)
-            .map((r) => r.value),
+          ...otherLibraryStates(step, object),
         ]);
     }
     for (const write of raw.writes) {
@@ -240,9 +238,7 @@ export class LibraryFlowTracker {
     text: string | undefined,
     inputs: string[],
   ): string[] | undefined {
-    const sources = step.reads
-      .filter((r) => r.kind === 'library' && r.owner !== object.text)
-      .map((r) => r.value);
+    const sources = otherLibraryStates(step, object);
     if (text === undefined || object.isArray) return creationLiterals(text);
     if (/\bnew\s/.test(text)) return [...creationLiterals(text), ...sources];
     if (step.reads.some((r) => r.name === `${variable} (argument)`)) return undefined;
@@ -257,7 +253,7 @@ export class LibraryFlowTracker {
   private refetched(step: TraceStep, object: TrackedObject, text: string | undefined): boolean {
     if (text === undefined || object.isArray || /\bnew\s/.test(text)) return false;
     if (step.reads.some((r) => r.kind === 'return' && r.value === object.text)) return false;
-    return step.reads.some((r) => r.kind === 'library' && r.owner !== object.text);
+    return otherLibraryStates(step, object).length > 0;
   }
 
   /** The recorded elements of an array handed to uninstrumented code, as reads of this step. */
@@ -421,6 +417,13 @@ function fnv(hash: number, text: string): number {
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return h;
+}
+
+/** What the library objects other than `object` that the step read held, as it read them. */
+function otherLibraryStates(step: TraceStep, object: TrackedObject): string[] {
+  return step.reads
+    .filter((r) => r.kind === 'library' && r.owner !== object.text)
+    .map((r) => r.value);
 }
 
 function sameRef(a: StepRef, b: StepRef): boolean {
