@@ -552,32 +552,28 @@ public final class TraceRecorder {
 
     /** BRANCH with the branch index in the low 5 bits, or BRANCH_EXT and a varint. */
     private static int putBranch(byte[] b, int p, int branchIndex) {
-        if (branchIndex < 32) {
-            b[p] = (byte) (BRANCH | branchIndex);
-            return p + 1;
-        }
-        b[p] = (byte) BRANCH_EXT;
-        return putVarint(b, p + 1, branchIndex);
+        return indexedTag(b, p, BRANCH, BRANCH_EXT, branchIndex);
     }
 
     /** READ_LOCAL_AS_WRITTEN with the variable index in the low 5 bits, or the extended tag. */
     private static int putReadLocalAsWritten(byte[] b, int p, int variable) {
-        if (variable < 32) {
-            b[p] = (byte) (READ_LOCAL_AS_WRITTEN | variable);
-            return p + 1;
-        }
-        b[p] = (byte) READ_LOCAL_AS_WRITTEN_EXT;
-        return putVarint(b, p + 1, variable);
+        return indexedTag(b, p, READ_LOCAL_AS_WRITTEN, READ_LOCAL_AS_WRITTEN_EXT, variable);
     }
 
-    /** The short tag (variable index in the low 5 bits) or the extended tag and a varint. */
+    /** READ_LOCAL or WRITE_LOCAL with the variable index, or its extended tag and a varint. */
     private static int localTag(byte[] b, int p, int shortTag, int variable) {
-        if (variable < 32) {
-            b[p] = (byte) (shortTag | variable);
+        int extendedTag = shortTag == READ_LOCAL ? READ_LOCAL_EXT : WRITE_LOCAL_EXT;
+        return indexedTag(b, p, shortTag, extendedTag, variable);
+    }
+
+    /** A short tag carrying an index below 32 in its low 5 bits, else the extended tag and a varint. */
+    private static int indexedTag(byte[] b, int p, int shortTag, int extendedTag, int index) {
+        if (index < 32) {
+            b[p] = (byte) (shortTag | index);
             return p + 1;
         }
-        b[p] = (byte) (shortTag == READ_LOCAL ? READ_LOCAL_EXT : WRITE_LOCAL_EXT);
-        return putVarint(b, p + 1, variable);
+        b[p] = (byte) extendedTag;
+        return putVarint(b, p + 1, index);
     }
 
     private static int staticHeader(byte[] b, int p, int tag, int field) {
