@@ -33,6 +33,8 @@ interface CallTree {
   controllerOf: (number | undefined)[];
   /** Per frame id: its steps' indices, in execution order. */
   stepsOfFrame: Map<number, number[]>;
+  /** Per step index: its position in its frame's list of steps. */
+  positionInFrame: number[];
   /** Frames called from a step (by step index), in call order. */
   callees: Map<number, number[]>;
   /** Steps controlled by a step of the same invocation (by step index), in execution order. */
@@ -46,6 +48,7 @@ function callTree({ steps, view }: AlignableRun): CallTree {
     frames: new Map(),
     controllerOf: [],
     stepsOfFrame: new Map(),
+    positionInFrame: [],
     callees: new Map(),
     controlled: new Map(),
     roots: new Map(),
@@ -53,7 +56,9 @@ function callTree({ steps, view }: AlignableRun): CallTree {
   const indexById = new Map<string, number>();
   steps.forEach((step, index) => {
     indexById.set(`${step.threadId}:${step.order}`, index);
-    listIn(tree.stepsOfFrame, step.frameId).push(index);
+    const frameSteps = listIn(tree.stepsOfFrame, step.frameId);
+    tree.positionInFrame[index] = frameSteps.length;
+    frameSteps.push(index);
     const frame = tree.frames.get(step.frameId);
     if (frame) {
       const controller = controllerInFrame(steps, view, index, indexById);
@@ -207,7 +212,9 @@ class SecondChance {
     const line = this.mapLine(this.buggy.steps[index].className, this.buggy.steps[index].line);
     const frame = this.fixed.steps[anchor].frameId;
     const steps = this.fixedTree.stepsOfFrame.get(frame)!;
-    const [from, to] = this.window(index, steps);
+    const window = this.window(index, frame, steps.length);
+    if (!window) return undefined;
+    const [from, to] = window;
     for (let k = from; k < to && k - from < REHOME_WINDOW; k++) {
       const candidate = steps[k];
       if (this.fixedMatched.has(candidate) || this.fixed.steps[candidate].line !== line) continue;
@@ -243,26 +250,31 @@ class SecondChance {
 
   /**
    * Positions in the fixed invocation's step list strictly between the partners of the nearest
-   * paired steps before and after `index` in its own invocation.
+   * paired steps before and after `index` in its own invocation; undefined when one of them is
+   * further than REHOME_WINDOW steps away (a long stretch that ran only in the buggy version is
+   * not the moved step a second chance is for, and the bound keeps long traces linear).
    */
-  private window(index: number, fixedSteps: readonly number[]): [number, number] {
+  private window(
+    index: number,
+    fixedFrame: number,
+    fixedLength: number,
+  ): [number, number] | undefined {
     const own = this.buggyTree.stepsOfFrame.get(this.buggy.steps[index].frameId)!;
-    const at = own.indexOf(index);
-    let from = 0;
-    let to = fixedSteps.length;
-    for (let k = at - 1; k >= 0; k--) {
-      const partner = this.matches.get(own[k]);
-      if (partner === undefined) continue;
-      from = fixedSteps.indexOf(partner) + 1;
-      break;
-    }
-    for (let k = at + 1; k < own.length; k++) {
-      const partner = this.matches.get(own[k]);
-      if (partner === undefined) continue;
-      const position = fixedSteps.indexOf(partner);
-      if (position >= 0) to = position;
-      break;
-    }
-    return [from, to];
+    const at = this.buggyTree.positionInFrame[index];
+    const nearestPartner = (direction: 1 | -1): number | null | undefined => {
+      for (let k = at + direction, seen = 0; k >= 0 && k < own.length; k += direction) {
+        if (++seen > REHOME_WINDOW) return undefined;
+        const partner = this.matches.get(own[k]);
+        if (partner === undefined) continue;
+        // A partner in another fixed invocation bounds nothing here.
+        if (this.fixed.steps[partner].frameId !== fixedFrame) return null;
+        return this.fixedTree.positionInFrame[partner];
+      }
+      return null; // the invocation's start or end: no bound
+    };
+    const before = nearestPartner(-1);
+    const after = nearestPartner(1);
+    if (before === undefined || after === undefined) return undefined;
+    return [before === null ? 0 : before + 1, after === null ? fixedLength : after];
   }
 }
