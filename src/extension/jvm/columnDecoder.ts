@@ -105,6 +105,11 @@ export interface JvmColumnBatch extends JvmBatchCommon {
   endSeq: number;
 }
 
+/** The eight boxes of primitives; String, BigDecimal and BigInteger values stay references. */
+function isBox(typeId: number): boolean {
+  return typeId >= WellKnownType.Boolean && typeId <= WellKnownType.Double;
+}
+
 /** The value a box holds, typed as the column decoder keeps the primitive it boxes. */
 interface BoxedValue {
   type: ValueTypeEnum;
@@ -816,7 +821,7 @@ export class JvmColumnDecoder extends JvmStreamDecoder<JvmColumnBatch, ColumnThr
   }
 
   protected override onObjectDeclared(id: number, typeId: number, value: string | undefined): void {
-    if (value !== undefined && typeId !== WellKnownType.String) {
+    if (value !== undefined && isBox(typeId)) {
       this.boxes.set(id, boxedValue(typeId, value));
     } else if (this.boxes.size > 0) {
       this.boxes.delete(id); // only a damaged stream declares an id again with another type

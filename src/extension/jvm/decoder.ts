@@ -16,7 +16,14 @@ import {
   UNKNOWN_LOCAL_VALUE,
   WellKnownType as WellKnownTypeEnum,
 } from './format';
-import { javaDouble, javaFloat, javaIntLike, javaStringLiteral, javaTypeName } from './javaText';
+import {
+  javaArrayTypeName,
+  javaDouble,
+  javaFloat,
+  javaIntLike,
+  javaStringLiteral,
+  javaTypeName,
+} from './javaText';
 
 // Module-local copies of what the per-event code uses: run unbundled (tsx, tests, benches), every
 // read of an imported binding is a property getter call, which showed in the profile.
@@ -255,7 +262,8 @@ function readDoubleText(r: Reader): string {
 
 /**
  * The value a string or box carries at its first use in a stream, as values show it: a string
- * as a Java literal (`...` after it when the agent cut it), a box as String.valueOf prints it.
+ * as a Java literal (`...` after it when the agent cut it), a box as String.valueOf prints it,
+ * a BigDecimal or BigInteger as its toString (`...` after a cut one).
  */
 function readWellKnownValue(r: Reader, typeId: WellKnownType): string {
   switch (typeId) {
@@ -281,6 +289,12 @@ function readWellKnownValue(r: Reader, typeId: WellKnownType): string {
       return readFloatText(r);
     case WellKnownType.Double:
       return readDoubleText(r);
+    case WellKnownType.BigDecimal:
+    case WellKnownType.BigInteger: {
+      const fullLength = r.varint();
+      const text = r.string();
+      return fullLength > [...text].length ? `${text}...` : text;
+    }
   }
 }
 
@@ -620,8 +634,11 @@ export abstract class JvmStreamDecoder<B extends JvmBatchCommon, T> {
         this.objects.set(id, text);
         this.onObjectDeclared(id, typeId, text);
       } else {
-        const typeName = this.types.get(typeId);
-        this.objects.set(id, `${javaTypeName(typeName ?? `?type${typeId}`)}@${id}`);
+        const typeName = this.types.get(typeId) ?? `?type${typeId}`;
+        const shown = typeName.startsWith('[')
+          ? javaArrayTypeName(typeName, r.varint())
+          : javaTypeName(typeName);
+        this.objects.set(id, `${shown}@${id}`);
         this.onObjectDeclared(id, typeId, undefined);
       }
     }
@@ -634,7 +651,10 @@ export abstract class JvmStreamDecoder<B extends JvmBatchCommon, T> {
    */
   protected onObjectDeclared(_id: number, _typeId: number, _value: string | undefined): void {}
 
-  /** An object as values print it: `Type@id`, a string literal, a box's value, or `null`. */
+  /**
+   * An object as values print it: `Type@id` (an array with its length, `int[5]@id`), a string
+   * literal, a box's value, or `null`.
+   */
   renderRef(id: number): string {
     if (id === 0) return 'null';
     return this.objects.get(id) ?? `?@${id}`;

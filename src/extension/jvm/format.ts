@@ -6,9 +6,10 @@ export const MAGIC = [0x42, 0x53, 0x54, 0x52]; // "BSTR"
 /**
  * The only version the decoders read; a stream of any other version is refused as a whole
  * (an 'unsupported-version' error, nothing decoded): version 1 gave the line range 0x80-0xff
- * to LINE, version 2 gives 0xe0-0xff to READ_LOCAL_AS_WRITTEN.
+ * to LINE, version 2 gives 0xe0-0xff to READ_LOCAL_AS_WRITTEN, version 3 adds BigDecimal and
+ * BigInteger to the well-known types and an array's length to its declaring use.
  */
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
 
 export enum Chunk {
   Declarations = 1,
@@ -84,7 +85,11 @@ export enum WellKnownType {
   Long = 7,
   Float = 8,
   Double = 9,
+  /** Carries its decimal text, capped like a string. */
+  BigDecimal = 10,
+  /** Carries its decimal text, capped like a string (a huge one: its size in bits). */
+  BigInteger = 11,
 }
 
 /** Type ids up to this one are well known (WellKnownType). */
-export const LAST_WELL_KNOWN_TYPE = WellKnownType.Double;
+export const LAST_WELL_KNOWN_TYPE = WellKnownType.BigInteger;

@@ -106,6 +106,16 @@ export function javaTypeName(runtimeName: string): string {
   return base + '[]'.repeat(dims);
 }
 
+/** An array's runtime name shown with its length in the first brackets: `int[5][]`. */
+export function javaArrayTypeName(runtimeName: string, length: number): string {
+  return javaTypeName(runtimeName).replace('[]', `[${length}]`);
+}
+
+/** A shown type is an array type: `int[]`, `int[5]`, `String[3][]`. */
+export function isArrayTypeText(type: string): boolean {
+  return /\[\d*\](\[\])*$/.test(type);
+}
+
 /** Element descriptor of an array runtime name ("[I" -> "I"), or undefined. */
 export function arrayElementDescriptor(runtimeName: string): string | undefined {
   if (!runtimeName.startsWith('[')) return undefined;

@@ -138,7 +138,7 @@ export function describeLocation(step: JvmStoredStep): string {
   return `${simpleClass}.${step.method}:${step.line}`;
 }
 
-/** What a read or write shows inline: `x = 3`, `Main@26.total = 0`, `int[]@7[2] = 15`. */
+/** What a read or write shows inline: `x = 3`, `Main@26.total = 0`, `int[4]@7[2] = 15`. */
 export function describeAccess(access: JvmStoredAccess): string {
   const owner = access.owner ? shortType(access.owner) : '?';
   switch (access.kind) {

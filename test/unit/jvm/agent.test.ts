@@ -164,7 +164,7 @@ describe('JVM agent', function () {
       const run = runWithAgent({ classPath: compileFixtures(), mainClass: 'fixtures.Arrays' });
       assert.equal(run.status, 0);
       const numbers = access(find(run.steps, 'main', 6).writes, 'numbers').value;
-      assert.match(numbers, /^int\[\]@\d+$/);
+      assert.match(numbers, /^int\[4\]@\d+$/, 'an array shows its length');
       const stores = run.steps
         .filter((s) => s.line === 8)
         .flatMap((s) => s.writes.filter((w) => w.kind === 'array'));
@@ -186,6 +186,25 @@ describe('JVM agent', function () {
       assert.equal(access(find(run.steps, 'main', 16).writes, '[0]').value, '2.5');
       assert.equal(access(find(run.steps, 'main', 18).writes, '[0]').value, '"w"');
       assert.equal(access(find(run.steps, 'main', 22).reads, '[0]').value, '1099511627776');
+    });
+
+    it('shows BigDecimal and BigInteger values and the lengths of arrays the JDK made', () => {
+      const run = runWithAgent({ classPath: compileFixtures(), mainClass: 'fixtures.Decimals' });
+      assert.equal(run.status, 0, 'no user toString was called');
+      const main = run.steps.filter((s) => s.method === 'main');
+      const written = (name: string) => {
+        const all = main.flatMap((s) => s.writes).filter((w) => w.name === name);
+        return all[all.length - 1].value;
+      };
+      assert.equal(written('exact'), '0.9215');
+      assert.equal(written('binary'), '0.9214999999999999857891452847979962825775146484375');
+      assert.equal(written('sum'), '2.0215');
+      assert.equal(written('factorial'), '15511210043330985984000000');
+      assert.equal(written('huge'), '(5001-bit integer)');
+      assert.match(written('money'), /^fixtures\.Decimals\$Money@\d+$/, 'a subclass is an object');
+      assert.match(written('parts'), /^java\.lang\.String\[2\]@\d+$/);
+      assert.match(written('all'), /^java\.lang\.String\[4\]@\d+$/);
+      assert.match(written('grid'), /^int\[3\]\[\]@\d+$/);
     });
 
     it('records arguments at entry, return values and exceptions', () => {

@@ -295,12 +295,16 @@ export class SyntheticWireTrace {
     thread.steps++;
   }
 
-  /** An object reference: the first use in the thread's stream carries the object's type. */
+  /**
+   * An object reference: the first use in the thread's stream carries the object's type, and an
+   * array's length.
+   */
   private ref(thread: WireThread, id: number, typeId: number): void {
     if (!thread.usedObjects.has(id)) {
       thread.usedObjects.add(id);
       thread.events.varint(id * 2 + 1);
       thread.events.varint(typeId);
+      if (typeId === TYPE_INT_ARRAY) thread.events.varint(this.arraySize);
     } else thread.events.varint(id * 2);
   }
 

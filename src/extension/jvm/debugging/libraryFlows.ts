@@ -13,6 +13,7 @@
 // the object and stores no result anywhere (`list.add(x);`, `sb.append(y);`).
 
 import type { JvmStep, JvmVarAccess } from '../decoder';
+import { isArrayTypeText } from '../javaText';
 import {
   comparableValue,
   stepId,
@@ -380,7 +381,7 @@ export class LibraryFlowTracker {
     const type = match[1];
     // A lambda's class is made at run time: it keeps no state of its own beyond what it captured.
     if (type.includes('$$Lambda')) return undefined;
-    const isArray = type.endsWith('[]');
+    const isArray = isArrayTypeText(type);
     if (!isArray && (IMMUTABLE_TYPES.has(type) || this.instrumentedClasses.has(type))) {
       return undefined;
     }

@@ -14,6 +14,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { decodeTrace, type JvmMethodInfo, type JvmStep } from '../decoder';
+import { isArrayTypeText } from '../javaText';
 import { alignTraces } from './alignment';
 import { buildMemoryTrace } from './memoryTrace';
 import { FeedbackRecommender, type FeedbackKind } from './recommender';
@@ -697,7 +698,7 @@ type SameValue = (buggyValue: string, fixedValue: string) => boolean;
 /** Objects of the program's own classes and arrays: which one a reference points to matters. */
 function identityMatters(value: string): boolean {
   const match = /^([^"@\s][^@\s]*)@\d+$/.exec(value);
-  return match !== null && (match[1].endsWith('[]') || !/^(java|javax|jdk|sun)\./.test(match[1]));
+  return match !== null && (isArrayTypeText(match[1]) || !/^(java|javax|jdk|sun)\./.test(match[1]));
 }
 
 /** Per reference: the first step that saw it (read, wrote, or used as owner), where it was made. */

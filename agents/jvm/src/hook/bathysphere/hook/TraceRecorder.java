@@ -6,8 +6,9 @@ import java.nio.charset.StandardCharsets;
  * Per-thread event encoder called by instrumented code. Only the owning thread writes; the
  * buffer is handed to the runtime's writer when full. Event layout: docs/jvm-trace-format.md.
  *
- * <p>Never calls user code: values are encoded from primitives, object identity and
- * {@code Class.getName()} (via the host) only.
+ * <p>Never calls user code: values are encoded from primitives, object identity,
+ * {@code Class.getName()} (via the host), array lengths and the JDK's own text of a BigDecimal or
+ * BigInteger (matched by exact class) only.
  */
 public final class TraceRecorder {
     // Tags; keep in sync with docs/jvm-trace-format.md and src/extension/jvm/format.ts.
@@ -668,7 +669,7 @@ public final class TraceRecorder {
 
     /**
      * Object reference: 0 = null, id<<1 = known, id<<1|1 = first use here (+ type, and the value
-     * of a string or box).
+     * of a well-known type or the length of an array).
      */
     private void putRef(Object value) {
         if (value == null) {
@@ -693,13 +694,21 @@ public final class TraceRecorder {
         ObjectIds.Entry entry = store.objectIds().entryFor(value, hash);
         objectCache[slot] = entry;
         position = putVarlong(buffer, position, (entry.id << 1) | 1);
-        int typeId = store.typeIdOf(value.getClass());
+        Class<?> type = value.getClass();
+        int typeId = store.typeIdOf(type);
         position = putVarint(buffer, position, typeId);
-        if (typeId <= WellKnownTypes.LAST) putWellKnownValue(value, typeId);
+        if (typeId <= WellKnownTypes.LAST) {
+            putWellKnownValue(value, typeId);
+        } else if (type.isArray()) {
+            // An array's length never changes; knowing it shows a too short `split` result or a
+            // buffer allocated one element short where the array is used.
+            position = putVarint(buffer, position, java.lang.reflect.Array.getLength(value));
+        }
     }
 
     /**
-     * The value of a string or box, encoded like the primitive it boxes. The type id comes from
+     * The value of a string or box, encoded like the primitive it boxes (a BigDecimal or
+     * BigInteger as its decimal text, capped like a string). The type id comes from
      * the object's exact class, so each cast holds; the unboxing methods are the JDK's own.
      */
     private void putWellKnownValue(Object value, int typeId) {
@@ -731,11 +740,27 @@ public final class TraceRecorder {
             case WellKnownTypes.FLOAT:
                 position = putFixed32(b, p, Float.floatToRawIntBits(((Float) value).floatValue()));
                 return;
+            case WellKnownTypes.BIG_DECIMAL:
+                // toString is the JDK's own (exact class) and cached by BigDecimal itself.
+                putCappedString(value.toString());
+                return;
+            case WellKnownTypes.BIG_INTEGER:
+                putCappedString(bigIntegerText((java.math.BigInteger) value));
+                return;
             default:
                 position =
                         putFixed64(b, p, Double.doubleToRawLongBits(((Double) value).doubleValue()));
         }
     }
+
+    /** Decimal digits of a BigInteger, bounded: a huge one is named by its size instead. */
+    private static String bigIntegerText(java.math.BigInteger value) {
+        int bits = value.bitLength();
+        return bits <= MAX_PRINTED_BIG_INTEGER_BITS ? value.toString() : "(" + bits + "-bit integer)";
+    }
+
+    /** Beyond this a BigInteger's decimal digits cost more than they tell (about 300 digits). */
+    private static final int MAX_PRINTED_BIG_INTEGER_BITS = 1024;
 
     private void putCappedString(String text) {
         int length = text.length();

@@ -2,10 +2,11 @@ package bathysphere.hook;
 
 /**
  * The immutable JDK types whose value travels with an object's first use in a thread's stream
- * (docs/jvm-trace-format.md, {@code ref}): String and the eight boxes of primitives. Their type
- * ids are fixed and declared in the run header, so a consumer knows them before any other
- * declaration and the recorder tells them from every other type with one comparison. All nine
- * classes are final: the exact class is the type, no subclass can carry other state.
+ * (docs/jvm-trace-format.md, {@code ref}): String, the eight boxes of primitives, BigDecimal and
+ * BigInteger. Their type ids are fixed and declared in the run header, so a consumer knows them
+ * before any other declaration and the recorder tells them from every other type with one
+ * comparison. A type is matched by the object's exact class: a subclass (BigDecimal and
+ * BigInteger are not final) is an ordinary object, so no overriding code is ever called.
  */
 public final class WellKnownTypes {
     public static final int STRING = 1;
@@ -17,8 +18,10 @@ public final class WellKnownTypes {
     public static final int LONG = 7;
     public static final int FLOAT = 8;
     public static final int DOUBLE = 9;
+    public static final int BIG_DECIMAL = 10;
+    public static final int BIG_INTEGER = 11;
     /** Ids up to this one are well known; the agent hands out the following ids to other types. */
-    public static final int LAST = DOUBLE;
+    public static final int LAST = BIG_INTEGER;
 
     /** The class of each well-known id (index = id). */
     private static final Class<?>[] CLASSES = {
@@ -32,6 +35,8 @@ public final class WellKnownTypes {
         Long.class,
         Float.class,
         Double.class,
+        java.math.BigDecimal.class,
+        java.math.BigInteger.class,
     };
 
     private WellKnownTypes() {}

@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * it gets none and the recorder notes a gap.
  */
 final class TraceWriter {
-    static final byte[] MAGIC = {'B', 'S', 'T', 'R', 2}; // format version 2
+    static final byte[] MAGIC = {'B', 'S', 'T', 'R', 3}; // format version 3
     static final int CHUNK_DECLARATIONS = 1, CHUNK_EVENTS = 2, CHUNK_END = 3;
     static final int EVENTS_FLAG_TAIL = 1;
 
