@@ -1211,6 +1211,7 @@ describe('library flows (beyond Microbat)', () => {
         tracedCalls: new Set(['compare']),
         continuesAfterCall: false,
         carriedReads: [],
+        earlierParts: [],
       });
       const compareRaw = {
         ...rawStep(2, [], []),
@@ -1236,6 +1237,62 @@ describe('library flows (beyond Microbat)', () => {
     const descending = sortWith('1');
     assert.notEqual(ascending.writes[0].value, descending.writes[0].value);
     const answered = ascending.reads.find((r) => r.name === 'compare() answered');
+    assert.deepEqual([answered?.value, answered?.writer], ['-1', at(2)]);
+  });
+  it('makes what callbacks answered part of the object a later part of the line returns', () => {
+    const readings = 'java.util.ArrayList@5';
+    const made = 'java.util.TreeMap@9';
+    const collectWith = (answer: string) => {
+      const tracker = new LibraryFlowTracker(new Set(['demo.Main']), (_, line) =>
+        line === 42 ? 'return rs.stream().collect(groupingBy(r -> band(r)));' : 'list.add(r);',
+      );
+      const step = (order: number, method: string, reads: TraceAccess[]): TraceStep => ({
+        threadId: 1,
+        order,
+        seq: order,
+        className: 'demo.Main',
+        method,
+        line: 42,
+        reads,
+        writes: [],
+      });
+      const raw = (order: number, method: string, returnValue?: string): JvmStep => ({
+        ...rawStep(order, [], []),
+        method,
+        line: 42,
+        ...(returnValue === undefined ? {} : { returnValue }),
+      });
+      tracker.visit(step(0, 'main', []), { ...rawStep(0, [], [local('rs', readings)]), line: 10 });
+      const calls = new Set(['lambda$histogram$0']);
+      const first = step(1, 'histogram', [{ kind: 'local', name: 'rs', value: readings }]);
+      tracker.visit(
+        first,
+        { ...raw(1, 'histogram'), reads: [local('rs', readings)] },
+        {
+          tracedCalls: calls,
+          continuesAfterCall: true,
+          carriedReads: [],
+          earlierParts: [],
+        },
+      );
+      const callback = { ...step(2, 'lambda$histogram$0', []), invocationParent: at(1) };
+      tracker.visit(callback, raw(2, 'lambda$histogram$0', answer));
+      const resumed = step(3, 'histogram', []);
+      tracker.visit(resumed, raw(3, 'histogram', made), {
+        tracedCalls: calls,
+        continuesAfterCall: false,
+        carriedReads: [local('rs', readings)],
+        earlierParts: [at(1)],
+      });
+      return resumed;
+    };
+    const right = collectWith('-1');
+    const wrong = collectWith('0');
+    const state = (s: TraceStep) =>
+      s.writes.find((w) => w.name === 'contents of histogram() result');
+    assert.ok(state(right), 'the returned map gets a state where the line made it');
+    assert.notEqual(state(right)!.value, state(wrong)!.value, 'a wrong answer, another state');
+    const answered = right.reads.find((r) => r.name === 'lambda$histogram$0() answered');
     assert.deepEqual([answered?.value, answered?.writer], ['-1', at(2)]);
   });
   it('keeps no hidden state for a lambda, and compares its class without the run’s address', () => {

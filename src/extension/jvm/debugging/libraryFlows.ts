@@ -118,10 +118,7 @@ export class LibraryFlowTracker {
    * Per step id, for steps that call traced code: the library objects the step changed, so
    * that what callbacks return (a comparator's answers to a sort) becomes part of the change.
    */
-  private readonly changesWithCallbacks = new Map<
-    string,
-    { step: TraceStep; text: string; changes: { id: number; write: TraceAccess }[] }
-  >();
+  private readonly changesWithCallbacks = new Map<string, CallbackScope>();
 
   constructor(
     private readonly instrumentedClasses: ReadonlySet<string>,
@@ -134,7 +131,7 @@ export class LibraryFlowTracker {
     this.foldCallbackResult(step, raw);
     const text = this.sourceLine?.(step.className, step.line);
     if (text !== undefined && line.tracedCalls.size > 0) {
-      this.changesWithCallbacks.set(stepId(step), { step, text, changes: [] });
+      this.changesWithCallbacks.set(stepId(step), { step, text, changes: [], answers: [] });
     }
     this.linkElementReadsToBulkWrites(step);
     const elementOwners = new Set(
@@ -142,6 +139,12 @@ export class LibraryFlowTracker {
         .filter((a) => a.kind === 'array')
         .map((a) => a.ownerId),
     );
+    this.takeEarlierAnswers(step, line);
+    // With those carried from a statement's earlier lines (`return xs.stream()` then
+    // `.collect(...)` on the next line).
+    const answers = step.reads
+      .filter((r) => r.kind === 'return' && r.name.endsWith(ANSWERED))
+      .map((r) => `${comparableValue(r.value)}\u0002`);
     const seen = new Set<number>();
     const inputs = step.reads
       .filter((r) => r.kind !== 'library')
@@ -205,10 +208,19 @@ export class LibraryFlowTracker {
       // What it held before is one of the inputs of what it holds now.
       if (known) this.addHiddenRead(step, object, write.name);
       const origin = this.initialState(step, object, write.name, text, inputs);
-      if (origin) this.recordChange(step, object, write.name, origin);
+      if (origin) {
+        // Not for an object fetched again (`known`): its source's state holds the answers.
+        this.recordChange(step, object, write.name, origin, known ? [] : answers);
+      }
     }
-    // Only a step that changed something can have callbacks folded into its change.
-    if (this.changesWithCallbacks.get(stepId(step))?.changes.length === 0) {
+    // A library object the line made and handed back (`return list.stream().collect(...)`):
+    // made here, from what the line read and what its callbacks answered.
+    if (raw.returnValue !== undefined && answers.length > 0) {
+      this.recordMadeAndReturned(step, raw, text, inputs, answers);
+    }
+    // Callbacks of a line that changed nothing yet may shape what a later part of it makes.
+    const scope = this.changesWithCallbacks.get(stepId(step));
+    if (scope?.changes.length === 0 && !line.continuesAfterCall) {
       this.changesWithCallbacks.delete(stepId(step));
     }
     for (const write of raw.writes) {
@@ -285,22 +297,25 @@ export class LibraryFlowTracker {
     });
   }
 
+  /** `answers`: what callbacks answered while the line made or changed the object. */
   private recordChange(
     step: TraceStep,
     object: TrackedObject,
     variable: string,
     inputs: string[],
+    answers: string[] = [],
   ): void {
     this.lastChange.set(object.id, { threadId: step.threadId, order: step.order, seq: step.seq });
     if (object.isArray) return; // element writes are recorded for real
     const before = this.history.get(object.id) ?? { changes: -1, digest: FNV_OFFSET };
     // Settings a person can read (`16, 0.75f, true`) are shown as such; states it was made from
-    // are not readable, only comparable, and stay in the digest.
-    const readable = inputs.length > 0 && !inputs.some((input) => input.startsWith('('));
+    // and callbacks' answers are not readable, only comparable, and stay in the digest.
+    const readable =
+      inputs.length > 0 && answers.length === 0 && !inputs.some((input) => input.startsWith('('));
     if (before.changes < 0 && readable) this.createdWith.set(object.id, inputs.join(', '));
     this.history.set(object.id, {
       changes: before.changes + 1,
-      digest: fnv(before.digest, inputs.join('\u0000') + '\u0001'),
+      digest: fnv(before.digest, [...inputs, ...answers].join('\u0000') + '\u0001'),
     });
     const write = {
       kind: 'library' as const,
@@ -313,6 +328,40 @@ export class LibraryFlowTracker {
   }
 
   /**
+   * A step returned a library object nobody traced before, so the line made it (by a library
+   * call such as `collect`, whose callbacks ran during an earlier part of the line). Its state
+   * starts from what the line read and what those callbacks answered.
+   */
+  private recordMadeAndReturned(
+    step: TraceStep,
+    raw: JvmStep,
+    text: string | undefined,
+    inputs: string[],
+    answers: string[],
+  ): void {
+    const object = this.trackedObject(raw.returnValue!);
+    if (!object || object.isArray || this.lastChange.has(object.id)) return;
+    if (text === undefined) return;
+    const origin = this.initialState(step, object, `${raw.method}() result`, text, inputs) ?? [];
+    this.recordChange(step, object, `${raw.method}() result`, origin, answers);
+  }
+
+  /**
+   * What the callbacks of this line's earlier parts answered (`collect(groupingBy(r -> band(r)))`
+   * calls back before the line goes on): reads of this step, which computes from them, and so
+   * inputs of any object it makes. Taken once, by the part that ends the line.
+   */
+  private takeEarlierAnswers(step: TraceStep, line: LineContext): void {
+    if (line.continuesAfterCall) return;
+    for (const part of line.earlierParts) {
+      const scope = this.changesWithCallbacks.get(stepId(part));
+      if (!scope || scope.changes.length > 0) continue;
+      this.changesWithCallbacks.delete(stepId(part));
+      step.reads.push(...scope.answers);
+    }
+  }
+
+  /**
    * A method the library called back during a step that changed a library object (`compare`
    * during `list.sort(order)`) returned: its answer shapes the change (the order the list ends
    * in), so it joins the digest of the object's state, and the step reads it (the first wrong
@@ -322,14 +371,20 @@ export class LibraryFlowTracker {
   private foldCallbackResult(step: TraceStep, raw: JvmStep): void {
     if (raw.returnValue === undefined || !step.invocationParent) return;
     const caller = this.changesWithCallbacks.get(stepId(step.invocationParent));
-    if (!caller || caller.changes.length === 0) return;
+    if (!caller) return;
     if (new RegExp(`\\b${escapeRegExp(raw.method)}\\s*\\(`).test(caller.text)) return;
-    caller.step.reads.push({
+    const answer: TraceAccess = {
       kind: 'return',
-      name: `${raw.method}() answered`,
+      name: `${raw.method}()${ANSWERED}`,
       value: raw.returnValue,
       writer: { threadId: step.threadId, order: step.order },
-    });
+    };
+    if (caller.changes.length === 0) {
+      // Nothing changed yet: a later part of the line may make something of these answers.
+      if (caller.answers.length < MAX_CALLBACK_ANSWERS) caller.answers.push(answer);
+      return;
+    }
+    caller.step.reads.push(answer);
     for (const { id, write } of caller.changes) {
       const state = this.history.get(id);
       if (!state) continue;
@@ -397,16 +452,33 @@ export interface LineContext {
   continuesAfterCall: boolean;
   /** Reads made before the traced call, when this step resumes the line after it. */
   carriedReads: readonly JvmVarAccess[];
+  /** The steps of the line's earlier parts, first part first (empty unless resumed). */
+  earlierParts: readonly StepRef[];
 }
 
 const NO_TRACED_CALLS: LineContext = {
   tracedCalls: new Set(),
   continuesAfterCall: false,
   carriedReads: [],
+  earlierParts: [],
 };
 
 /** Elements of an array handed to uninstrumented code that become reads, at most. */
 const MAX_ELEMENT_READS = 256;
+/** Answers of callbacks kept per step for what a later part of its line makes, at most. */
+const MAX_CALLBACK_ANSWERS = 256;
+/** How the read of a callback's answer is named, after the method: `compare() answered`. */
+const ANSWERED = ' answered';
+
+/** A step whose line calls traced code, and what its callbacks did to library objects. */
+interface CallbackScope {
+  step: TraceStep;
+  text: string;
+  /** Library objects the step changed: callbacks' answers join their state. */
+  changes: { id: number; write: TraceAccess }[];
+  /** Callbacks' answers while the step had changed nothing (see earlierAnswers). */
+  answers: TraceAccess[];
+}
 const FNV_OFFSET = 0x811c9dc5;
 /** The digest of a creation that was given nothing. */
 const FNV_OFFSET_AFTER_NOTHING = fnv(FNV_OFFSET, '\u0001');

@@ -227,6 +227,7 @@ class LineContexts {
       tracedCalls: calls.length === 1 ? calls[0] : new Set(calls.flatMap((names) => [...names])),
       continuesAfterCall: next >= 0 && this.sameLineAfterCall(index, next),
       carriedReads: earlier.flatMap((part) => this.steps[part].reads),
+      earlierParts: earlier.map((part) => this.steps[part]),
     };
   }
 
