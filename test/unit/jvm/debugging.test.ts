@@ -119,6 +119,45 @@ describe('feedback recommender: rules', () => {
     assert.match(next.reason, /runs whenever helper is called/);
   });
 
+  it('walks back through a rightly called method to the step after which a guard is missing', () => {
+    const view = trace([
+      { line: 3, writes: [['t', '1']] },
+      { line: 4, reads: [['t', '1', 1]] }, // r = rate(t)
+      { line: 20, method: 'rate', parent: 2, reads: [['t', '1']] }, // if (weekend)
+      { line: 21, method: 'rate', parent: 2, control: 3, writes: [['r', '9']] },
+      { line: 23, method: 'rate', parent: 2, reads: [['t', '1']] }, // if (peak): `else` missing
+      { line: 23, method: 'rate', parent: 2, reads: [['t', '1']] }, // the same line, resumed
+      { line: 26, method: 'rate', parent: 2, control: 6, writes: [['r', '11']] },
+    ]);
+    const recommender = new FeedbackRecommender(view, at(7));
+    assert.deepEqual(recommender.feedback(at(7), 'wrong-path').step, at(6));
+    const call = recommender.feedback(at(6), 'wrong-path');
+    assert.deepEqual(call.step, at(2), 'first the call is asked');
+    const back = recommender.feedback(at(2), 'missing-update');
+    assert.deepEqual(back.step, at(4), 'then the step before the line, past its earlier part');
+    assert.match(back.reason, /rightly called rate/);
+    const end = recommender.feedback(at(4), 'correct');
+    assert.equal(end.rootCause, true);
+    assert.deepEqual(end.step, at(6));
+    assert.match(end.reason, /guard around it/);
+  });
+
+  it('asks about a rightly called method once while walking back through wrong-path steps', () => {
+    const view = trace([
+      { line: 4 }, // handle()
+      { line: 20, method: 'handle', parent: 1, writes: [['n', '2']] },
+      { line: 21, method: 'handle', parent: 1, reads: [['n', '2', 2]] },
+      { line: 22, method: 'handle', parent: 1, reads: [['n', '2', 2]] },
+    ]);
+    const recommender = new FeedbackRecommender(view, at(4));
+    assert.deepEqual(recommender.feedback(at(4), 'wrong-path').step, at(1));
+    assert.deepEqual(recommender.feedback(at(1), 'missing-update').step, at(3));
+    const next = recommender.feedback(at(3), 'wrong-path');
+    assert.deepEqual(next.step, at(2), 'the call is not asked again');
+    const end = recommender.feedback(at(2), 'missing-update');
+    assert.deepEqual([end.rootCause, end.step], [true, at(3)]);
+  });
+
   it('answers "unclear" with the enclosing call, and searches inside once that is correct', () => {
     const view = trace([
       { line: 3, writes: [['n', '4']] },

@@ -432,6 +432,11 @@ export class FeedbackRecommender {
       };
     }
     const caller = step.invocationParent && this.view.step(step.invocationParent);
+    // The call was already judged right (an earlier wrong-path step of this invocation asked):
+    // go on walking back through the invocation instead of asking about the call again.
+    if (caller && this.judgedRight(caller, earlier)) {
+      return this.walkBackFrom(step, caller);
+    }
     if (caller) {
       return {
         suggestion: {
@@ -537,6 +542,19 @@ export class FeedbackRecommender {
     if (caught) return caught;
     const decision = suspicion.decision ? this.view.step(suspicion.decision)! : judged;
     const wrong = this.view.step(suspicion.of)!;
+    if (!sameFrame(decision, wrong)) {
+      // The call was right, and so is the step of its invocation just judged: execution should
+      // have left the invocation (or skipped ahead) right after it.
+      if (suspicion.decision) {
+        return this.found(
+          wrong,
+          'Its method was rightly called and the steps before it ran as they should, yet this ' +
+            'step should not have run: a guard around it (an `else`, or a `return` or `throw` ' +
+            'before it) is missing.',
+        );
+      }
+      return this.walkBackFrom(wrong, decision);
+    }
     const from = suspicion.decision ? judged : wrong;
     const before = sameFrame(decision, wrong) ? this.previousInFrame(from) : undefined;
     if (!before || before.seq <= decision.seq) {
@@ -556,6 +574,49 @@ export class FeedbackRecommender {
       },
       suspicion: { kind: 'controller', of: suspicion.of, decision: refOf(decision) },
     };
+  }
+
+  /**
+   * `wrong` should not have run, though the call of its method (`call`) was right and nothing in
+   * the method decided that it would: the step before it in its invocation is asked next.
+   */
+  private walkBackFrom(wrong: TraceStep, call: TraceStep): State {
+    let before = this.previousInFrame(wrong);
+    // Earlier parts of the same line (split by calls) are the same statement.
+    while (before && before.line === wrong.line) before = this.previousInFrame(before);
+    if (!before) {
+      return this.found(
+        wrong,
+        'Its method was rightly called, and nothing in it decided that this step would run: ' +
+          'its own line is suspect.',
+      );
+    }
+    return {
+      suggestion: {
+        step: refOf(before),
+        reason:
+          `${here(call)} rightly called ${wrong.method}, yet ${here(wrong)} should not have ` +
+          `run; this step ran just before it.`,
+        rootCause: false,
+      },
+      suspicion: { kind: 'controller', of: refOf(wrong), decision: refOf(call) },
+    };
+  }
+
+  private walkingBackThroughCall(suspicion: Extract<Suspicion, { kind: 'controller' }>): boolean {
+    if (!suspicion.decision) return false;
+    const call = this.view.step(suspicion.decision);
+    const wrong = this.view.step(suspicion.of);
+    return call !== undefined && wrong !== undefined && !sameFrame(call, wrong);
+  }
+
+  /** The person said the step did all it should (correct, or right but later stale). */
+  private judgedRight(step: TraceStep, earlier: readonly HistoryEntry[]): boolean {
+    return earlier.some(
+      (entry) =>
+        sameStep(entry.feedback.step, step) &&
+        (entry.feedback.kind === 'missing-update' || entry.feedback.kind === 'correct'),
+    );
   }
 
   /**
@@ -917,6 +978,8 @@ export class FeedbackRecommender {
           )
         );
       case 'controller':
+        // Walking back through a rightly called invocation: right inputs are all it asks.
+        if (this.walkingBackThroughCall(suspicion)) return this.onRightDecision(step, suspicion);
         return (
           this.wronglyCaught(step, suspicion) ??
           this.found(
