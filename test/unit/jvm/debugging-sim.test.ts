@@ -287,6 +287,37 @@ describe('debug-sim on the seeded-bug corpus (real JVM)', function () {
     assert.ok(result.path.some((p) => /did the write come too late/.test(p.reason)));
   });
 
+  it('sees a split that dropped fields by the length of the array it made (census)', () => {
+    const result = simulate('census');
+    assert.equal(result.located, true);
+    assert.deepEqual([result.rootCause?.method, result.rootCause?.line], ['parse', 41]);
+    assert.ok(result.feedbacks <= 12, `${result.feedbacks} feedbacks`);
+  });
+
+  it('compares BigDecimal values, so a rate made from a double is wrong where it is made (remittance)', () => {
+    const result = simulate('remittance');
+    assert.equal(result.located, true);
+    assert.deepEqual([result.rootCause?.method, result.rootCause?.line], ['addRate', 25]);
+    assert.ok(
+      result.path.some((p) => /0\.92149999/.test(p.reason)),
+      'the value is shown',
+    );
+  });
+
+  it('feeds what a collect’s callbacks answered into the map the line returns (glacier)', () => {
+    const result = simulate('glacier');
+    assert.equal(result.located, true);
+    assert.deepEqual([result.rootCause?.method, result.rootCause?.line], ['band', 19]);
+    assert.ok(result.path.some((p) => p.variable === 'contents of histogram() result'));
+  });
+
+  it('walks back through a rightly called method to a statement missing its else (tollroad)', () => {
+    const result = simulate('tollroad');
+    assert.equal(result.located, true);
+    assert.deepEqual([result.rootCause?.method, result.rootCause?.line], ['perKmCents', 42]);
+    assert.ok(result.path.some((p) => /rightly called perKmCents/.test(p.reason)));
+  });
+
   it('refuses a run longer than the step limit with a clear error instead of running out of memory', () => {
     assert.throws(
       () =>
