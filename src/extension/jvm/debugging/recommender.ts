@@ -577,18 +577,21 @@ export class FeedbackRecommender {
   }
 
   /**
-   * `wrong` should not have run, though the call of its method (`call`) was right and nothing in
-   * the method decided that it would: the step before it in its invocation is asked next.
+   * `wrong` should not have run, though the call of its method (`call`) read right values and
+   * nothing in the method decided that it would: the step before it in its invocation is asked
+   * next. When `wrong` is the method's first step, the call itself went the wrong way.
    */
   private walkBackFrom(wrong: TraceStep, call: TraceStep): State {
     let before = this.previousInFrame(wrong);
     // Earlier parts of the same line (split by calls) are the same statement.
     while (before && before.line === wrong.line) before = this.previousInFrame(before);
+    // The method's first step: the call read right values but called what it should not have
+    // (`new RejectedParcel(...)` for `new HeldParcel(...)`).
     if (!before) {
       return this.found(
-        wrong,
-        'Its method was rightly called, and nothing in it decided that this step would run: ' +
-          'its own line is suspect.',
+        call,
+        'This step read correct values but sent execution the wrong way: its condition ' +
+          '(or call) is wrong.',
       );
     }
     return {
