@@ -770,7 +770,21 @@ export class FeedbackRecommender {
       )
       .sort((a, b) => a.seq - b.seq);
     const likely = [...skipped, ...skippedElsewhere, ...elementSkips, ...others];
-    return [...likely, ...this.codeRunBetween(between, likely, reader, writer)].map(refOf);
+    // Runs of a branch that skipped an update each decided on other data: all keep their place.
+    // A loop condition's rounds, other writes and code run in between follow a pattern.
+    const branchRuns = new Set(
+      [...skipped, ...skippedElsewhere, ...elementSkips].filter((s) => !this.isLoopCondition(s)),
+    );
+    return onePerLoopFirst(
+      [...likely, ...this.codeRunBetween(between, likely, reader, writer)],
+      (s) => !branchRuns.has(s),
+    ).map(refOf);
+  }
+
+  /** A run of a loop's condition: controlled by the previous run of its own line. */
+  private isLoopCondition(step: TraceStep): boolean {
+    const control = this.controlOf(step);
+    return control !== undefined && locationOf(control) === locationOf(step);
   }
 
   /**
@@ -1181,6 +1195,27 @@ function stepsUnder(decision: TraceStep, between: readonly TraceStep[]): TraceSt
   }
   under.delete(stepId(decision));
   return [...under.values()];
+}
+
+/**
+ * Candidates with one run of each line per invocation first, the other runs after all of those:
+ * a loop that filled an array (`seats[i] = '.'`) does the same thing every round, and once one
+ * round was right the others are the pattern already judged (Microbat's loop skip), so a line
+ * that ran once elsewhere comes before the loop's 79 other rounds.
+ */
+function onePerLoopFirst(
+  candidates: readonly TraceStep[],
+  repeatable: (step: TraceStep) => boolean,
+): TraceStep[] {
+  const seen = new Set<string>();
+  const first: TraceStep[] = [];
+  const repeats: TraceStep[] = [];
+  for (const step of candidates) {
+    const key = `${locationOf(step)}@${step.invocationParent ? stepId(step.invocationParent) : ''}`;
+    (seen.has(key) && repeatable(step) ? repeats : first).push(step);
+    seen.add(key);
+  }
+  return [...first, ...repeats];
 }
 
 function refOf(step: StepRef): StepRef {
