@@ -129,6 +129,33 @@ describe('debug-sim oracle', () => {
     assert.equal(oracle(buggy, fixed, [1]).judge(1).kind, 'correct');
     assert.equal(oracle(fixed, fixed, [1]).judge(1).kind, 'missing-update');
   });
+  it('judges a step that read another variable in place of its partner’s as its own fault', () => {
+    const step = (index: [string, string], arrival: string, contents: string): StepSpec => ({
+      line: 93,
+      reads: [
+        ['local', 'stops', 'java.util.ArrayList@4'],
+        ['local', ...index],
+        ['library', 'contents of stops', contents],
+      ],
+      writes: [['local', 'arrival', arrival]],
+    });
+    const fixed = [step(['m', '2'], '455', '(after 3 change(s), inputs #1)')];
+    const buggy = [step(['k', '0'], '430', '(after 3 change(s), inputs #1)')];
+    assert.equal(oracle(buggy, fixed, [1]).judge(1).kind, 'correct', '`get(k)` for `get(m)`');
+    // A condition cut short reads fewer variables: the hidden state it read decided that.
+    const shorter: StepSpec[] = [
+      {
+        line: 93,
+        reads: [
+          ['local', 'stops', 'java.util.ArrayList@4'],
+          ['library', 'contents of stops', '(after 2 change(s), inputs #2)'],
+        ],
+        writes: [['local', 'arrival', '430']],
+      },
+    ];
+    assert.deepEqual(oracle(shorter, fixed, [1]).judge(1), { kind: 'wrong-value', readIndex: 1 });
+  });
+
   it('judges a step that stored into another array element than its partner as its own fault', () => {
     // buggy: `parent[a] = rb;`  fixed: `parent[ra] = rb;` (a = 1, ra = 0)
     const parent = 'int[]@7';

@@ -525,6 +525,9 @@ export class FixedRunOracle {
     // it used (a collection's contents) must be what is wrong.
     const hidden = step.reads.findIndex((r) => r.kind === 'library');
     const effectDiffers = this.effectDiffers(step, partner, failure);
+    // It read another variable in place of one its partner read (`stops.get(k)` for
+    // `stops.get(m)`), every value right for its name, and did something else: its own line.
+    if (effectDiffers && readsOtherVariable(step, partner)) return { kind: 'correct' };
     // Unless the step's own change of that state already differs: then this line did it.
     const changedDifferently =
       changesOtherObjects(step, partner) ||
@@ -566,6 +569,22 @@ function writesOtherVariables(step: TraceStep, partner: TraceStep): boolean {
     partner,
     (kind) => kind === 'local' || kind === 'field' || kind === 'static',
   );
+}
+
+/**
+ * The step read as many variables as its partner but not the same ones: one was read in place
+ * of another. (A different number of reads comes from a condition cut short, not a swap.)
+ */
+function readsOtherVariable(step: TraceStep, partner: TraceStep): boolean {
+  const named = (reads: readonly TraceAccess[]) =>
+    new Set(
+      reads
+        .filter((r) => r.kind === 'local' || r.kind === 'field' || r.kind === 'static')
+        .map((r) => `${r.kind}:${r.name}`),
+    );
+  const mine = named(step.reads);
+  const theirs = named(partner.reads);
+  return mine.size === theirs.size && [...mine].some((key) => !theirs.has(key));
 }
 
 /**
