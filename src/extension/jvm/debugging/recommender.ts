@@ -770,21 +770,24 @@ export class FeedbackRecommender {
       )
       .sort((a, b) => a.seq - b.seq);
     const likely = [...skipped, ...skippedElsewhere, ...elementSkips, ...others];
-    // Runs of a branch that skipped an update each decided on other data: all keep their place.
-    // A loop condition's rounds, other writes and code run in between follow a pattern.
-    const branchRuns = new Set(
-      [...skipped, ...skippedElsewhere, ...elementSkips].filter((s) => !this.isLoopCondition(s)),
-    );
-    return onePerLoopFirst(
-      [...likely, ...this.codeRunBetween(between, likely, reader, writer)],
-      (s) => !branchRuns.has(s),
-    ).map(refOf);
+    return this.judgedPatternLast(writer, [
+      ...likely,
+      ...this.codeRunBetween(between, likely, reader, writer),
+    ]).map(refOf);
   }
 
-  /** A run of a loop's condition: controlled by the previous run of its own line. */
-  private isLoopCondition(step: TraceStep): boolean {
-    const control = this.controlOf(step);
-    return control !== undefined && locationOf(control) === locationOf(step);
+  /**
+   * The writer was judged right, and the other rounds of its loop (its line and the decision
+   * that repeats it, in its invocation) follow the pattern already judged: a loop filling an
+   * array with `seats[i] = '.'` did the same right thing each round. Microbat skips such rounds;
+   * here they are asked last, after every other candidate.
+   */
+  private judgedPatternLast(writer: TraceStep, candidates: readonly TraceStep[]): TraceStep[] {
+    const control = this.controlOf(writer);
+    const pattern = new Set([roundKey(writer)]);
+    if (control && sameFrame(control, writer)) pattern.add(roundKey(control));
+    const isPattern = (step: TraceStep) => pattern.has(roundKey(step));
+    return [...candidates.filter((s) => !isPattern(s)), ...candidates.filter(isPattern)];
   }
 
   /**
@@ -1197,25 +1200,9 @@ function stepsUnder(decision: TraceStep, between: readonly TraceStep[]): TraceSt
   return [...under.values()];
 }
 
-/**
- * Candidates with one run of each line per invocation first, the other runs after all of those:
- * a loop that filled an array (`seats[i] = '.'`) does the same thing every round, and once one
- * round was right the others are the pattern already judged (Microbat's loop skip), so a line
- * that ran once elsewhere comes before the loop's 79 other rounds.
- */
-function onePerLoopFirst(
-  candidates: readonly TraceStep[],
-  repeatable: (step: TraceStep) => boolean,
-): TraceStep[] {
-  const seen = new Set<string>();
-  const first: TraceStep[] = [];
-  const repeats: TraceStep[] = [];
-  for (const step of candidates) {
-    const key = `${locationOf(step)}@${step.invocationParent ? stepId(step.invocationParent) : ''}`;
-    (seen.has(key) && repeatable(step) ? repeats : first).push(step);
-    seen.add(key);
-  }
-  return [...first, ...repeats];
+/** A line in one invocation: its runs are the rounds of a loop there. */
+function roundKey(step: TraceStep): string {
+  return `${locationOf(step)}@${step.invocationParent ? stepId(step.invocationParent) : ''}`;
 }
 
 function refOf(step: StepRef): StepRef {
