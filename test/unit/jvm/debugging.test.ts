@@ -901,6 +901,35 @@ describe('feedback recommender: values nobody wrote, exceptions caught', () => {
     assert.deepEqual(recommender.feedback(at(13), 'missing-update').step, at(3));
   });
 
+  it('asks the latest update of another field of the object first when a field went stale', () => {
+    const rx = 'demo.Prescription@4';
+    const view = trace([
+      { line: 30, method: '<init>', parent: 9 }, // this.lastFilled = -1
+      { line: 31, method: '<init>', parent: 9 }, // this.refillsLeft = 3
+      { line: 50 }, // a step in between
+      { line: 114 }, // rx.refillsLeft--; (rx.lastFilled = day; is missing)
+      { line: 50 },
+      { line: 114 }, // rx.refillsLeft-- again
+      { line: 41 }, // reads rx.lastFilled: stale
+    ]);
+    const field = (name: string, value: string): TraceAccess => ({
+      kind: 'field',
+      name,
+      owner: rx,
+      value,
+    });
+    view.step(at(1))!.writes.push(field('lastFilled', '-1'));
+    view.step(at(2))!.writes.push(field('refillsLeft', '3'));
+    view.step(at(4))!.writes.push(field('refillsLeft', '2'));
+    view.step(at(6))!.writes.push(field('refillsLeft', '1'));
+    view.step(at(7))!.reads.push({ ...field('lastFilled', '-1'), writer: at(1) });
+    const recommender = new FeedbackRecommender(view, at(7));
+    assert.deepEqual(recommender.feedback(at(7), 'wrong-value', 0).step, at(1));
+    const asked = recommender.feedback(at(1), 'missing-update');
+    assert.deepEqual(asked.step, at(6), 'the last refillsLeft-- before the stale read');
+    assert.deepEqual(recommender.feedback(at(6), 'missing-update').step, at(4));
+  });
+
   it('says a handler is at fault when the exception it caught was thrown rightly', () => {
     /*
      *  1  call():  throw new PermanentError()     line 47 (callee)

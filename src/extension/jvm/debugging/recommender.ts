@@ -758,18 +758,31 @@ export class FeedbackRecommender {
             ),
           )
         : [];
+    // Another field of the same object written in between (`rx.refillsLeft--` where
+    // `rx.lastFilled = day` should have followed): an update of an object is usually made next
+    // to its other updates. Latest first: the read went stale after the last one.
+    const fieldSiblings =
+      read.kind === 'field' && read.owner !== undefined
+        ? between
+            .filter((s) =>
+              s.writes.some(
+                (w) => w.kind === 'field' && w.owner === read.owner && w.name !== read.name,
+              ),
+            )
+            .sort((a, b) => b.seq - a.seq)
+        : [];
     const decisions = between.filter(
       (s) => guards.has(locationOf(s)) && sameFrame(s, writer) && !led.has(stepId(s)),
     );
     const elementSkips = this.runsThatWroteNoElement(between, siblingWrites, writer).filter(
       (s) => !skipped.includes(s) && !skippedElsewhere.includes(s),
     );
+    const targeted = [...skipped, ...skippedElsewhere, ...elementSkips];
+    const nearSiblings = fieldSiblings.filter((s) => !targeted.includes(s));
     const others = [...new Set([...siblingWrites, ...decisions])]
-      .filter(
-        (s) => !skipped.includes(s) && !skippedElsewhere.includes(s) && !elementSkips.includes(s),
-      )
+      .filter((s) => !targeted.includes(s) && !nearSiblings.includes(s))
       .sort((a, b) => a.seq - b.seq);
-    const likely = [...skipped, ...skippedElsewhere, ...elementSkips, ...others];
+    const likely = [...targeted, ...nearSiblings, ...others];
     return this.judgedPatternLast(writer, [
       ...likely,
       ...this.codeRunBetween(between, likely, reader, writer),
