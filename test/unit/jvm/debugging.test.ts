@@ -930,6 +930,29 @@ describe('feedback recommender: values nobody wrote, exceptions caught', () => {
     assert.deepEqual(recommender.feedback(at(6), 'missing-update').step, at(4));
   });
 
+  it('asks the part of a line that finishes it, after the call the line made', () => {
+    const hive = 'demo.Hive@4';
+    const view = trace([
+      { line: 22, method: '<init>', parent: 9 }, // this.rate = 0.42
+      { line: 35, method: 'update', parent: 9 }, // double rate = base * factor(day): calls
+      { line: 26, method: 'factor', parent: 2 },
+      { line: 35, method: 'update', parent: 9, writes: [['rate', '0.231']] }, // a local
+      { line: 40, method: 'live', parent: 9 }, // reads this.rate: stale
+    ]);
+    view.step(at(1))!.writes.push({ kind: 'field', name: 'rate', owner: hive, value: '0.42' });
+    view
+      .step(at(5))!
+      .reads.push({ kind: 'field', name: 'rate', owner: hive, value: '0.42', writer: at(1) });
+    const recommender = new FeedbackRecommender(view, at(5));
+    assert.deepEqual(recommender.feedback(at(5), 'wrong-value', 0).step, at(1));
+    const asked = [recommender.feedback(at(1), 'missing-update').step];
+    asked.push(recommender.feedback(asked[0], 'missing-update').step);
+    assert.ok(
+      asked.some((step) => step.order === 4) && !asked.some((step) => step.order === 2),
+      `asked ${asked.map((step) => step.order).join(', ')}`,
+    );
+  });
+
   it('says a handler is at fault when the exception it caught was thrown rightly', () => {
     /*
      *  1  call():  throw new PermanentError()     line 47 (callee)

@@ -925,12 +925,12 @@ export class FeedbackRecommender {
       () => true,
     ];
     for (const inTier of tiers) {
-      for (const step of between) {
-        if (firstRuns.length >= MAX_UPDATE_CANDIDATES) return firstRuns;
-        if (!inTier(step) || seen.has(locationOf(step))) continue;
+      between.forEach((step, index) => {
+        if (firstRuns.length >= MAX_UPDATE_CANDIDATES) return;
+        if (!inTier(step) || seen.has(locationOf(step))) return;
         seen.add(locationOf(step));
-        firstRuns.push(step);
-      }
+        firstRuns.push(lastPartOfLine(between, index));
+      });
     }
     return firstRuns;
   }
@@ -1211,6 +1211,21 @@ function stepsUnder(decision: TraceStep, between: readonly TraceStep[]): TraceSt
   }
   under.delete(stepId(decision));
   return [...under.values()];
+}
+
+/**
+ * The part of a line's run that finishes it: `x = f(y)` runs as a step that calls f and one, after
+ * f returns, that assigns x. The update a candidate may have missed is made by the last part.
+ */
+function lastPartOfLine(steps: readonly TraceStep[], index: number): TraceStep {
+  const first = steps[index];
+  let last = first;
+  for (let i = index + 1; i < steps.length; i++) {
+    if (!sameFrame(steps[i], first)) continue;
+    if (steps[i].line !== first.line) break;
+    last = steps[i];
+  }
+  return last;
 }
 
 /** A line in one invocation: its runs are the rounds of a loop there. */
