@@ -789,16 +789,26 @@ export class FeedbackRecommender {
     ]).map(refOf);
   }
 
+  /** A run of a loop's condition: controlled by the previous run of its own line. */
+  private isLoopCondition(step: TraceStep): boolean {
+    const control = this.controlOf(step);
+    return control !== undefined && locationOf(control) === locationOf(step);
+  }
+
   /**
-   * The writer was judged right, and the other rounds of its loop (its line and the decision
-   * that repeats it, in its invocation) follow the pattern already judged: a loop filling an
+   * The writer was judged right, and the other rounds of its loop (its line and the loop
+   * condition that repeats it, in its invocation) follow the pattern already judged: a loop filling an
    * array with `seats[i] = '.'` did the same right thing each round. Microbat skips such rounds;
    * here they are asked last, after every other candidate.
    */
   private judgedPatternLast(writer: TraceStep, candidates: readonly TraceStep[]): TraceStep[] {
     const control = this.controlOf(writer);
     const pattern = new Set([roundKey(writer)]);
-    if (control && sameFrame(control, writer)) pattern.add(roundKey(control));
+    // A branch's runs each decide on other data (the run that skipped the update is the one
+    // to find); only a loop condition repeats the rounds.
+    if (control && sameFrame(control, writer) && this.isLoopCondition(control)) {
+      pattern.add(roundKey(control));
+    }
     const isPattern = (step: TraceStep) => pattern.has(roundKey(step));
     return [...candidates.filter((s) => !isPattern(s)), ...candidates.filter(isPattern)];
   }
