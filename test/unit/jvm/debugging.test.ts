@@ -953,6 +953,28 @@ describe('feedback recommender: values nobody wrote, exceptions caught', () => {
     );
   });
 
+  it('ends the search where the answers close a circle instead of asking round it again', () => {
+    const view = trace([
+      { line: 20, method: '<init>', parent: 9, writes: [['name', 'Ana']] },
+      { line: 59, reads: [['answer', '1', 4]], writes: [['order', 'o1']] }, // sort: asks compare
+      { line: 60 },
+      { line: 28, method: 'compare', parent: 2, reads: [['name', 'Ana', 1]] },
+      { line: 96, reads: [['order', 'o1', 2]] },
+    ]);
+    const recommender = new FeedbackRecommender(view, at(5));
+    assert.deepEqual(recommender.feedback(at(5), 'wrong-value', 0).step, at(2));
+    assert.deepEqual(recommender.feedback(at(2), 'wrong-value', 0).step, at(4));
+    assert.deepEqual(recommender.feedback(at(4), 'wrong-value', 0).step, at(1));
+    assert.deepEqual(recommender.feedback(at(1), 'missing-update').step, at(2), 'a candidate');
+    const end = recommender.feedback(at(2), 'wrong-value', 0);
+    assert.deepEqual([end.step, end.rootCause], [at(2), true]);
+    assert.match(end.reason, /circle/);
+    // Judging a step again of one's own accord is not a circle.
+    const person = new FeedbackRecommender(view, at(5));
+    person.feedback(at(5), 'wrong-value', 0);
+    assert.equal(person.feedback(at(5), 'wrong-value', 0).rootCause, false);
+  });
+
   it('says a handler is at fault when the exception it caught was thrown rightly', () => {
     /*
      *  1  call():  throw new PermanentError()     line 47 (callee)

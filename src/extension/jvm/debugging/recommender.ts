@@ -149,7 +149,7 @@ export class FeedbackRecommender {
   /** Records a judgement of `step` and returns the next suggestion. */
   feedback(step: StepRef, kind: FeedbackKind, readIndex?: number): Suggestion {
     const feedback: Feedback = { step, kind, ...(readIndex === undefined ? {} : { readIndex }) };
-    this.state = this.apply(this.state, feedback, this.entries);
+    this.state = this.answer(this.state, feedback, this.entries);
     this.entries.push({ feedback, suggestion: this.state.suggestion });
     return this.state.suggestion;
   }
@@ -160,7 +160,7 @@ export class FeedbackRecommender {
     this.entries.length = 0;
     this.state = this.initialState();
     for (const entry of kept) {
-      this.state = this.apply(this.state, entry.feedback, this.entries);
+      this.state = this.answer(this.state, entry.feedback, this.entries);
       this.entries.push({ feedback: entry.feedback, suggestion: this.state.suggestion });
     }
     return this.state.suggestion;
@@ -175,6 +175,29 @@ export class FeedbackRecommender {
       },
       suspicion: { kind: 'failure' },
     };
+  }
+
+  /**
+   * The next state, unless it asks again a question already asked for the same reason: the
+   * answers then lead round in a circle (a value judged wrong, traced to a write judged right,
+   * whose missing update leads back to the first step), and more questions would only repeat it.
+   * The search ends on the step just judged, where the circle closed.
+   */
+  private answer(state: State, feedback: Feedback, earlier: readonly HistoryEntry[]): State {
+    const next = this.apply(state, feedback, earlier);
+    const { step, reason, rootCause } = next.suggestion;
+    // Only while following the suggestions: a person who goes back to judge a step again is
+    // not going round in a circle.
+    const followed = sameStep(state.suggestion.step, feedback.step);
+    const repeated = earlier.some(
+      (entry) => sameStep(entry.suggestion.step, step) && entry.suggestion.reason === reason,
+    );
+    if (rootCause || !followed || !repeated) return next;
+    return this.found(
+      this.view.step(feedback.step)!,
+      'The answers lead round in a circle back to a question already asked; this step, ' +
+        'where the circle closed, is the likeliest place.',
+    );
   }
 
   private apply(state: State, feedback: Feedback, earlier: readonly HistoryEntry[]): State {
@@ -809,8 +832,29 @@ export class FeedbackRecommender {
     if (control && sameFrame(control, writer) && this.isLoopCondition(control)) {
       pattern.add(roundKey(control));
     }
-    const isPattern = (step: TraceStep) => pattern.has(roundKey(step));
+    // The round that ended the loop decided otherwise than the pattern: it keeps its place
+    // (a loop that stopped one short).
+    const isPattern = (step: TraceStep) =>
+      pattern.has(roundKey(step)) && (step === writer || !this.endedLoop(step, control));
     return [...candidates.filter((s) => !isPattern(s)), ...candidates.filter(isPattern)];
+  }
+
+  /** A run of the loop condition `control`'s line after which the loop body did not run. */
+  private endedLoop(step: TraceStep, control: TraceStep | undefined): boolean {
+    if (!control || roundKey(step) !== roundKey(control)) return false;
+    const next = this.nextInFrame(step);
+    return !next || !sameStep(next.controlDominator, step);
+  }
+
+  private nextInFrame(step: TraceStep): TraceStep | undefined {
+    for (const candidate of this.walk(
+      step.threadId,
+      step.order + 1,
+      step.order + 1 + BETWEEN_LIMIT,
+    )) {
+      if (sameFrame(candidate, step)) return candidate;
+    }
+    return undefined;
   }
 
   /**
