@@ -147,6 +147,9 @@ export class FeedbackRecommender {
   }
 
   /** Records a judgement of `step` and returns the next suggestion. */
+  /** Every question asked so far (see answer): step and suspicion. */
+  private readonly asked = new Set<string>();
+
   feedback(step: StepRef, kind: FeedbackKind, readIndex?: number): Suggestion {
     const feedback: Feedback = { step, kind, ...(readIndex === undefined ? {} : { readIndex }) };
     this.state = this.answer(this.state, feedback, this.entries);
@@ -158,6 +161,7 @@ export class FeedbackRecommender {
   undo(): Suggestion {
     const kept = this.entries.slice(0, -1);
     this.entries.length = 0;
+    this.asked.clear();
     this.state = this.initialState();
     for (const entry of kept) {
       this.state = this.answer(this.state, entry.feedback, this.entries);
@@ -185,14 +189,15 @@ export class FeedbackRecommender {
    */
   private answer(state: State, feedback: Feedback, earlier: readonly HistoryEntry[]): State {
     const next = this.apply(state, feedback, earlier);
-    const { step, reason, rootCause } = next.suggestion;
+    if (next.suggestion.rootCause) return next;
+    // The question: the step and why it is asked (the suspicion names the reader, the variable).
+    const question = `${stepId(next.suggestion.step)} ${JSON.stringify(next.suspicion)}`;
+    const repeated = this.asked.has(question);
+    this.asked.add(question);
     // Only while following the suggestions: a person who goes back to judge a step again is
     // not going round in a circle.
     const followed = sameStep(state.suggestion.step, feedback.step);
-    const repeated = earlier.some(
-      (entry) => sameStep(entry.suggestion.step, step) && entry.suggestion.reason === reason,
-    );
-    if (rootCause || !followed || !repeated) return next;
+    if (!followed || !repeated) return next;
     return this.found(
       this.view.step(feedback.step)!,
       'The answers lead round in a circle back to a question already asked; this step, ' +
