@@ -146,10 +146,10 @@ export class FeedbackRecommender {
     return this.entries;
   }
 
-  /** Records a judgement of `step` and returns the next suggestion. */
   /** Every question asked so far (see answer): step and suspicion. */
   private readonly asked = new Set<string>();
 
+  /** Records a judgement of `step` and returns the next suggestion. */
   feedback(step: StepRef, kind: FeedbackKind, readIndex?: number): Suggestion {
     const feedback: Feedback = { step, kind, ...(readIndex === undefined ? {} : { readIndex }) };
     this.state = this.answer(this.state, feedback, this.entries);
@@ -182,10 +182,10 @@ export class FeedbackRecommender {
   }
 
   /**
-   * The next state, unless it asks again a question already asked for the same reason: the
-   * answers then lead round in a circle (a value judged wrong, traced to a write judged right,
-   * whose missing update leads back to the first step), and more questions would only repeat it.
-   * The search ends on the step just judged, where the circle closed.
+   * The next state, unless it asks again a question already asked (the same step, suspected for
+   * the same reason): the answers then lead round in a circle (a value judged wrong, traced to a
+   * write judged right, whose missing update leads back to the first step), and more questions
+   * would only repeat it. The search ends on the step just judged, where the circle closed.
    */
   private answer(state: State, feedback: Feedback, earlier: readonly HistoryEntry[]): State {
     const next = this.apply(state, feedback, earlier);
@@ -670,8 +670,18 @@ export class FeedbackRecommender {
 
   /** The step of the same invocation that ran just before `step` (bounded backward search). */
   private previousInFrame(step: TraceStep): TraceStep | undefined {
-    const stop = Math.max(0, step.order - 1 - BETWEEN_LIMIT);
-    for (const candidate of this.walk(step.threadId, step.order - 1, stop)) {
+    return this.neighbourInFrame(step, -1);
+  }
+
+  private nextInFrame(step: TraceStep): TraceStep | undefined {
+    return this.neighbourInFrame(step, 1);
+  }
+
+  /** The closest step of the same invocation before (-1) or after (1) `step`, within reach. */
+  private neighbourInFrame(step: TraceStep, direction: -1 | 1): TraceStep | undefined {
+    const from = step.order + direction;
+    const to = Math.max(0, from + direction * BETWEEN_LIMIT);
+    for (const candidate of this.walk(step.threadId, from, to)) {
       if (sameFrame(candidate, step)) return candidate;
     }
     return undefined;
@@ -825,9 +835,9 @@ export class FeedbackRecommender {
 
   /**
    * The writer was judged right, and the other rounds of its loop (its line and the loop
-   * condition that repeats it, in its invocation) follow the pattern already judged: a loop filling an
-   * array with `seats[i] = '.'` did the same right thing each round. Microbat skips such rounds;
-   * here they are asked last, after every other candidate.
+   * condition that repeats it, in its invocation) follow the pattern already judged: a loop
+   * filling an array with `seats[i] = '.'` did the same right thing each round. Microbat skips
+   * such rounds; here they are asked last, after every other candidate.
    */
   private judgedPatternLast(writer: TraceStep, candidates: readonly TraceStep[]): TraceStep[] {
     const control = this.controlOf(writer);
@@ -849,17 +859,6 @@ export class FeedbackRecommender {
     if (!control || roundKey(step) !== roundKey(control)) return false;
     const next = this.nextInFrame(step);
     return !next || !sameStep(next.controlDominator, step);
-  }
-
-  private nextInFrame(step: TraceStep): TraceStep | undefined {
-    for (const candidate of this.walk(
-      step.threadId,
-      step.order + 1,
-      step.order + 1 + BETWEEN_LIMIT,
-    )) {
-      if (sameFrame(candidate, step)) return candidate;
-    }
-    return undefined;
   }
 
   /**
