@@ -268,10 +268,9 @@ function readDoubleText(r: Reader): string {
 function readWellKnownValue(r: Reader, typeId: WellKnownType): string {
   switch (typeId) {
     case WellKnownType.String: {
-      const fullLength = r.varint();
-      const text = r.string();
+      const { text, cut } = readCappedText(r);
       const literal = javaStringLiteral(text);
-      return fullLength > [...text].length ? `${literal}...` : literal;
+      return cut ? `${literal}...` : literal;
     }
     case WellKnownType.Boolean:
       return r.u8() !== 0 ? 'true' : 'false';
@@ -291,11 +290,17 @@ function readWellKnownValue(r: Reader, typeId: WellKnownType): string {
       return readDoubleText(r);
     case WellKnownType.BigDecimal:
     case WellKnownType.BigInteger: {
-      const fullLength = r.varint();
-      const text = r.string();
-      return fullLength > [...text].length ? `${text}...` : text;
+      const { text, cut } = readCappedText(r);
+      return cut ? `${text}...` : text;
     }
   }
+}
+
+/** Text the agent capped: its full length in chars, then the kept chars. */
+function readCappedText(r: Reader): { text: string; cut: boolean } {
+  const fullLength = r.varint();
+  const text = r.string();
+  return { text, cut: fullLength > [...text].length };
 }
 
 /** What every decoded batch carries besides the steps. */

@@ -116,7 +116,8 @@ export class LibraryFlowTracker {
   private readonly createdWith = new Map<number, string>();
   /**
    * Per step id, for steps that call traced code: the library objects the step changed, so
-   * that what callbacks return (a comparator's answers to a sort) becomes part of the change.
+   * that what callbacks return (a comparator's answers to a sort) becomes part of the change;
+   * while it changed none, the answers wait for the part of the line that goes on after them.
    */
   private readonly changesWithCallbacks = new Map<string, CallbackScope>();
 
@@ -476,9 +477,10 @@ interface CallbackScope {
   text: string;
   /** Library objects the step changed: callbacks' answers join their state. */
   changes: { id: number; write: TraceAccess }[];
-  /** Callbacks' answers while the step had changed nothing (see earlierAnswers). */
+  /** Callbacks' answers while the step had changed nothing (see takeEarlierAnswers). */
   answers: TraceAccess[];
 }
+
 const FNV_OFFSET = 0x811c9dc5;
 /** The digest of a creation that was given nothing. */
 const FNV_OFFSET_AFTER_NOTHING = fnv(FNV_OFFSET, '\u0001');
