@@ -15,7 +15,9 @@
 import type { JvmStep, JvmVarAccess } from '../decoder';
 import { isArrayTypeText } from '../javaText';
 import {
+  callbackAnswerName,
   comparableValue,
+  isCallbackAnswer,
   stepId,
   type StepRef,
   type TraceAccess,
@@ -144,7 +146,7 @@ export class LibraryFlowTracker {
     // With those carried from a statement's earlier lines (`return xs.stream()` then
     // `.collect(...)` on the next line).
     const answers = step.reads
-      .filter((r) => r.kind === 'return' && r.name.endsWith(ANSWERED))
+      .filter(isCallbackAnswer)
       .map((r) => `${comparableValue(r.value)}\u0002`);
     const seen = new Set<number>();
     const inputs = step.reads
@@ -376,7 +378,7 @@ export class LibraryFlowTracker {
     if (new RegExp(`\\b${escapeRegExp(raw.method)}\\s*\\(`).test(caller.text)) return;
     const answer: TraceAccess = {
       kind: 'return',
-      name: `${raw.method}()${ANSWERED}`,
+      name: callbackAnswerName(raw.method),
       value: raw.returnValue,
       writer: { threadId: step.threadId, order: step.order },
     };
@@ -468,8 +470,6 @@ const NO_TRACED_CALLS: LineContext = {
 const MAX_ELEMENT_READS = 256;
 /** Answers of callbacks kept per step for what a later part of its line makes, at most. */
 const MAX_CALLBACK_ANSWERS = 256;
-/** How the read of a callback's answer is named, after the method: `compare() answered`. */
-const ANSWERED = ' answered';
 
 /** A step whose line calls traced code, and what its callbacks did to library objects. */
 interface CallbackScope {

@@ -20,6 +20,7 @@
 
 import {
   describeAccess,
+  isCallbackAnswer,
   locationOf,
   sameFrame,
   sameStep,
@@ -788,27 +789,20 @@ export class FeedbackRecommender {
       )
       .sort((a, b) => b.seq - a.seq)
       .slice(0, MAX_UPDATE_CANDIDATES);
-    const siblingWrites =
-      read.kind === 'array' && read.owner !== undefined
-        ? between.filter((s) =>
+    // Steps that wrote another element of the array, or another field of the object.
+    const siblings =
+      read.owner === undefined || (read.kind !== 'array' && read.kind !== 'field')
+        ? []
+        : between.filter((s) =>
             s.writes.some(
-              (w) => w.kind === 'array' && w.owner === read.owner && w.name !== read.name,
+              (w) => w.kind === read.kind && w.owner === read.owner && w.name !== read.name,
             ),
-          )
-        : [];
+          );
+    const siblingWrites = read.kind === 'array' ? siblings : [];
     // Another field of the same object written in between (`rx.refillsLeft--` where
     // `rx.lastFilled = day` should have followed): an update of an object is usually made next
     // to its other updates. Latest first: the read went stale after the last one.
-    const fieldSiblings =
-      read.kind === 'field' && read.owner !== undefined
-        ? between
-            .filter((s) =>
-              s.writes.some(
-                (w) => w.kind === 'field' && w.owner === read.owner && w.name !== read.name,
-              ),
-            )
-            .sort((a, b) => b.seq - a.seq)
-        : [];
+    const fieldSiblings = read.kind === 'field' ? [...siblings].sort((a, b) => b.seq - a.seq) : [];
     const decisions = between.filter(
       (s) => guards.has(locationOf(s)) && sameFrame(s, writer) && !led.has(stepId(s)),
     );
@@ -849,9 +843,14 @@ export class FeedbackRecommender {
     }
     // The round that ended the loop decided otherwise than the pattern: it keeps its place
     // (a loop that stopped one short).
-    const isPattern = (step: TraceStep) =>
-      pattern.has(roundKey(step)) && (step === writer || !this.endedLoop(step, control));
-    return [...candidates.filter((s) => !isPattern(s)), ...candidates.filter(isPattern)];
+    const others: TraceStep[] = [];
+    const rounds: TraceStep[] = [];
+    for (const step of candidates) {
+      const isRound =
+        pattern.has(roundKey(step)) && (step === writer || !this.endedLoop(step, control));
+      (isRound ? rounds : others).push(step);
+    }
+    return [...others, ...rounds];
   }
 
   /** A run of the loop condition `control`'s line after which the loop body did not run. */
@@ -883,8 +882,7 @@ export class FeedbackRecommender {
     // A loop condition's last run writes nothing by design: it ends the loop. Loops that
     // stopped early are asked elsewhere (skippedUpdates); here only branches count.
     for (const step of between) {
-      const control = this.controlOf(step);
-      if (control && locationOf(control) === locationOf(step)) guardLines.delete(locationOf(step));
+      if (this.isLoopCondition(step)) guardLines.delete(locationOf(step));
     }
     return between
       .filter((s) => guardLines.has(locationOf(s)) && sameFrame(s, writer) && !wrote.has(stepId(s)))
@@ -1105,9 +1103,7 @@ export class FeedbackRecommender {
   private intoCallee(step: TraceStep): State | undefined {
     // Methods the library called back (a comparator's keys during a sort) answered what they
     // were asked; the line that set the library call up decided what that was.
-    if (step.reads.some((r) => r.kind === 'return' && r.name.endsWith('() answered'))) {
-      return undefined;
-    }
+    if (step.reads.some(isCallbackAnswer)) return undefined;
     const inside = (later: TraceStep) =>
       later.invocationParent !== undefined &&
       later.invocationParent.threadId === step.threadId &&

@@ -76,6 +76,18 @@ export function comparableValue(value: string): string {
   return value.replace(/\/0x[0-9a-f]+(?=@\d+$)/, '').replace(/@\d+$/, '@');
 }
 
+const CALLBACK_ANSWER = '() answered';
+
+/** How the read of what a method the library called back answered is named: `compare() answered`. */
+export function callbackAnswerName(method: string): string {
+  return `${method}${CALLBACK_ANSWER}`;
+}
+
+/** A read of what a method the library called back answered (a comparator during a sort). */
+export function isCallbackAnswer(read: TraceAccess): boolean {
+  return read.kind === 'return' && read.name.endsWith(CALLBACK_ANSWER);
+}
+
 /** How a person names a variable: `sum`, `this.items`, `arr[3]`, `contents of list`. */
 export function describeAccess(access: TraceAccess): string {
   if (access.kind === 'array') return `${access.owner ?? 'array'}${access.name}`;
