@@ -1,6 +1,6 @@
 /**
  * Erlang tracing benchmark against a real local node:
- *   npx tsx bench/erlang-trace-bench.ts [--runs N]
+ *   npx tsx bench/erlang-trace-bench.ts [--runs N] [--only churn|sender]
  * Two workloads from test/unit/erlang/fixtures/bathytest_tree.erl: spawn/exit churn (a
  * process spawn_links children that exit at once) and a message flood (a process sends
  * to a sink). For each: events per second from the node into a session (trace, batch,
@@ -47,6 +47,8 @@ interface Round {
   events: number;
   eventsPerSecond: number;
   dropped: number;
+  /** The host's CPU time over the wall time while the session took the events in. */
+  hostCpuShare: number;
 }
 
 /** Longest wait for the session to hold every event the tracer recorded. */
@@ -119,7 +121,7 @@ async function withAgentOnly(conn: ErlangConnection, workload: Workload): Promis
 async function withBathysphere(
   conn: ErlangConnection,
   workload: Workload,
-): Promise<{ seconds: number; events: number; eventsPerSecond: number; dropped: number }> {
+): Promise<Omit<Round, 'base' | 'dbg' | 'agentOnly' | 'ours'> & { seconds: number }> {
   const agent = await injectAgent(conn, { baseDir: REPO_ROOT });
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bathy-bench-')), 'bench.bathy');
   const store = await SessionStore.open(file, { create: true, flushIntervalMs: 0 });
@@ -129,6 +131,7 @@ async function withBathysphere(
   else await recorder.session.listen(pid);
   await new Promise((r) => setTimeout(r, 300));
   const before = recorder.ingest.eventCount;
+  const cpuBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
   const seconds = await go();
   // The tracer answers after every trace message queued before the question, so its
@@ -143,12 +146,20 @@ async function withBathysphere(
     await new Promise((r) => setTimeout(r, 5));
   }
   const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = process.cpuUsage(cpuBefore);
+  const hostCpuSeconds = (cpu.user + cpu.system) / 1e6;
   const events = recorder.ingest.eventCount - before;
   await recorder.stop();
   await store.close();
   await agent.remove();
   fs.rmSync(path.dirname(file), { recursive: true, force: true });
-  return { seconds, events, eventsPerSecond: events / elapsed, dropped: status.dropped };
+  return {
+    seconds,
+    events,
+    eventsPerSecond: events / elapsed,
+    dropped: status.dropped,
+    hostCpuShare: hostCpuSeconds / elapsed,
+  };
 }
 
 async function round(conn: ErlangConnection, workload: Workload): Promise<Round> {
@@ -171,6 +182,15 @@ function runsArgument(): number {
   const runs = index >= 0 ? Number(process.argv[index + 1]) : 3;
   if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs takes a positive integer');
   return runs;
+}
+
+/** The workloads to run: both, or the one named by --only. */
+function workloadsArgument(): Workload[] {
+  const index = process.argv.indexOf('--only');
+  if (index < 0) return ['churn', 'sender'];
+  const only = process.argv[index + 1];
+  if (only !== 'churn' && only !== 'sender') throw new Error('--only takes churn or sender');
+  return [only];
 }
 
 function row(cells: Array<string | number>): string {
@@ -210,6 +230,7 @@ const load = () =>
 
 async function main(): Promise<void> {
   const runs = runsArgument();
+  const workloads = workloadsArgument();
   buildAgent();
   const node = await startNode();
   const conn = await ErlangConnection.connect({ node: node.node, cookie: node.cookie });
@@ -217,7 +238,7 @@ async function main(): Promise<void> {
     console.log(`${runs} round(s); load average before: ${load()}`);
     const results: Record<Workload, Round[]> = { churn: [], sender: [] };
     for (let run = 1; run <= runs; run++)
-      for (const workload of ['churn', 'sender'] as const) {
+      for (const workload of workloads) {
         const result = await round(conn, workload);
         results[workload].push(result);
         console.log(`round ${run} ${workload}: ${JSON.stringify(result)}`);
@@ -238,7 +259,7 @@ async function main(): Promise<void> {
       ]),
     );
     console.log(`|${' --- |'.repeat(10)}`);
-    for (const workload of ['churn', 'sender'] as const)
+    for (const workload of workloads)
       console.log(summaryRow(workload, results[workload]));
   } finally {
     conn.close();

@@ -34,6 +34,7 @@ export class ErlangRecorder {
     store: SessionStore,
     options: RecorderOptions = {},
   ): Promise<ErlangRecorder> {
+    await store.reserveRoom();
     const snapshot = await agent.snapshot();
     const info = snapshot instanceof ErlMap ? snapshot : new ErlMap([]);
     const text = (key: string) => textOf(info.get(Atom.of(key)) ?? []) ?? '';

@@ -2,11 +2,13 @@
  * A recorded session: one SQLite file (extension .bathy) held in memory by
  * sql.js and written back atomically.
  *
- * sql.js keeps the whole database in the wasm heap and `Database.export()`
- * closes and reopens it (freeing every prepared statement and resetting
- * pragmas). So: statements are prepared per operation, never cached across a
- * flush; flushes run on a timer and on close, never on the write path; and a
- * flush only happens between transactions.
+ * sql.js keeps the whole database in memory (a file of its in-memory file
+ * system). `Database.export()` copies it through SQLite's backup API; sql.js
+ * before 1.12 closed and reopened the database instead, freeing prepared
+ * statements and resetting pragmas. So, as a rule that holds either way:
+ * statements are prepared per operation, never cached across a flush; flushes
+ * run on a timer and on close, never on the write path; and a flush only
+ * happens between transactions.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -17,6 +19,8 @@ import { loadSqlite } from './sqlite';
 
 export const SESSION_EXTENSION = '.bathy';
 export const DEFAULT_FLUSH_INTERVAL_MS = 2000;
+/** Room a recording reserves in the in-memory file before it starts (see reserveRoom). */
+export const RECORDING_ROOM_BYTES = 64 * 1024 * 1024;
 
 export type TargetKind = 'erlang' | 'jvm' | 'graph';
 
@@ -86,6 +90,8 @@ const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
 
 export class SessionStore {
   private dirty = false;
+  /** Length of the in-memory file as last laid out by reserveRoom (0: never). */
+  private fileLength = 0;
   private closed = false;
   private flushing: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
@@ -93,7 +99,7 @@ export class SessionStore {
 
   private constructor(
     readonly file: string,
-    private readonly db: Database,
+    private db: Database,
     options: OpenOptions,
   ) {
     this.applyConnectionPragmas();
@@ -303,6 +309,38 @@ export class SessionStore {
       this.closed = true;
       this.db.close();
     }
+  }
+
+  /**
+   * Gives the in-memory database file `bytes` of room past its last page, for a recording
+   * about to write a lot. sql.js keeps the file in one array that grows by 12.5% when a
+   * page lands past its end, copying the whole file each time: a 60 MB session allocated
+   * and copied about 500 MB on the way, a third of the host's time in an Erlang recording
+   * (bench/RESULTS.md). SQLite only uses the pages its header counts, so zeroed room after
+   * them fills page by page without regrowing, and saves (a backup of those pages) leave
+   * it out. Costs one copy of the database when the room left is smaller than asked.
+   */
+  async reserveRoom(bytes = RECORDING_ROOM_BYTES): Promise<void> {
+    this.assertOpen();
+    // Loaded before the copy so that nothing can write between the copy and the swap.
+    const SQL = await loadSqlite();
+    if (this.fileLength - this.databaseBytes() >= bytes) return;
+    const image = this.db.export();
+    const roomy = new Uint8Array(image.length + bytes);
+    roomy.set(image);
+    const reopened = new SQL.Database(roomy);
+    this.db.close();
+    this.db = reopened;
+    this.fileLength = roomy.length;
+    this.applyConnectionPragmas();
+  }
+
+  /** Bytes of the pages SQLite counts in the database (the in-memory file may be longer). */
+  private databaseBytes(): number {
+    const [row] = this.query<{ bytes: number }>(
+      'SELECT (SELECT page_count FROM pragma_page_count) * (SELECT page_size FROM pragma_page_size) AS bytes',
+    );
+    return row.bytes;
   }
 
   private async writeToDisk(): Promise<void> {

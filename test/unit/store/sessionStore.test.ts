@@ -119,6 +119,67 @@ describe('SessionStore', () => {
     await store.close();
   });
 
+
+  describe('room reserved for a recording', () => {
+    const ROOM = 4 * 1024 * 1024;
+
+    it('fills the room, keeps everything written, and saves only the pages SQLite counts', async () => {
+      const file = path.join(tempDir(), 'room.bathy');
+      const store = await SessionStore.open(file, { create: true, flushIntervalMs: 0 });
+      const before = store.addRun({ targetKind: 'graph', target: 'before' });
+      store.putGraph(before.id, [{ id: 'old', label: 'old' }]);
+      await store.reserveRoom(ROOM);
+      const run = store.addRun({ targetKind: 'graph', target: 'after' });
+      // About 6 MB of rows: more than the room, so the file also grows past it.
+      const nodes = Array.from({ length: 3000 }, (_, i) => ({
+        id: `n${i}`,
+        label: `node ${i}`,
+        data: { text: 'x'.repeat(2000) },
+      }));
+      store.putGraph(run.id, nodes);
+      await store.flush();
+      const [{ pages, size }] = store.query<{ pages: number; size: number }>(
+        'SELECT (SELECT page_count FROM pragma_page_count) AS pages, (SELECT page_size FROM pragma_page_size) AS size',
+      );
+      await store.close();
+
+      const saved = fs.readFileSync(file);
+      assert.equal(saved.length, pages * size, 'no reserved room in the saved file');
+      const reopened = await SessionStore.open(file);
+      try {
+        assert.deepEqual(
+          reopened.runs().map((r) => r.target),
+          ['before', 'after'],
+        );
+        assert.equal(reopened.graph(run.id).nodes.length, 3000);
+        assert.deepEqual(
+          reopened.graph(before.id).nodes.map((n) => n.id),
+          ['old'],
+        );
+        assert.deepEqual(reopened.query('PRAGMA integrity_check'), [{ integrity_check: 'ok' }]);
+      } finally {
+        await reopened.close();
+      }
+    });
+
+    it('the room outlives a save, so a second reservation with room left copies nothing', async () => {
+      const file = path.join(tempDir(), 'room2.bathy');
+      const store = await SessionStore.open(file, { create: true, flushIntervalMs: 0 });
+      const database = () => (store as unknown as { db: object }).db;
+      await store.reserveRoom(ROOM);
+      const reserved = database();
+      const run = store.addRun({ targetKind: 'graph', target: 'g' });
+      store.putGraph(run.id, [{ id: 'a', label: 'a' }]);
+      await store.flush();
+      await store.reserveRoom(1024 * 1024);
+      assert.equal(database(), reserved, 'the database was copied again');
+      await store.reserveRoom(ROOM + 1);
+      assert.notEqual(database(), reserved, 'less room left than asked: a new copy');
+      assert.equal(store.graph(run.id).nodes.length, 1);
+      await store.close();
+    });
+  });
+
   describe('refuses unusable files with one clear message', () => {
     async function openError(file: string): Promise<SessionFileError> {
       try {
