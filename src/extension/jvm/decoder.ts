@@ -23,6 +23,7 @@ import {
   javaIntLike,
   javaStringLiteral,
   javaTypeName,
+  typeOfReference,
 } from './javaText';
 
 // Module-local copies of what the per-event code uses: run unbundled (tsx, tests, benches), every
@@ -876,7 +877,7 @@ export class JvmTraceDecoder extends JvmStreamDecoder<JvmDecodedBatch, ThreadSta
     const arrayId = this.readRefId(r);
     const owner = this.renderRef(arrayId);
     const index = r.varint();
-    const arrayType = owner.slice(0, owner.lastIndexOf('@'));
+    const arrayType = typeOfReference(owner);
     const value = this.readKindValue(r, kind, elementDescriptorOf(arrayType, kind));
     const access: JvmVarAccess = {
       kind: 'array',

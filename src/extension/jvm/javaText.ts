@@ -111,6 +111,12 @@ export function javaArrayTypeName(runtimeName: string, length: number): string {
   return javaTypeName(runtimeName).replace('[]', `[${length}]`);
 }
 
+/** The type of a shown reference `Type@id` (`demo.Main$Printer@35` -> `demo.Main$Printer`). */
+export function typeOfReference(reference: string): string {
+  const at = reference.lastIndexOf('@');
+  return at < 0 ? reference : reference.slice(0, at);
+}
+
 /** A shown type is an array type: `int[]`, `int[5]`, `String[3][]`. */
 export function isArrayTypeText(type: string): boolean {
   return /\[\d*\](\[\])*$/.test(type);

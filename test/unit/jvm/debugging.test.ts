@@ -846,6 +846,45 @@ describe('feedback recommender: values nobody wrote, exceptions caught', () => {
     assert.deepEqual([end.step, end.rootCause], [at(8), true]);
   });
 
+  it('asks first the call that updated another object where a never-written field’s was meant', () => {
+    /*
+     *  1  Printer(): this.paper = 50       line 40  (mono, Printer@1)
+     *  2  Printer(): this.paper = 40       line 40  (color, Printer@2)
+     *  3  if (job.color || small)          line 94  <- bug: && was meant; job 1 goes to color
+     *  4    color.print(job)               line 95
+     *  5      this.pages += job.pages      line 63  (color's pages)
+     *  6  if (job.color || small)          line 94  job 6: big mono job
+     *  7    mono.print(job)                line 100
+     *  8      this.paper -= take           line 59  (mono)
+     *  9      this.pages += job.pages      line 63  reads mono's pages: the default 0
+     */
+    const view = trace([
+      { line: 40, method: '<init>', parent: 20 },
+      { line: 40, method: '<init>', parent: 21 },
+      { line: 94 },
+      { line: 95, control: 3 },
+      { line: 63, method: 'print', parent: 4 },
+      { line: 94 },
+      { line: 100, control: 6 },
+      { line: 59, method: 'print', parent: 7 },
+      { line: 63, method: 'print', parent: 7 },
+    ]);
+    const field = (owner: string, name: string, value: string) =>
+      ({ kind: 'field', owner, name, value }) as const;
+    view.step(at(1))!.writes.push(field('demo.Printer@1', 'paper', '50'));
+    view.step(at(2))!.writes.push(field('demo.Printer@2', 'paper', '40'));
+    view.step(at(5))!.writes.push(field('demo.Printer@2', 'pages', '12'));
+    view.step(at(8))!.writes.push(field('demo.Printer@1', 'paper', '20'));
+    view.step(at(9))!.reads.push(field('demo.Printer@1', 'pages', '0'));
+    const recommender = new FeedbackRecommender(view, at(9));
+    const first = recommender.feedback(at(9), 'wrong-value', 0);
+    assert.deepEqual(first.step, at(4), 'the call that updated color’s pages instead');
+    const guard = recommender.feedback(at(4), 'wrong-path');
+    assert.deepEqual(guard.step, at(3));
+    const end = recommender.feedback(at(3), 'correct');
+    assert.deepEqual([end.step, end.rootCause], [at(3), true]);
+  });
+
   it('asks the loop runs guarding the variable’s assignment in another invocation', () => {
     /*
      *  run 1 (capacity 2):  1 new best (line 41)  2 loop w=2 (line 45)  3 best[2] = 7 (line 48)
@@ -1264,6 +1303,21 @@ describe('library flows (beyond Microbat)', () => {
       ['Map<String, List<String>> groups = new HashMap<>();', 'groups.get(key).add(word);'],
     );
     assert.equal(steps[1].writes[0]?.name, 'contents of groups');
+    const nested = withLibraryFlows(
+      [
+        rawStep(1, [], [local('sections', map)]),
+        rawStep(2, [local('sections', map), local('m', 'demo.Musician@9')], []),
+      ],
+      [
+        'List<List<Musician>> sections = new ArrayList<>();',
+        'sections.get(familyOf(m.instrument)).add(m);',
+      ],
+    );
+    assert.equal(
+      nested[1].writes[0]?.name,
+      'contents of sections',
+      'the lookup’s key computed by a call',
+    );
     const looked = withLibraryFlows(
       [
         rawStep(1, [], [local('groups', map)]),

@@ -107,6 +107,35 @@ describe('debug-sim oracle', () => {
     assert.deepEqual(judge(2), { kind: 'wrong-value', readIndex: 0 });
   });
 
+  it('blames a call’s own line, not a list known to be empty, for a wrong argument it passed', () => {
+    // buggy: `scaled.add(new Ingredient(amount / factor))`  fixed: `... amount * factor ...`
+    const call = (passed: string, listState: string): StepSpec[] => [
+      {
+        line: 73,
+        reads: [
+          ['local', 'amount', '1.5'],
+          ['local', 'factor', '1.5'],
+          ['library', 'contents of scaled', listState],
+        ],
+      },
+      {
+        line: 16,
+        method: '<init>',
+        parent: 1,
+        reads: [['local', 'amount (argument)', passed, 1]],
+      },
+    ];
+    const empty = oracle(call('1.0', '(as created)'), call('2.25', '(as created)'), [1, 2]);
+    assert.equal(empty.judge(1).kind, 'correct', 'an empty list hides nothing: the line is wrong');
+    const digest = '(after 2 change(s), inputs #5)';
+    const filled = oracle(call('1.0', digest), call('2.25', digest), [1, 2]);
+    assert.deepEqual(
+      filled.judge(1),
+      { kind: 'wrong-value', readIndex: 2 },
+      'a list known by a digest of its inputs may hide what was computed into it',
+    );
+  });
+
   it('does not blame a loop body step for a loop condition the buggy run did not ask again', () => {
     // while (rest >= 10) { rest -= 10; }  -- buggy: `if`, so the condition runs once
     const buggy: StepSpec[] = [

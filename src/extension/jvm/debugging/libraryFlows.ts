@@ -24,6 +24,18 @@ import {
   type TraceStep,
 } from './traceView';
 
+const AS_CREATED = '(as created)';
+const AS_CREATED_WITH = '(as created with ';
+
+/**
+ * A library object's state as described is the whole of it: made by the program with no
+ * inputs or only literal settings, and not changed since (an empty list). No computation can
+ * hide behind it, unlike a state known by a digest of its inputs.
+ */
+export function isStateKnownExactly(described: string): boolean {
+  return described === AS_CREATED || described.startsWith(AS_CREATED_WITH);
+}
+
 /** Text of a source line of a class, or undefined when unknown. */
 export type SourceLines = (className: string, line: number) => string | undefined;
 
@@ -404,10 +416,8 @@ export class LibraryFlowTracker {
     const digest = state.digest.toString(16).padStart(8, '0');
     const settings = this.createdWith.get(id);
     if (state.changes > 0) return `(after ${state.changes} change(s), inputs #${digest})`;
-    if (settings) return `(as created with ${settings})`;
-    return state.digest === FNV_OFFSET_AFTER_NOTHING
-      ? '(as created)'
-      : `(as made, inputs #${digest})`;
+    if (settings) return `${AS_CREATED_WITH}${settings})`;
+    return state.digest === FNV_OFFSET_AFTER_NOTHING ? AS_CREATED : `(as made, inputs #${digest})`;
   }
 
   private mayMutate(
@@ -545,8 +555,9 @@ function passedAsArgument(
 function operationsOn(text: string | undefined, variable: string): string[] {
   if (text === undefined) return [];
   // `map.get(k).add(x)` changes what the map holds: its contents include its values' contents.
+  // The lookup's arguments may hold calls themselves (`sections.get(familyOf(m)).add(m)`).
   const call = new RegExp(
-    `\\b${escapeRegExp(variable)}\\s*\\.\\s*(\\w+)\\s*\\((?:[^()]*\\)\\s*\\.\\s*(\\w+)\\s*\\()?`,
+    `\\b${escapeRegExp(variable)}\\s*\\.\\s*(\\w+)\\s*\\((?:(?:[^()]|\\([^()]*\\))*\\)\\s*\\.\\s*(\\w+)\\s*\\()?`,
     'g',
   );
   const operations: string[] = [];

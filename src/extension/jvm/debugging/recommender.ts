@@ -18,6 +18,7 @@
 //
 // Undo replays the history without its last entry, so every state is reproducible.
 
+import { typeOfReference } from '../javaText';
 import {
   describeAccess,
   isCallbackAnswer,
@@ -288,11 +289,17 @@ export class FeedbackRecommender {
    * reading step is the best place left to look.
    */
   private unwritten(step: TraceStep, read: TraceAccess): State {
-    const sibling = this.latestSiblingWrite(step, read);
-    if (sibling) {
+    const siblings = this.siblingWrites(step, read);
+    // The latest write of another element or field of the same object first; when nothing ran
+    // between it and the read (the field's first use), the object's first write: the value is
+    // its default since then, so every update meant for it had that whole stretch to happen.
+    for (const sibling of [siblings.latest, siblings.earliest]) {
+      if (!sibling) continue;
+      const candidates = this.updateCandidates(sibling, step, read, { neverWritten: true });
+      if (candidates.length === 0 && sibling !== siblings.earliest) continue;
       return this.nextUpdateCandidate({
         kind: 'update',
-        candidates: this.updateCandidates(sibling, step, read),
+        candidates,
         index: -1,
         writer: refOf(sibling),
         reader: refOf(step),
@@ -460,7 +467,7 @@ export class FeedbackRecommender {
         suspicion: { kind: 'controller', of: refOf(step) },
       };
     }
-    const caller = step.invocationParent && this.view.step(step.invocationParent);
+    const caller = this.parentOf(step);
     // The call was already judged right (an earlier wrong-path step of this invocation asked):
     // go on walking back through the invocation instead of asking about the call again.
     if (caller && this.judgedRight(caller, earlier)) {
@@ -747,16 +754,29 @@ export class FeedbackRecommender {
   }
 
   /** The latest step before `reader` that wrote another element or field of the read's owner. */
-  private latestSiblingWrite(reader: TraceStep, read: TraceAccess): TraceStep | undefined {
-    if ((read.kind !== 'array' && read.kind !== 'field') || read.owner === undefined) return;
+  /** The latest and the earliest step (within BETWEEN_LIMIT) before the reader that wrote another element or field of the read's object. */
+  private siblingWrites(
+    reader: TraceStep,
+    read: TraceAccess,
+  ): { latest?: TraceStep; earliest?: TraceStep } {
+    if ((read.kind !== 'array' && read.kind !== 'field') || read.owner === undefined) return {};
     const stop = Math.max(0, reader.order - 1 - BETWEEN_LIMIT);
+    let latest: TraceStep | undefined;
+    let earliest: TraceStep | undefined;
     for (const step of this.walk(reader.threadId, reader.order - 1, stop)) {
-      if (step.writes.some((w) => w.kind === read.kind && w.owner === read.owner)) return step;
+      if (!step.writes.some((w) => w.kind === read.kind && w.owner === read.owner)) continue;
+      latest ??= step;
+      earliest = step;
     }
-    return undefined;
+    return { latest, earliest };
   }
 
-  private updateCandidates(writer: TraceStep, reader: TraceStep, read: TraceAccess): StepRef[] {
+  private updateCandidates(
+    writer: TraceStep,
+    reader: TraceStep,
+    read: TraceAccess,
+    options: { neverWritten?: boolean } = {},
+  ): StepRef[] {
     // Bounded: on a long trace the read may come millions of steps after the write; the
     // update's first chances come right after the write.
     const first = writer.order + 1;
@@ -809,7 +829,15 @@ export class FeedbackRecommender {
     const elementSkips = this.runsThatWroteNoElement(between, siblingWrites, writer).filter(
       (s) => !skipped.includes(s) && !skippedElsewhere.includes(s),
     );
-    const targeted = [...skipped, ...skippedElsewhere, ...elementSkips];
+    // A field this object never had written, written on another object of its class in
+    // between (`color.print(job)` where `mono.print(job)` was meant): the calls that took the
+    // update elsewhere.
+    const misdirected = options.neverWritten
+      ? this.callsThatUpdatedAnotherObject(between, read).filter(
+          (s) => !skipped.includes(s) && !skippedElsewhere.includes(s),
+        )
+      : [];
+    const targeted = [...skipped, ...skippedElsewhere, ...misdirected, ...elementSkips];
     const nearSiblings = fieldSiblings.filter((s) => !targeted.includes(s));
     const others = [...new Set([...siblingWrites, ...decisions])]
       .filter((s) => !targeted.includes(s) && !nearSiblings.includes(s))
@@ -819,6 +847,32 @@ export class FeedbackRecommender {
       ...likely,
       ...this.codeRunBetween(between, likely, reader, writer),
     ]).map(refOf);
+  }
+
+  /**
+   * The calls, earliest first, under which a step in `between` assigned the read's field on
+   * another object of the same class.
+   */
+  private callsThatUpdatedAnotherObject(
+    between: readonly TraceStep[],
+    read: TraceAccess,
+  ): TraceStep[] {
+    if (read.kind !== 'field' || read.owner === undefined) return [];
+    const type = typeOfReference(read.owner);
+    const calls = new Map<string, TraceStep>();
+    for (const step of between) {
+      const elsewhere = step.writes.some(
+        (w) =>
+          w.kind === 'field' &&
+          w.name === read.name &&
+          w.owner !== undefined &&
+          w.owner !== read.owner &&
+          typeOfReference(w.owner) === type,
+      );
+      const call = elsewhere ? this.parentOf(step) : undefined;
+      if (call && !calls.has(stepId(call))) calls.set(stepId(call), call);
+    }
+    return [...calls.values()];
   }
 
   /** A run of a loop's condition: controlled by the previous run of its own line. */
@@ -1034,6 +1088,10 @@ export class FeedbackRecommender {
     return guards;
   }
 
+  private parentOf(step: TraceStep): TraceStep | undefined {
+    return step.invocationParent && this.view.step(step.invocationParent);
+  }
+
   private controlOf(step: TraceStep): TraceStep | undefined {
     return step.controlDominator && this.view.step(step.controlDominator);
   }
@@ -1196,7 +1254,7 @@ export class FeedbackRecommender {
 
   private onUnclear(step: TraceStep): State {
     const loopHead = this.enclosingLoopHead(step);
-    const caller = step.invocationParent && this.view.step(step.invocationParent);
+    const caller = this.parentOf(step);
     const parent = loopHead ?? caller;
     if (!parent) {
       return {

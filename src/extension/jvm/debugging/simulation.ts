@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import { decodeTrace, type JvmMethodInfo, type JvmStep } from '../decoder';
 import { isArrayTypeText } from '../javaText';
 import { alignTraces } from './alignment';
+import { isStateKnownExactly } from './libraryFlows';
 import { buildMemoryTrace } from './memoryTrace';
 import { FeedbackRecommender, type FeedbackKind } from './recommender';
 import { diffSources, type SourceDiff } from './sourceDiff';
@@ -522,8 +523,11 @@ export class FixedRunOracle {
     const wrongRead = firstDifference(step.reads, partner.reads, this.sameValue);
     if (wrongRead !== undefined) return { kind: 'wrong-value', readIndex: wrongRead };
     // Visible inputs agree but the step's effect does not: the hidden state of a library object
-    // it used (a collection's contents) must be what is wrong.
-    const hidden = step.reads.findIndex((r) => r.kind === 'library');
+    // it used (a collection's contents) must be what is wrong, unless that state is known
+    // whole (a list just made, still empty), which no computation can hide in.
+    const hidden = step.reads.findIndex(
+      (r) => r.kind === 'library' && !isStateKnownExactly(r.value),
+    );
     const effectDiffers = this.effectDiffers(step, partner, failure);
     // It read another variable in place of one its partner read (`stops.get(k)` for
     // `stops.get(m)`), every value right for its name, and did something else: its own line.
