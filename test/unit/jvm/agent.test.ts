@@ -207,6 +207,31 @@ describe('JVM agent', function () {
       assert.match(written('grid'), /^int\[3\]\[\]@\d+$/);
     });
 
+    it('records values handed to the JDK that no recorded read shows', () => {
+      const run = runWithAgent({ classPath: compileFixtures(), mainClass: 'fixtures.LibraryCalls' });
+      assert.equal(run.status, 0);
+      const passed = (line: number) =>
+        find(run.steps, 'main', line)
+          .writes.filter((w) => w.name.includes('(…) argument'))
+          .map((w) => `${w.name} = ${w.value}`);
+      assert.deepEqual(
+        passed(10),
+        ['Arrays.sort(…) argument 2 = 0', 'Arrays.sort(…) argument 3 = 4'],
+        'a constant and `count - 1`; the array is an object, left out',
+      );
+      assert.deepEqual(passed(13), ['StringBuilder.append(…) argument 1 = 67'], "'A' + row is an int");
+      assert.deepEqual(passed(14), ['StringBuilder.append(…) argument 1 = C'], 'the cast makes a char');
+      assert.deepEqual(passed(16), [
+        'String.substring(…) argument 1 = 1',
+        'String.substring(…) argument 2 = 5',
+      ]);
+      assert.deepEqual(passed(17), [], '`count` is a local whose read is recorded already');
+      assert.deepEqual(passed(18), ['Math.sqrt(…) argument 1 = 10.0']);
+      assert.deepEqual(passed(19), [
+        'PrintStream.println(…) argument 1 = "[1, 3, 5, 9, 7]67Carbour3.1622776601683795"',
+      ]);
+    });
+
     it('records arguments at entry, return values and exceptions', () => {
       const run = runWithAgent({ classPath: compileFixtures(), mainClass: 'fixtures.Recursion' });
       const entries = run.steps.filter((s) => s.method === 'factorial' && s.line === 6);

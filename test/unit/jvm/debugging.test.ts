@@ -1249,6 +1249,55 @@ describe('library flows (beyond Microbat)', () => {
     assert.deepEqual(steps[2].reads.find((r) => r.kind === 'library')?.writer, at(2));
   });
 
+  it('knows elements a JDK call rewrote only by what went into the call, arguments included', () => {
+    const array = 'java.lang.String[4]@3';
+    const search = (sortedUpTo: string) => {
+      const element: JvmVarAccess = {
+        kind: 'array',
+        name: '[0]',
+        owner: array,
+        value: '"b"',
+        key: 'A3[0]',
+        ownerId: 3,
+      };
+      const passed: JvmVarAccess = {
+        kind: 'local',
+        name: 'Arrays.sort(…) argument 3',
+        value: sortedUpTo,
+        key: 'L1:sort3',
+      };
+      const words = local('words', array);
+      return withLibraryFlows(
+        [
+          rawStep(1, [], [words]),
+          rawStep(2, [words], [element]),
+          rawStep(3, [words, local('n', '3')], [passed]),
+          rawStep(4, [words, local('n', '3'), local('w', '"b"')], [local('at', '0')]),
+          rawStep(5, [words, local('n', '3'), local('w', '"b"')], [local('again', '0')]),
+        ],
+        [
+          'String[] words = new String[4];',
+          'words[0] = "b";',
+          'Arrays.sort(words, 0, n - 1);',
+          'int at = Arrays.binarySearch(words, 0, n, w);',
+          'int again = Arrays.binarySearch(words, 0, n, w);',
+        ],
+      );
+    };
+    const steps = search('2');
+    const elementRead = (order: number) =>
+      steps[order - 1].reads.find((r) => r.kind === 'array' && r.name === '[0]');
+    assert.deepEqual(elementRead(4)?.writer, at(3), 'the sort rewrote it');
+    assert.match(elementRead(4)!.value, /^\(after a library call, inputs #[0-9a-f]{8}\)$/);
+    assert.deepEqual(elementRead(5)?.writer, at(3), 'a binary search only reads');
+    const other = search('3');
+    assert.notEqual(
+      other[3].reads.find((r) => r.name === '[0]')?.value,
+      elementRead(4)!.value,
+      'another range sorted: another state, though every read agrees',
+    );
+  });
+
   it('makes an array element read depend on a later bulk write of the whole array', () => {
     const array = 'int[]@3';
     const element = (value: string): JvmVarAccess => ({

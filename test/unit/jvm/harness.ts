@@ -66,6 +66,7 @@ export const FIXTURE_PROGRAMS = [
   'Values',
   'Calls',
   'Boxes',
+  'LibraryCalls',
 ];
 
 /** Compiles test/fixtures/java/fixtures/*.java once per (jdk, release); returns the class dir. */

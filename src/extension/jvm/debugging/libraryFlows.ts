@@ -18,6 +18,7 @@ import {
   callbackAnswerName,
   comparableValue,
   isCallbackAnswer,
+  isLibraryArgument,
   stepId,
   type StepRef,
   type TraceAccess,
@@ -106,6 +107,19 @@ const READING_CALLS = new Set([
   'hash',
   'hashCode',
   'requireNonNull',
+  // Searches, copies and comparisons read what they are given.
+  'binarySearch',
+  'copyOf',
+  'copyOfRange',
+  'deepEquals',
+  'deepHashCode',
+  'mismatch',
+  'compare',
+  'stream',
+  'max',
+  'min',
+  'frequency',
+  'String',
 ]);
 
 interface TrackedObject {
@@ -125,6 +139,11 @@ export class LibraryFlowTracker {
   private readonly history = new Map<number, { changes: number; digest: number }>();
   /** Per array id: last known value and writer of each element (recorded element writes). */
   private readonly elements = new Map<number, Map<number, { value: string; writer: StepRef }>>();
+  /**
+   * Per array id: a digest of what went into the last JDK call that may have rewritten it
+   * (`Arrays.sort(words, 0, n)`): its elements' values after it are not known, only that.
+   */
+  private readonly bulkDigests = new Map<number, number>();
   private readonly seqOf = new Map<string, number>();
   /** Per object id: the literal constructor arguments it was created with, when any. */
   private readonly createdWith = new Map<number, string>();
@@ -161,9 +180,12 @@ export class LibraryFlowTracker {
       .filter(isCallbackAnswer)
       .map((r) => `${comparableValue(r.value)}\u0002`);
     const seen = new Set<number>();
-    const inputs = step.reads
-      .filter((r) => r.kind !== 'library')
-      .map((r) => comparableValue(r.value));
+    // What the line read, and what it handed to the JDK (`sb.append('A' + row)` passes 72
+    // where `(char) ('A' + row)` passes 'H', from the same reads).
+    const inputs = [
+      ...step.reads.filter((r) => r.kind !== 'library'),
+      ...raw.writes.filter(isLibraryArgument),
+    ].map((r) => comparableValue(r.value));
     const used: { read: JvmVarAccess; object: TrackedObject }[] = [];
     for (const read of [...line.carriedReads, ...raw.reads]) {
       // System.out and other JDK statics are sinks or shared services, not data a program keeps.
@@ -289,14 +311,20 @@ export class LibraryFlowTracker {
     const known = this.elements.get(object.id);
     if (!known) return;
     const indices = [...known.keys()].sort((a, b) => a - b).slice(0, MAX_ELEMENT_READS);
+    const bulk = this.lastChange.get(object.id);
+    const digest = this.bulkDigests.get(object.id);
     for (const index of indices) {
       const element = known.get(index)!;
+      const elementSeq = this.seqOf.get(stepId(element.writer)) ?? -1;
+      // Rewritten by the JDK since its last recorded write: known only by what went in.
+      const rewritten =
+        bulk && digest !== undefined && bulk.seq > elementSeq && !sameRef(bulk, step);
       step.reads.push({
         kind: 'array',
         name: `[${index}]`,
         owner: object.text,
-        value: element.value,
-        writer: element.writer,
+        value: rewritten ? `(after a library call, inputs #${hex(digest)})` : element.value,
+        writer: rewritten ? { threadId: bulk.threadId, order: bulk.order } : element.writer,
       });
     }
   }
@@ -321,7 +349,11 @@ export class LibraryFlowTracker {
     answers: string[] = [],
   ): void {
     this.lastChange.set(object.id, { threadId: step.threadId, order: step.order, seq: step.seq });
-    if (object.isArray) return; // element writes are recorded for real
+    if (object.isArray) {
+      // Element writes are recorded for real; a JDK call's are not (a sort, a fill).
+      this.bulkDigests.set(object.id, fnv(FNV_OFFSET, inputs.join('\u0000')));
+      return;
+    }
     const before = this.history.get(object.id) ?? { changes: -1, digest: FNV_OFFSET };
     // Settings a person can read (`16, 0.75f, true`) are shown as such; states it was made from
     // and callbacks' answers are not readable, only comparable, and stay in the digest.
@@ -413,7 +445,7 @@ export class LibraryFlowTracker {
   private describeState(id: number): string {
     const state = this.history.get(id);
     if (!state) return '(made outside the trace)';
-    const digest = state.digest.toString(16).padStart(8, '0');
+    const digest = hex(state.digest);
     const settings = this.createdWith.get(id);
     if (state.changes > 0) return `(after ${state.changes} change(s), inputs #${digest})`;
     if (settings) return `${AS_CREATED_WITH}${settings})`;
@@ -509,6 +541,10 @@ function otherLibraryStates(step: TraceStep, object: TrackedObject): string[] {
   return step.reads
     .filter((r) => r.kind === 'library' && r.owner !== object.text)
     .map((r) => r.value);
+}
+
+function hex(digest: number): string {
+  return digest.toString(16).padStart(8, '0');
 }
 
 function sameRef(a: StepRef, b: StepRef): boolean {

@@ -88,6 +88,14 @@ export function isCallbackAnswer(read: TraceAccess): boolean {
   return read.kind === 'return' && read.name.endsWith(CALLBACK_ANSWER);
 }
 
+/**
+ * A write the agent records for a value the line handed to the JDK (`Arrays.sort(…) argument 3`):
+ * what was passed, which no variable of the program holds. See LibraryArguments.java.
+ */
+export function isLibraryArgument(access: { kind: string; name: string }): boolean {
+  return access.kind === 'local' && /\(\u2026\) argument \d+$/.test(access.name);
+}
+
 /** How a person names a variable: `sum`, `this.items`, `arr[3]`, `contents of list`. */
 export function describeAccess(access: TraceAccess): string {
   if (access.kind === 'array') return `${access.owner ?? 'array'}${access.name}`;

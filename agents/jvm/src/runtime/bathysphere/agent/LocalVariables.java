@@ -50,6 +50,11 @@ final class LocalVariables {
         return indexOf("slot" + slot, syntheticDescriptor(kind), slot);
     }
 
+    /** A variable of no slot, written by the instrumentation itself (see LibraryArguments). */
+    int synthetic(String name, String descriptor) {
+        return indexOf(name, descriptor, -1);
+    }
+
     private int indexOf(String name, String descriptor, int slot) {
         String key = slot + " " + name + " " + descriptor;
         Integer known = indexByKey.get(key);

@@ -57,6 +57,10 @@ final class MethodInstrumenter {
     private int[] readVariableAt;
     /** Per original position, the variable a store or iinc records as written (-1: none). */
     private int[] writeVariableAt;
+    /** Per position of a call into the JDK, the arguments recorded as synthetic writes. */
+    private Map<Integer, List<LibraryArguments.Argument>> libraryArguments = Map.of();
+    /** Temps holding a call's arguments while some are recorded, by kind and position. */
+    private final Map<String, Integer> argumentTemps = new java.util.HashMap<>();
     /** Positions whose read the consumer can fill from the frame's last write (no value sent). */
     private BitSet readsAsWritten = new BitSet();
     private int recorderSlot;
@@ -116,6 +120,11 @@ final class MethodInstrumenter {
                             readVariableAt,
                             writeVariableAt,
                             variables);
+        }
+        if (recordValues) {
+            libraryArguments =
+                    LibraryArguments.analyze(
+                            ownerName, method, original, firstInitializedIndex, variables);
         }
         recorderSlot = method.maxLocals++;
 
@@ -361,6 +370,8 @@ final class MethodInstrumenter {
                     insn, localEvent("writeLocal", 'I', writeVariableAt[position], slot));
         } else if (insn instanceof FieldInsnNode) {
             instrumentField((FieldInsnNode) insn);
+        } else if (libraryArguments.containsKey(position)) {
+            instrumentLibraryArguments((MethodInsnNode) insn, libraryArguments.get(position));
         } else if (op >= Opcodes.IALOAD && op <= Opcodes.SALOAD) {
             instrumentArrayLoad(insn, arrayElementKind(op - Opcodes.IALOAD));
         } else if (op >= Opcodes.IASTORE && op <= Opcodes.SASTORE) {
@@ -438,6 +449,30 @@ final class MethodInstrumenter {
         }
         method.instructions.insertBefore(field, before);
         method.instructions.insert(field, after);
+    }
+
+    /**
+     * [args] -> [args], recording some of them first: the arguments from the first recorded one
+     * on are stored into temps, recorded, and pushed back.
+     */
+    private void instrumentLibraryArguments(
+            MethodInsnNode call, List<LibraryArguments.Argument> recorded) {
+        Type[] types = Type.getArgumentTypes(call.desc);
+        int from = recorded.get(0).index;
+        int[] temps = new int[types.length];
+        InsnList before = new InsnList();
+        for (int a = types.length - 1; a >= from; a--) {
+            char kind = LocalVariables.kindOf(types[a].getDescriptor());
+            temps[a] = argumentTemp(kind, a - from);
+            before.add(new VarInsnNode(storeOpcode(kind), temps[a]));
+        }
+        for (LibraryArguments.Argument argument : recorded) {
+            before.add(localEvent("writeLocal", argument.kind, argument.variable, temps[argument.index]));
+        }
+        for (int a = from; a < types.length; a++) {
+            before.add(new VarInsnNode(loadOpcode(LocalVariables.kindOf(types[a].getDescriptor())), temps[a]));
+        }
+        method.instructions.insertBefore(call, before);
     }
 
     /** [array index] -> [value]; records after the load succeeded. */
@@ -560,6 +595,7 @@ final class MethodInstrumenter {
         if (ControlDependence.isConditionalBranch(insn) || isReturn(op)) return true;
         if (!recordValues || position < firstInitializedIndex) return false;
         if (insn instanceof VarInsnNode) return !isThisLoad((VarInsnNode) insn);
+        if (libraryArguments.containsKey(position)) return true;
         return insn instanceof IincInsnNode
                 || insn instanceof FieldInsnNode
                 || (op >= Opcodes.IALOAD && op <= Opcodes.SALOAD)
@@ -601,6 +637,18 @@ final class MethodInstrumenter {
             method.maxLocals += kind == 'J' || kind == 'D' ? 2 : 1;
         }
         return valueTemps[k];
+    }
+
+    /** The temp for a call's argument at this offset from the first one stored, of this kind. */
+    private int argumentTemp(char kind, int offset) {
+        String key = kind + " " + offset;
+        Integer slot = argumentTemps.get(key);
+        if (slot == null) {
+            slot = method.maxLocals;
+            method.maxLocals += kind == 'J' || kind == 'D' ? 2 : 1;
+            argumentTemps.put(key, slot);
+        }
+        return slot;
     }
 
     private int ownerTemp() {

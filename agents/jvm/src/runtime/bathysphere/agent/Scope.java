@@ -13,9 +13,8 @@ import java.util.regex.Pattern;
  * narrow it; the JDK and the agent itself are never instrumented.
  */
 final class Scope {
-    private static final String[] NEVER = {
-        "java/", "javax/", "jdk/", "sun/", "com/sun/", "bathysphere/", "org/objectweb/asm/"
-    };
+    private static final String[] JDK = {"java/", "javax/", "jdk/", "sun/", "com/sun/"};
+    private static final String[] AGENT = {"bathysphere/", "org/objectweb/asm/"};
 
     private final List<Pattern> includes = new ArrayList<>();
     private final List<Pattern> excludes = new ArrayList<>();
@@ -29,13 +28,20 @@ final class Scope {
     /** @param internalName e.g. {@code com/acme/Foo$Bar} */
     boolean shouldInstrument(String internalName, ClassLoader loader, ProtectionDomain domain) {
         if (internalName == null || loader == null || loader == platformLoader) return false;
-        for (String prefix : NEVER) if (internalName.startsWith(prefix)) return false;
+        if (isJdkClass(internalName)) return false;
+        for (String prefix : AGENT) if (internalName.startsWith(prefix)) return false;
         if (internalName.contains("$$Lambda") || internalName.contains("/0x")) return false;
         if (internalName.equals("module-info") || internalName.endsWith("/package-info")) return false;
         String dotted = internalName.replace('/', '.');
         for (Pattern exclude : excludes) if (exclude.matcher(dotted).matches()) return false;
         for (Pattern include : includes) if (include.matcher(dotted).matches()) return true;
         return includes.isEmpty() && loadedFromDirectory(domain);
+    }
+
+    /** A class of the JDK, which is never instrumented: calls into it leave no steps. */
+    static boolean isJdkClass(String internalName) {
+        for (String prefix : JDK) if (internalName.startsWith(prefix)) return true;
+        return false;
     }
 
     private static boolean loadedFromDirectory(ProtectionDomain domain) {
