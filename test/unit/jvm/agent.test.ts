@@ -208,7 +208,10 @@ describe('JVM agent', function () {
     });
 
     it('records values handed to the JDK that no recorded read shows', () => {
-      const run = runWithAgent({ classPath: compileFixtures(), mainClass: 'fixtures.LibraryCalls' });
+      const run = runWithAgent({
+        classPath: compileFixtures(),
+        mainClass: 'fixtures.LibraryCalls',
+      });
       assert.equal(run.status, 0);
       const passed = (line: number) =>
         find(run.steps, 'main', line)
@@ -219,8 +222,16 @@ describe('JVM agent', function () {
         ['Arrays.sort(…) argument 2 = 0', 'Arrays.sort(…) argument 3 = 4'],
         'a constant and `count - 1`; the array is an object, left out',
       );
-      assert.deepEqual(passed(13), ['StringBuilder.append(…) argument 1 = 67'], "'A' + row is an int");
-      assert.deepEqual(passed(14), ['StringBuilder.append(…) argument 1 = C'], 'the cast makes a char');
+      assert.deepEqual(
+        passed(13),
+        ['StringBuilder.append(…) argument 1 = 67'],
+        "'A' + row is an int",
+      );
+      assert.deepEqual(
+        passed(14),
+        ['StringBuilder.append(…) argument 1 = C'],
+        'the cast makes a char',
+      );
       assert.deepEqual(passed(16), [
         'String.substring(…) argument 1 = 1',
         'String.substring(…) argument 2 = 5',
