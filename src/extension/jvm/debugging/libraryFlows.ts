@@ -94,6 +94,26 @@ const QUERY_METHODS = new Set([
   'isPresent',
 ]);
 
+/** Calls that make an iterator or a view of the object they are called on. */
+const VIEW_CALL =
+  /\b(\w+)\s*\.\s*(?:iterator|listIterator|descendingIterator|subList|keySet|values|entrySet|navigableKeySet|descendingKeySet|descendingMap|headMap|tailMap|subMap|headSet|tailSet|subSet)\s*\(/;
+
+/** Operations on an iterator or view that change what its source holds. */
+const STRUCTURAL_CHANGES = new Set([
+  'remove',
+  'removeIf',
+  'removeAll',
+  'retainAll',
+  'add',
+  'addAll',
+  'set',
+  'clear',
+  'put',
+  'putAll',
+  'replaceAll',
+  'setValue',
+]);
+
 /** Calls that receive an object only to read or print it. */
 const READING_CALLS = new Set([
   'println',
@@ -144,6 +164,8 @@ export class LibraryFlowTracker {
    * (`Arrays.sort(words, 0, n)`): its elements' values after it are not known, only that.
    */
   private readonly bulkDigests = new Map<number, number>();
+  /** Per iterator or view id: the library object it was made of. */
+  private readonly viewSources = new Map<number, { object: TrackedObject; name: string }>();
   private readonly seqOf = new Map<string, number>();
   /** Per object id: the literal constructor arguments it was created with, when any. */
   private readonly createdWith = new Map<number, string>();
@@ -223,14 +245,21 @@ export class LibraryFlowTracker {
           text !== undefined &&
           passedAsArgument(text, named, line.tracedCalls)
         : this.mayMutate(object, named, raw, text, line.tracedCalls);
-      if (mutates)
-        this.recordChange(step, object, read.name, [
-          ...operationsOn(text, named),
-          ...inputs.filter((v) => v !== comparableValue(object.text)),
-          // What other library objects held goes in too: `messages.add("#" + n + text)` with a
-          // StringBuilder `text` stores what the builder held, which no plain value shows.
-          ...otherLibraryStates(step, object),
-        ]);
+      if (!mutates) continue;
+      const operations = operationsOn(text, named);
+      const changeInputs = [
+        ...operations,
+        ...inputs.filter((v) => v !== comparableValue(object.text)),
+        // What other library objects held goes in too: `messages.add("#" + n + text)` with a
+        // StringBuilder `text` stores what the builder held, which no plain value shows.
+        ...otherLibraryStates(step, object),
+      ];
+      this.recordChange(step, object, read.name, changeInputs);
+      // `it.remove()` takes the element out of the list the iterator walks, too.
+      const source = this.viewSources.get(object.id);
+      if (source && operations.some((op) => STRUCTURAL_CHANGES.has(op.replace(/\(\)$/, '')))) {
+        this.recordChange(step, source.object, source.name, changeInputs);
+      }
     }
     for (const write of raw.writes) {
       const object = this.trackedObject(write.value);
@@ -244,6 +273,7 @@ export class LibraryFlowTracker {
       if (known && !this.refetched(step, object, text)) continue;
       // What it held before is one of the inputs of what it holds now.
       if (known) this.addHiddenRead(step, object, write.name);
+      if (!known) this.noteViewSource(object, raw, text);
       const origin = this.initialState(step, object, write.name, text, inputs);
       if (origin) {
         // Not for an object fetched again (`known`): its source's state holds the answers.
@@ -281,6 +311,19 @@ export class LibraryFlowTracker {
    * it as an argument from code nobody traced (a callback called by a library sort) knows
    * nothing: its state stays unknown until a step that fetches it from somewhere known.
    */
+  /** An iterator or view a line made of another library object (`it = pending.iterator()`). */
+  private noteViewSource(object: TrackedObject, raw: JvmStep, text: string | undefined): void {
+    const view = text === undefined ? null : VIEW_CALL.exec(text);
+    if (!view) return;
+    const read = raw.reads.find(
+      (r) => r.name === view[1] || r.name.endsWith(`.${view[1]}`) || r.name === `this.${view[1]}`,
+    );
+    const source = read && this.trackedObject(read.value);
+    if (source && !source.isArray && source.id !== object.id) {
+      this.viewSources.set(object.id, { object: source, name: read.name });
+    }
+  }
+
   private initialState(
     step: TraceStep,
     object: TrackedObject,

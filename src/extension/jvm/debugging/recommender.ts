@@ -917,8 +917,9 @@ export class FeedbackRecommender {
   /**
    * An element that missed its update while its siblings got theirs (`if (parent < n)
    * tree[parent] += tree[i]` in a loop): the runs of the decision guarding the sibling writes,
-   * in the writer's invocation, that wrote no element are where one was skipped (a branch, not
-   * a loop condition). Latest first.
+   * in the writer's invocation, that wrote no element are where one was skipped. Branches
+   * first, latest first; then the runs of a loop condition guarding them that ended the loop
+   * (`start + WINDOW < HOURS` stopping one round before the last element's turn).
    */
   private runsThatWroteNoElement(
     between: readonly TraceStep[],
@@ -933,15 +934,19 @@ export class FeedbackRecommender {
       guardLines.add(locationOf(control));
       wrote.add(stepId(control));
     }
-    // A loop condition's last run writes nothing by design: it ends the loop. Loops that
-    // stopped early are asked elsewhere (skippedUpdates); here only branches count.
-    for (const step of between) {
-      if (this.isLoopCondition(step)) guardLines.delete(locationOf(step));
-    }
-    return between
+    const loopLines = new Set(
+      between.filter((s) => this.isLoopCondition(s)).map((s) => locationOf(s)),
+    );
+    const wroteNothing = between
       .filter((s) => guardLines.has(locationOf(s)) && sameFrame(s, writer) && !wrote.has(stepId(s)))
-      .sort((a, b) => b.seq - a.seq)
-      .slice(0, MAX_UPDATE_CANDIDATES);
+      .sort((a, b) => b.seq - a.seq);
+    // A loop condition's other runs that wrote nothing ran the body, which wrote through
+    // another path or later: only the run that ended the loop can have skipped a turn.
+    const branches = wroteNothing.filter((s) => !loopLines.has(locationOf(s)));
+    const loopExits = wroteNothing.filter(
+      (s) => loopLines.has(locationOf(s)) && !sameStep(this.nextInFrame(s)?.controlDominator, s),
+    );
+    return [...branches, ...loopExits].slice(0, MAX_UPDATE_CANDIDATES);
   }
 
   /**

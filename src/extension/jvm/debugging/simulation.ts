@@ -304,6 +304,9 @@ interface Judgement {
 }
 
 /** Answers feedback questions about buggy steps from the aligned fixed run. */
+/** How many statements a fix may add in one place for the oracle to see past them. */
+const ADDED_STATEMENTS_LIMIT = 20;
+
 export class FixedRunOracle {
   private readonly partnerBySeq = new Map<number, TraceStep>();
   /** Fixed steps that have a buggy partner (by seq). */
@@ -401,7 +404,20 @@ export class FixedRunOracle {
     const partnerNext = this.fixedNext.get(stepId(partner));
     if (next && partnerNext && this.partner(next)?.seq === partnerNext.seq) return false;
     if (!next || !partnerNext) return next !== partnerNext;
+    // The fixed run first ran statements the buggy run lacks, then went on where the buggy run
+    // did: the decision chose alike, and what is missing comes after it.
+    if (this.resumesAfterAdded(partnerNext, this.partner(next))) return false;
     return sameStep(next.controlDominator, step) || sameStep(partnerNext.controlDominator, partner);
+  }
+
+  /** From `fixedStep` on, steps the buggy run lacks lead, in the same invocation, to `target`. */
+  private resumesAfterAdded(fixedStep: TraceStep, target: TraceStep | undefined): boolean {
+    let step: TraceStep | undefined = fixedStep;
+    for (let i = 0; step && i < ADDED_STATEMENTS_LIMIT; i++) {
+      if (this.fixedWithPartner.has(step.seq)) return target !== undefined && step.seq === target.seq;
+      step = this.fixedNext.get(stepId(step));
+    }
+    return false;
   }
 
   /**
@@ -416,6 +432,23 @@ export class FixedRunOracle {
       !this.fixedWithPartner.has(partnerNext.seq) &&
       !this.asksEnclosingDecisionAgain(partner, partnerNext) &&
       (next === undefined || this.partner(next)?.seq !== partnerNext.seq)
+    );
+  }
+
+  /**
+   * Execution went on from the step to a place both runs reached, but another one than after
+   * the partner (`break` where `continue` was meant): the step itself sent it there. A buggy
+   * step with no partner next (a statement the fix removed) says nothing about this one.
+   */
+  private jumpedElsewhere(step: TraceStep, partner: TraceStep): boolean {
+    const next = this.buggyNext.get(stepId(step));
+    const partnerNext = this.fixedNext.get(stepId(partner));
+    const nextPartner = next && this.partner(next);
+    return (
+      nextPartner !== undefined &&
+      partnerNext !== undefined &&
+      nextPartner.seq !== partnerNext.seq &&
+      locationOf(nextPartner) !== locationOf(partnerNext)
     );
   }
 
@@ -552,7 +585,9 @@ export class FixedRunOracle {
       !this.changedHiddenStateWrongly(step, failure) &&
       (decided
         ? !this.wentWrongWay(step, partner)
-        : !this.followUpMissing(step, partner) && !this.precededByMissing(step, partner));
+        : !this.followUpMissing(step, partner) &&
+          !this.precededByMissing(step, partner) &&
+          !this.jumpedElsewhere(step, partner));
     return { kind: allRight ? 'missing-update' : 'correct' };
   }
 }
