@@ -318,6 +318,30 @@ describe('debug-sim on the seeded-bug corpus (real JVM)', function () {
     assert.ok(result.path.some((p) => /rightly called perKmCents/.test(p.reason)));
   });
 
+  it('sees the range handed to Arrays.sort and the elements the sort rewrote (spellcheck)', () => {
+    const result = simulate('spellcheck');
+    assert.equal(result.located, true);
+    assert.deepEqual([result.rootCause?.method, result.rootCause?.line], ['<init>', 19]);
+    assert.ok(
+      result.path.some((p) => /after a library call/.test(p.reason)),
+      'an element read leads to the sort',
+    );
+  });
+
+  it('asks the call that updated another object where a never-written field’s was meant (printer)', () => {
+    const result = simulate('printer');
+    assert.equal(result.located, true);
+    assert.deepEqual([result.rootCause?.method, result.rootCause?.line], ['main', 94]);
+    assert.ok(result.feedbacks <= 6, `${result.feedbacks} feedbacks`);
+  });
+
+  it('pairs a loop round a break for a continue moved, and blames the break (dispatch)', () => {
+    const result = simulate('dispatch');
+    assert.equal(result.located, true);
+    assert.deepEqual([result.rootCause?.method, result.rootCause?.line], ['loadVans', 53]);
+    assert.ok(result.feedbacks <= 6, `${result.feedbacks} feedbacks`);
+  });
+
   it('refuses a run longer than the step limit with a clear error instead of running out of memory', () => {
     assert.throws(
       () =>

@@ -846,6 +846,42 @@ describe('feedback recommender: values nobody wrote, exceptions caught', () => {
     assert.deepEqual([end.step, end.rootCause], [at(8), true]);
   });
 
+  it('asks the loop run that stopped before an element’s turn, the array written only when made', () => {
+    /*
+     *  1  int[] totals = new int[4];           line 53
+     *  2  for (s = 0; s + 3 < 6; s++)  s=0     line 54   <- bug: <= was meant
+     *  3    totals[s] = ...                    line 59
+     *  4  ... s=1; 5 totals[1]; 6 s=2; 7 totals[2]
+     *  8  s=3: the loop ends                   line 54
+     *  9  return totals                        line 61
+     * 10  print(totals[3])                     line 84   reads 0, as made at step 1
+     */
+    const specs: StepSpec[] = [{ line: 53, method: 'windows', parent: 20 }];
+    for (let s = 0; s < 3; s++) {
+      specs.push({ line: 54, method: 'windows', parent: 20, control: s === 0 ? undefined : 2 * s });
+      specs.push({ line: 59, method: 'windows', parent: 20, control: 2 + 2 * s });
+    }
+    specs.push({ line: 54, method: 'windows', parent: 20, control: 6 });
+    specs.push({ line: 61, method: 'windows', parent: 20 });
+    specs.push({ line: 84 });
+    const view = trace(specs);
+    view.step(at(1))!.writes.push({ kind: 'local', name: 'totals', value: 'int[4]@7' });
+    for (let s = 0; s < 3; s++) {
+      view
+        .step(at(3 + 2 * s))!
+        .writes.push({ kind: 'array', name: `[${s}]`, owner: 'int[4]@7', value: '5' });
+    }
+    view
+      .step(at(10))!
+      .reads.push({ kind: 'array', name: '[3]', owner: 'int[4]@7', value: '0', writer: at(1) });
+    const recommender = new FeedbackRecommender(view, at(10));
+    assert.deepEqual(recommender.feedback(at(10), 'wrong-value', 0).step, at(1));
+    const candidate = recommender.feedback(at(1), 'missing-update');
+    assert.deepEqual(candidate.step, at(8), 'the run of the loop condition that ended the loop');
+    const end = recommender.feedback(at(8), 'correct');
+    assert.deepEqual([end.step, end.rootCause], [at(8), true]);
+  });
+
   it('asks first the call that updated another object where a never-written field’s was meant', () => {
     /*
      *  1  Printer(): this.paper = 50       line 40  (mono, Printer@1)
@@ -1247,6 +1283,35 @@ describe('library flows (beyond Microbat)', () => {
       return step;
     });
     assert.deepEqual(steps[2].reads.find((r) => r.kind === 'library')?.writer, at(2));
+  });
+
+  it('counts an element removed through an iterator as a change of the list it walks', () => {
+    const list = 'java.util.ArrayList@4';
+    const iterator = 'java.util.ArrayList$Itr@5';
+    const steps = withLibraryFlows(
+      [
+        rawStep(1, [], [local('pending', list)]),
+        rawStep(2, [local('pending', list), local('x', '"a"')], []),
+        rawStep(3, [local('pending', list)], [local('it', iterator)]),
+        rawStep(4, [local('it', iterator)], [local('p', '"a"')]),
+        rawStep(5, [local('it', iterator)], []),
+        rawStep(6, [local('pending', list)], [local('n', '0')]),
+      ],
+      [
+        'List<String> pending = new ArrayList<>();',
+        'pending.add(x);',
+        'Iterator<String> it = pending.iterator();',
+        'String p = it.next();',
+        'it.remove();',
+        'int n = pending.size();',
+      ],
+    );
+    const changesPending = (order: number) =>
+      steps[order - 1].writes.some((w) => w.name === 'contents of pending');
+    assert.equal(changesPending(4), false, 'next() moves the iterator only');
+    assert.equal(changesPending(5), true, 'remove() takes the element out of the list');
+    const read = steps[5].reads.find((r) => r.name === 'contents of pending');
+    assert.deepEqual(read?.writer, at(5));
   });
 
   it('knows elements a JDK call rewrote only by what went into the call, arguments included', () => {

@@ -44,8 +44,17 @@ function view(specs: StepSpec[], seqBase: number): MemoryTraceView {
   return new MemoryTraceView(steps);
 }
 
-/** Pairs buggy step i with fixed step pairs[i] (1-based orders; 0 = no partner). */
-function oracle(buggy: StepSpec[], fixed: StepSpec[], pairs: number[]) {
+/**
+ * Pairs buggy step i with fixed step pairs[i] (1-based orders; 0 = no partner); `decisions` are
+ * the buggy steps (orders) that ran a branch.
+ */
+function oracle(
+  buggy: StepSpec[],
+  fixed: StepSpec[],
+  pairs: number[],
+  decisions: number[] = [],
+  linesTheFixAdded: number[] = [],
+) {
   const buggyView = view(buggy, 0);
   const fixedView = view(fixed, 1000);
   const matches = new Map<number, number>();
@@ -53,10 +62,14 @@ function oracle(buggy: StepSpec[], fixed: StepSpec[], pairs: number[]) {
     if (partner > 0) matches.set(i, partner - 1);
   });
   const judge = (order: number) =>
-    new FixedRunOracle(buggyView, fixedView, matches, new Set()).judge(
-      buggyView.step({ threadId: 1, order })!,
-      { seq: -1 },
-    );
+    new FixedRunOracle(
+      buggyView,
+      fixedView,
+      matches,
+      new Set(decisions.map((order) => order - 1)),
+      undefined,
+      (step) => linesTheFixAdded.includes(step.line),
+    ).judge(buggyView.step({ threadId: 1, order })!, { seq: -1 });
   return { judge };
 }
 
@@ -134,6 +147,50 @@ describe('debug-sim oracle', () => {
       { kind: 'wrong-value', readIndex: 2 },
       'a list known by a digest of its inputs may hide what was computed into it',
     );
+  });
+
+  it('blames the step after a decision, not the decision, for statements the fix adds after it', () => {
+    // fixed: `if (best == null) return false; best.free -= size; addGuests(best);`
+    const buggy: StepSpec[] = [{ line: 62 }, { line: 65, control: 1 }, { line: 66, control: 1 }];
+    const fixed: StepSpec[] = [
+      { line: 62 },
+      { line: 65, control: 1 },
+      { line: 66, control: 1 },
+      { line: 67, control: 1 },
+    ];
+    const { judge } = oracle(buggy, fixed, [1, 3, 4], [1], [65]);
+    assert.equal(judge(1).kind, 'missing-update', 'it decided as the fixed run did');
+    assert.equal(judge(2).kind, 'correct', 'the statement the fix put before it is missing');
+    const branch = oracle(buggy, fixed, [1, 3, 4], [1]);
+    assert.equal(
+      branch.judge(1).kind,
+      'correct',
+      'line 65 is in both versions: a branch not taken',
+    );
+  });
+
+  it('blames a step after which execution went on elsewhere than after its partner', () => {
+    // buggy: `if (tooHeavy) break;`  fixed: `if (tooHeavy) continue;`
+    const buggy: StepSpec[] = [
+      { line: 52 },
+      { line: 53, control: 1 },
+      { line: 48 },
+      { line: 50, control: 3 },
+    ];
+    const fixed: StepSpec[] = [{ line: 52 }, { line: 53, control: 1 }, { line: 50 }, { line: 48 }];
+    const { judge } = oracle(buggy, fixed, [1, 2, 4, 3], [1]);
+    assert.equal(
+      judge(2).kind,
+      'correct',
+      'break led to the next van, continue to the next parcel',
+    );
+    const same = oracle(
+      buggy,
+      [...fixed.slice(0, 2), { line: 48 }, { line: 50 }],
+      [1, 2, 3, 4],
+      [1],
+    );
+    assert.equal(same.judge(2).kind, 'missing-update');
   });
 
   it('does not blame a loop body step for a loop condition the buggy run did not ask again', () => {

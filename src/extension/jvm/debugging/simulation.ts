@@ -242,8 +242,22 @@ export function simulateDebugging(options: SimulationOptions): SimulationResult 
     mapLine,
   );
   const decisions = new Set(buggyRun.steps.filter((s) => s.branches.length > 0).map((s) => s.seq));
-  const oracle = new FixedRunOracle(buggyView, fixedView, matches, decisions, (step) =>
-    locationOf({ ...step, line: mapLine(step.className, step.line) }),
+  const keptLines = new Map<string, Set<number>>();
+  /** A line of the fixed version that no buggy line became: the fix added it. */
+  const addedByFix = (step: TraceStep) => {
+    const diff = diffOf(step.className);
+    if (!diff) return false;
+    let kept = keptLines.get(step.className);
+    if (!kept) keptLines.set(step.className, (kept = new Set(diff.buggyToFixed.values())));
+    return !kept.has(step.line);
+  };
+  const oracle = new FixedRunOracle(
+    buggyView,
+    fixedView,
+    matches,
+    decisions,
+    (step) => locationOf({ ...step, line: mapLine(step.className, step.line) }),
+    addedByFix,
   );
 
   const failure = findFailureStep(buggyView, oracle, sourceLine, buggyRun.stdout, fixedRun.stdout);
@@ -328,6 +342,8 @@ export class FixedRunOracle {
     matches: Map<number, number>,
     private readonly decisions: ReadonlySet<number>,
     private readonly fixedLocationOf?: (step: TraceStep) => string,
+    /** Whether a fixed step runs a line the fix added (no buggy line became it). */
+    private readonly addedByFix: (fixedStep: TraceStep) => boolean = () => false,
   ) {
     for (const step of fixed.steps) {
       const region = regionOf(step);
@@ -410,11 +426,16 @@ export class FixedRunOracle {
     return sameStep(next.controlDominator, step) || sameStep(partnerNext.controlDominator, partner);
   }
 
-  /** From `fixedStep` on, steps the buggy run lacks lead, in the same invocation, to `target`. */
+  /**
+   * From `fixedStep` on, steps of lines the fix added lead, in the same invocation, to
+   * `target` (lines the buggy version has too, left out here, were a branch it did not take).
+   */
   private resumesAfterAdded(fixedStep: TraceStep, target: TraceStep | undefined): boolean {
     let step: TraceStep | undefined = fixedStep;
     for (let i = 0; step && i < ADDED_STATEMENTS_LIMIT; i++) {
-      if (this.fixedWithPartner.has(step.seq)) return target !== undefined && step.seq === target.seq;
+      if (this.fixedWithPartner.has(step.seq))
+        return target !== undefined && step.seq === target.seq;
+      if (!this.addedByFix(step)) return false;
       step = this.fixedNext.get(stepId(step));
     }
     return false;
@@ -438,7 +459,9 @@ export class FixedRunOracle {
   /**
    * Execution went on from the step to a place both runs reached, but another one than after
    * the partner (`break` where `continue` was meant): the step itself sent it there. A buggy
-   * step with no partner next (a statement the fix removed) says nothing about this one.
+   * step with no partner next (a statement the fix removed) says nothing about this one, nor
+   * does a fixed run that went on to ask an enclosing loop's condition once more, unless the
+   * step did nothing but move on (a `break`, a `continue`): then where it went is all it did.
    */
   private jumpedElsewhere(step: TraceStep, partner: TraceStep): boolean {
     const next = this.buggyNext.get(stepId(step));
@@ -448,7 +471,8 @@ export class FixedRunOracle {
       nextPartner !== undefined &&
       partnerNext !== undefined &&
       nextPartner.seq !== partnerNext.seq &&
-      locationOf(nextPartner) !== locationOf(partnerNext)
+      locationOf(nextPartner) !== locationOf(partnerNext) &&
+      (onlyMovesOn(step) || !this.asksEnclosingDecisionAgain(partner, partnerNext))
     );
   }
 
@@ -590,6 +614,11 @@ export class FixedRunOracle {
           !this.jumpedElsewhere(step, partner));
     return { kind: allRight ? 'missing-update' : 'correct' };
   }
+}
+
+/** A step that read and wrote nothing: a jump (`break`, `continue`, `return;`) or an empty line. */
+function onlyMovesOn(step: TraceStep): boolean {
+  return step.reads.length === 0 && step.writes.length === 0;
 }
 
 /** What a step runs under: the decision that controls it, else the call of its method. */
