@@ -192,9 +192,9 @@ const REHOME_WINDOW = 64;
  * round. The control-structured match then leaves the round's step alone, though the person
  * would see it ran in both versions. A second chance pairs such a step with a fixed step of the
  * same (translated) line that is also unpaired, sits under the partner of one of the step's
- * enclosing decisions (a few levels up or down) or under the decision just above that partner,
- * and lies between the partners of the step's paired neighbours in its invocation, so the order
- * of the invocation's steps is kept.
+ * enclosing decisions (a few levels up or down) or, for a loop condition's next round, under
+ * the round just above that partner, and lies between the partners of the step's paired
+ * neighbours in its invocation, so the order of the invocation's steps is kept.
  */
 class SecondChance {
   constructor(
@@ -216,11 +216,12 @@ class SecondChance {
     const window = this.window(index, frame, steps.length);
     if (!window) return undefined;
     const [from, to] = window;
-    // Under the anchor's partner, or else beside it, under the decision above it: a `break`
-    // for a `continue` makes the loop's next round depend on the `if` in one version and on
-    // the previous round in the other.
+    // Under the anchor's partner, or else, for a loop's condition, beside it, under the previous
+    // run of the condition: a `break` for a `continue` makes the loop's next round depend on
+    // the `if` in one version and on the previous round in the other.
     const above = this.fixedTree.controllerOf[anchor];
-    for (const ancestor of above === undefined ? [anchor] : [anchor, above]) {
+    const nextRound = above !== undefined && this.fixed.steps[above].line === line;
+    for (const ancestor of nextRound ? [anchor, above] : [anchor]) {
       for (let k = from; k < to && k - from < REHOME_WINDOW; k++) {
         const candidate = steps[k];
         if (this.fixedMatched.has(candidate) || this.fixed.steps[candidate].line !== line) continue;

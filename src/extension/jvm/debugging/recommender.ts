@@ -826,7 +826,7 @@ export class FeedbackRecommender {
     const decisions = between.filter(
       (s) => guards.has(locationOf(s)) && sameFrame(s, writer) && !led.has(stepId(s)),
     );
-    const elementSkips = this.runsThatWroteNoElement(between, siblingWrites, writer).filter(
+    const elementSkips = this.runsThatWroteNoElement(between, siblingWrites, writer, read).filter(
       (s) => !skipped.includes(s) && !skippedElsewhere.includes(s),
     );
     // A field this object never had written, written on another object of its class in
@@ -925,6 +925,7 @@ export class FeedbackRecommender {
     between: readonly TraceStep[],
     siblingWrites: readonly TraceStep[],
     writer: TraceStep,
+    read: TraceAccess,
   ): TraceStep[] {
     const guardLines = new Set<string>();
     const wrote = new Set<string>();
@@ -941,12 +942,36 @@ export class FeedbackRecommender {
       .filter((s) => guardLines.has(locationOf(s)) && sameFrame(s, writer) && !wrote.has(stepId(s)))
       .sort((a, b) => b.seq - a.seq);
     // A loop condition's other runs that wrote nothing ran the body, which wrote through
-    // another path or later: only the run that ended the loop can have skipped a turn.
+    // another path or later: only the run that ended the loop can have skipped a turn, and
+    // only if the element read would have been its next one (its writes went up by a stride
+    // that lands on it: `totals[start]` for start 0..8, and [9] missing).
     const branches = wroteNothing.filter((s) => !loopLines.has(locationOf(s)));
     const loopExits = wroteNothing.filter(
-      (s) => loopLines.has(locationOf(s)) && !sameStep(this.nextInFrame(s)?.controlDominator, s),
+      (s) =>
+        loopLines.has(locationOf(s)) &&
+        !sameStep(this.nextInFrame(s)?.controlDominator, s) &&
+        this.nextElementWouldBe(s, siblingWrites, read),
     );
     return [...branches, ...loopExits].slice(0, MAX_UPDATE_CANDIDATES);
+  }
+
+  /** The last two sibling writes before the loop's end step apart by the stride to the read's index. */
+  private nextElementWouldBe(
+    loopEnd: TraceStep,
+    siblingWrites: readonly TraceStep[],
+    read: TraceAccess,
+  ): boolean {
+    const indexIn = (step: TraceStep) => {
+      const write = step.writes.find((w) => w.kind === 'array' && w.owner === read.owner);
+      return write ? elementIndex(write.name) : undefined;
+    };
+    const before = siblingWrites.filter((w) => w.seq < loopEnd.seq && sameFrame(w, loopEnd));
+    const last = before.length > 0 ? indexIn(before[before.length - 1]) : undefined;
+    const previous = before.length > 1 ? indexIn(before[before.length - 2]) : undefined;
+    const wanted = elementIndex(read.name);
+    if (last === undefined || wanted === undefined) return false;
+    const stride = previous === undefined ? 1 : last - previous;
+    return stride !== 0 && last + stride === wanted;
   }
 
   /**
@@ -1334,6 +1359,12 @@ function stepsUnder(decision: TraceStep, between: readonly TraceStep[]): TraceSt
  * The part of a line's run that finishes it: `x = f(y)` runs as a step that calls f and one, after
  * f returns, that assigns x. The update a candidate may have missed is made by the last part.
  */
+/** The index of an element named `[7]`, else undefined. */
+function elementIndex(name: string): number | undefined {
+  const match = /^\[(\d+)\]$/.exec(name);
+  return match ? Number(match[1]) : undefined;
+}
+
 function lastPartOfLine(steps: readonly TraceStep[], index: number): TraceStep {
   const first = steps[index];
   let last = first;
