@@ -259,8 +259,7 @@ async function main(): Promise<void> {
       ]),
     );
     console.log(`|${' --- |'.repeat(10)}`);
-    for (const workload of workloads)
-      console.log(summaryRow(workload, results[workload]));
+    for (const workload of workloads) console.log(summaryRow(workload, results[workload]));
   } finally {
     conn.close();
     await stopAllNodes();

@@ -119,7 +119,6 @@ describe('SessionStore', () => {
     await store.close();
   });
 
-
   describe('room reserved for a recording', () => {
     const ROOM = 4 * 1024 * 1024;
 
