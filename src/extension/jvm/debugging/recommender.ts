@@ -820,9 +820,17 @@ export class FeedbackRecommender {
           );
     const siblingWrites = read.kind === 'array' ? siblings : [];
     // Another field of the same object written in between (`rx.refillsLeft--` where
-    // `rx.lastFilled = day` should have followed): an update of an object is usually made next
-    // to its other updates. Latest first: the read went stale after the last one.
-    const fieldSiblings = read.kind === 'field' ? [...siblings].sort((a, b) => b.seq - a.seq) : [];
+    // `rx.lastFilled = day` should have followed), or a collection it holds changed
+    // (`d.guests.add(name)` where `d.free -= n` was due too): an update of an object is usually
+    // made next to its other updates, and next to the call that made them from a callee
+    // (`addGuests(best, g)`). Latest first: the read went stale after the last one.
+    const fieldSiblings =
+      read.kind === 'field'
+        ? this.withTheirCalls(
+            [...siblings, ...this.heldStateChanges(between, read)].sort((a, b) => b.seq - a.seq),
+            between,
+          )
+        : [];
     const decisions = between.filter(
       (s) => guards.has(locationOf(s)) && sameFrame(s, writer) && !led.has(stepId(s)),
     );
@@ -873,6 +881,37 @@ export class FeedbackRecommender {
       if (call && !calls.has(stepId(call))) calls.set(stepId(call), call);
     }
     return [...calls.values()];
+  }
+
+  /** Steps in `between` that changed a library object held in another field of the read's object. */
+  private heldStateChanges(between: readonly TraceStep[], read: TraceAccess): TraceStep[] {
+    return between.filter((step) =>
+      step.reads.some(
+        (held) =>
+          held.kind === 'field' &&
+          held.owner === read.owner &&
+          held.name !== read.name &&
+          step.writes.some((w) => w.kind === 'library' && w.owner === held.value),
+      ),
+    );
+  }
+
+  /** Each step, then the call that ran it when that call lies in `between` too (once each). */
+  private withTheirCalls(steps: readonly TraceStep[], between: readonly TraceStep[]): TraceStep[] {
+    const first = between[0]?.seq ?? Infinity;
+    const result: TraceStep[] = [];
+    const seen = new Set<string>();
+    const add = (step: TraceStep) => {
+      if (seen.has(stepId(step))) return;
+      seen.add(stepId(step));
+      result.push(step);
+    };
+    for (const step of steps) {
+      add(step);
+      const call = this.parentOf(step);
+      if (call && call.seq >= first && call.seq < step.seq) add(call);
+    }
+    return result;
   }
 
   /** A run of a loop's condition: controlled by the previous run of its own line. */
