@@ -846,6 +846,55 @@ describe('feedback recommender: values nobody wrote, exceptions caught', () => {
     assert.deepEqual([end.step, end.rootCause], [at(8), true]);
   });
 
+  it('asks where a collection the object holds changed, then the call that changed it', () => {
+    /*
+     *  1  Dorm(): this.free = 8            line 20
+     *  2  if (best == null) return         line 62
+     *  3  addGuests(best, g)               line 65   <- bug: `best.free -= g.size` missing before
+     *  4    d.guests.add(name)             line 101
+     *  5  allocations.add(...)             line 66
+     *  6  if (d.free >= size)              line 58   reads 8, stale
+     */
+    const view = trace([
+      { line: 20, method: '<init>', parent: 30 },
+      { line: 62 },
+      { line: 65, control: 2 },
+      { line: 101, method: 'addGuests', parent: 3 },
+      { line: 66, control: 2 },
+      { line: 58 },
+    ]);
+    view
+      .step(at(1))!
+      .writes.push({ kind: 'field', owner: 'demo.Dorm@1', name: 'free', value: '8' });
+    view.step(at(4))!.reads.push({
+      kind: 'field',
+      owner: 'demo.Dorm@1',
+      name: 'guests',
+      value: 'java.util.ArrayList@5',
+    });
+    view.step(at(4))!.writes.push({
+      kind: 'library',
+      owner: 'java.util.ArrayList@5',
+      name: 'contents of guests',
+      value: '(after 1 change(s), inputs #1)',
+    });
+    view.step(at(6))!.reads.push({
+      kind: 'field',
+      owner: 'demo.Dorm@1',
+      name: 'free',
+      value: '8',
+      writer: at(1),
+    });
+    const recommender = new FeedbackRecommender(view, at(6));
+    assert.deepEqual(recommender.feedback(at(6), 'wrong-value', 0).step, at(1));
+    const held = recommender.feedback(at(1), 'missing-update');
+    assert.deepEqual(held.step, at(4), 'the dorm’s guest list changed there');
+    const call = recommender.feedback(at(4), 'missing-update');
+    assert.deepEqual(call.step, at(3), 'next, the call that changed it');
+    const end = recommender.feedback(at(3), 'correct');
+    assert.deepEqual([end.step, end.rootCause], [at(3), true]);
+  });
+
   it('asks the loop run that stopped before an element’s turn, the array written only when made', () => {
     /*
      *  1  int[] totals = new int[4];           line 53
