@@ -345,8 +345,8 @@ export class SessionStore {
 
   private async writeToDisk(): Promise<void> {
     if (!this.dirty || this.closed) return;
-    // export() reopens the database: no transaction may be open and prepared
-    // statements die; both hold because writes are synchronous and self-contained.
+    // export() must not run inside a transaction (older sql.js also reopened the database,
+    // ending prepared statements): writes are synchronous and self-contained, so neither bites.
     const bytes = this.db.export();
     this.applyConnectionPragmas();
     this.dirty = false;

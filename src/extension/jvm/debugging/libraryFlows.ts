@@ -302,15 +302,6 @@ export class LibraryFlowTracker {
     }
   }
 
-  /**
-   * What the first store of an object says about its state, or undefined when it says nothing.
-   * A line that creates the object (`new`) gives its settings and what it copied (the hidden
-   * state of other objects it read: `new ArrayList<>(map.values())`). A line that only fetched
-   * it from a library object or made it by a library call (`x = it.next()`, `List.of(a, b)`)
-   * gives the state it came from and the values the call was given. A step that only received
-   * it as an argument from code nobody traced (a callback called by a library sort) knows
-   * nothing: its state stays unknown until a step that fetches it from somewhere known.
-   */
   /** An iterator or view a line made of another library object (`it = pending.iterator()`). */
   private noteViewSource(object: TrackedObject, raw: JvmStep, text: string | undefined): void {
     const view = text === undefined ? null : VIEW_CALL.exec(text);
@@ -324,6 +315,15 @@ export class LibraryFlowTracker {
     }
   }
 
+  /**
+   * What the first store of an object says about its state, or undefined when it says nothing.
+   * A line that creates the object (`new`) gives its settings and what it copied (the hidden
+   * state of other objects it read: `new ArrayList<>(map.values())`). A line that only fetched
+   * it from a library object or made it by a library call (`x = it.next()`, `List.of(a, b)`)
+   * gives the state it came from and the values the call was given. A step that only received
+   * it as an argument from code nobody traced (a callback called by a library sort) knows
+   * nothing: its state stays unknown until a step that fetches it from somewhere known.
+   */
   private initialState(
     step: TraceStep,
     object: TrackedObject,

@@ -753,8 +753,10 @@ export class FeedbackRecommender {
     return undefined;
   }
 
-  /** The latest step before `reader` that wrote another element or field of the read's owner. */
-  /** The latest and the earliest step (within BETWEEN_LIMIT) before the reader that wrote another element or field of the read's object. */
+  /**
+   * The latest and the earliest step (within BETWEEN_LIMIT) before `reader` that wrote another
+   * element or field of the read's owner.
+   */
   private siblingWrites(
     reader: TraceStep,
     read: TraceAccess,
@@ -1394,16 +1396,16 @@ function stepsUnder(decision: TraceStep, between: readonly TraceStep[]): TraceSt
   return [...under.values()];
 }
 
-/**
- * The part of a line's run that finishes it: `x = f(y)` runs as a step that calls f and one, after
- * f returns, that assigns x. The update a candidate may have missed is made by the last part.
- */
 /** The index of an element named `[7]`, else undefined. */
 function elementIndex(name: string): number | undefined {
   const match = /^\[(\d+)\]$/.exec(name);
   return match ? Number(match[1]) : undefined;
 }
 
+/**
+ * The part of a line's run that finishes it: `x = f(y)` runs as a step that calls f and one, after
+ * f returns, that assigns x. The update a candidate may have missed is made by the last part.
+ */
 function lastPartOfLine(steps: readonly TraceStep[], index: number): TraceStep {
   const first = steps[index];
   let last = first;

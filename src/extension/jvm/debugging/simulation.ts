@@ -317,10 +317,10 @@ interface Judgement {
   readIndex?: number;
 }
 
-/** Answers feedback questions about buggy steps from the aligned fixed run. */
 /** How many statements a fix may add in one place for the oracle to see past them. */
 const ADDED_STATEMENTS_LIMIT = 20;
 
+/** Answers feedback questions about buggy steps from the aligned fixed run. */
 export class FixedRunOracle {
   private readonly partnerBySeq = new Map<number, TraceStep>();
   /** Fixed steps that have a buggy partner (by seq). */
