@@ -8,6 +8,7 @@
 
 -export([defaults/0, merge/2]).
 -export([admit/3, summarise/5, take_summaries/0, window_counts/0, top_offenders/1]).
+-export([count_late_send/3, fold_late_sends/1]).
 
 defaults() ->
     #{%% trace messages waiting in the tracer before the noisiest level goes off
@@ -66,24 +67,46 @@ bump(Key) ->
 
 %% Adds an event that was not recorded individually to Pid's summary.
 summarise(Pid, Kind, Bytes, Peer, Ts) ->
+    add_to_summary(Pid, Kind, 1, Bytes, Peer, Ts).
+
+%% A send that arrived while its level was being switched off: one counter, no
+%% size (measuring it would cost the time the tracer needs to keep up).
+count_late_send(Pid, Tag, To) ->
+    bump({late, Pid, Tag, To}).
+
+%% Adds the late sends to their senders' summaries; returns how many there were.
+fold_late_sends(Ts) ->
+    lists:foldl(
+        fun({{late, Pid, Tag, To} = Key, N}, Total) ->
+                erase(Key),
+                Kind = case Tag of send -> send; _ -> send_to_dead end,
+                add_to_summary(Pid, Kind, N, 0, To, Ts),
+                Total + N;
+           (_, Total) ->
+                Total
+        end,
+        0, get()).
+
+add_to_summary(Pid, Kind, N, Bytes, Peer, Ts) ->
     {Counts, Total, Peers, First} =
         case get({summary, Pid}) of
             undefined -> {#{}, 0, #{}, Ts};
             Old -> Old
         end,
     put({summary, Pid},
-        {maps:update_with(Kind, fun(N) -> N + 1 end, 1, Counts),
+        {maps:update_with(Kind, fun(C) -> C + N end, N, Counts),
          Total + Bytes,
-         add_peer(Peer, Peers),
+         add_peer(Peer, N, Peers),
          First}).
 
 %% At most 32 peers per summary; the rest are counted under 'other'.
-add_peer(none, Peers) -> Peers;
-add_peer(Peer, Peers) ->
-    case maps:is_key(Peer, Peers) orelse map_size(Peers) < 32 of
-        true -> maps:update_with(Peer, fun(N) -> N + 1 end, 1, Peers);
-        false -> maps:update_with(other, fun(N) -> N + 1 end, 1, Peers)
-    end.
+add_peer(none, _, Peers) -> Peers;
+add_peer(Peer, N, Peers) ->
+    Key = case maps:is_key(Peer, Peers) orelse map_size(Peers) < 32 of
+              true -> Peer;
+              false -> other
+          end,
+    maps:update_with(Key, fun(C) -> C + N end, N, Peers).
 
 %% Ends the window: the summaries collected and the counters reset.
 %% Returns [{Pid, FirstTs, Counts, Bytes, TopPeers}].

@@ -9,7 +9,7 @@
 -module(bathysphere_trace_api).
 
 -export([new/1, destroy/1, kind/1]).
--export([trace_process/3, untrace_process/2, untrace_flags/3,
+-export([trace_process/3, untrace_process/2, untrace_flags/3, untrace_sends/2,
          trace_ports/2, untrace_ports/1, sweep/1]).
 
 %% A backend that sends trace messages to Tracer.
@@ -55,6 +55,34 @@ apply_process({classic, Tracer}, Pid, false, Flags) ->
         {tracer, Tracer} -> ok_count(catch erlang:trace(Pid, false, Flags));
         _ -> false
     end.
+
+%% Clears the send flag of Pids without letting their sends flood the tracer
+%% meanwhile: clearing a running process's flag waits until it is scheduled out,
+%% so send tracing is paused as a whole first (a switch that takes no process
+%% lock) and resumed after. On OTP 25/26 the switch is the node's send trace
+%% pattern, shared with other tools: it is restored as it was, and their send
+%% tracing pauses for the same few milliseconds.
+untrace_sends(Backend, Pids) ->
+    Saved = pause_sends(Backend),
+    try
+        [untrace_flags(Backend, P, [send]) || P <- Pids]
+    after
+        resume_sends(Backend, Saved)
+    end,
+    ok.
+
+pause_sends({session, Session}) ->
+    catch trace:send(Session, false, []),
+    true;
+pause_sends({classic, _}) ->
+    {match_spec, Saved} = erlang:trace_info(send, match_spec),
+    catch erlang:trace_pattern(send, false, []),
+    Saved.
+
+resume_sends({session, Session}, Saved) ->
+    catch trace:send(Session, Saved, []);
+resume_sends({classic, _}, Saved) ->
+    catch erlang:trace_pattern(send, Saved, []).
 
 ok_count(N) when is_integer(N), N > 0 -> true;
 ok_count(_) -> false.

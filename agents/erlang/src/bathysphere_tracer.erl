@@ -10,6 +10,13 @@
 %% (the distribution buffer is busy), batches wait in a bounded outbox; beyond it
 %% they are dropped and counted. Tracing ends, and every flag it set is cleared,
 %% when the client's mailbox goes away, the owner stops it, or it is told to.
+%%
+%% Switching the listened level off must not let a flood outrun the bound. Clearing
+%% a running process's send flag waits until that process is scheduled out, and on
+%% a busy node that took up to 100 ms while its sends kept arriving at a million a
+%% second. So a helper (the muter) first pauses send tracing as a whole (one switch,
+%% no per-process lock), then clears the flags and resumes; meanwhile the tracer
+%% drains late sends at the cost of a counter each and folds them into summaries.
 -module(bathysphere_tracer).
 
 -export([init/2, call/2, call/3]).
@@ -54,7 +61,7 @@ init(Client, Options) ->
            ports_traced => false, expired => false, watcher => undefined,
            window_start => 0, deadline => Now + maps:get(max_duration_ms, Limits),
            last_window => Now, last_reconcile => Now, last_alive => Now,
-           tripped_at => Now - 10000},
+           tripped_at => Now - 10000, muter => undefined},
     S1 = emit({started, bathysphere_event:now_us(), self(), none,
                #{backend => bathysphere_trace_api:kind(Backend), limits => Limits,
                  otp_release => list_to_binary(erlang:system_info(otp_release))}}, S0),
@@ -77,9 +84,18 @@ maybe_trace_ports(S) ->
 schedule_tick(S) ->
     erlang:send_after(maps:get(batch_interval_ms, maps:get(limits, S)), self(), tick).
 
-loop(S) ->
+loop(#{muter := undefined} = S) ->
     receive
         Msg -> loop(handle(Msg, S))
+    end;
+loop(S) ->
+    receive
+        {trace_ts, Pid, Tag, _Msg, To, _Ts}
+          when Tag =:= send; Tag =:= send_to_non_existing_process ->
+            bathysphere_limits:count_late_send(Pid, Tag, To),
+            loop(S);
+        Msg ->
+            loop(handle(Msg, S))
     end.
 
 handle(Trace, S) when element(1, Trace) =:= trace_ts ->
@@ -97,6 +113,9 @@ handle({'DOWN', Monitor, process, _, _}, #{client_monitor := Monitor} = S) ->
     finish(client_down, S);
 handle({'EXIT', Watcher, _}, #{watcher := Watcher} = S) ->
     S#{watcher := undefined};
+handle({'DOWN', _, process, Muter, _}, #{muter := Muter} = S) ->
+    Late = bathysphere_limits:fold_late_sends(bathysphere_event:now_us()),
+    S#{muter := undefined, summarised := maps:get(summarised, S) + Late};
 handle({'EXIT', _Owner, Reason}, S) ->
     %% The owner stops us (client gone) or crashed: leave the node as it was.
     finish(Reason, S);
@@ -247,8 +266,9 @@ switch_off_noisiest(S) ->
     Island = maps:keys(maps:get(island, S)),
     if
         Listened =/= [] ->
-            [bathysphere_trace_api:untrace_flags(Backend, P, [send]) || P <- Listened],
-            {listened, S#{listened := #{}}};
+            %% Children inherit the send flag (set_on_link): the whole island loses it.
+            Senders = Listened ++ Island,
+            {listened, start_muter(Senders, S#{listened := #{}})};
         Island =/= [] ->
             [bathysphere_trace_api:untrace_process(Backend, P) || P <- Island],
             S1 = lists:foldl(fun mention/2, S, Island),
@@ -262,6 +282,27 @@ switch_off_noisiest(S) ->
                     {none, S}
             end
     end.
+
+%% Clears the send flag of Pids from a helper. It is monitored, not linked: once it
+%% has paused send tracing it must live to resume it, even if the tracer dies.
+start_muter(Pids, #{muter := undefined} = S) ->
+    Backend = maps:get(backend, S),
+    Clear = fun() -> bathysphere_trace_api:untrace_sends(Backend, lists:usort(Pids)) end,
+    {Muter, _} = spawn_opt(Clear, [monitor, {priority, high}]),
+    S#{muter := Muter};
+start_muter(Pids, S) ->
+    %% One is still at work (a trip a second ago): no second pause, which could
+    %% restore the first one's "paused" as the way it was.
+    Backend = maps:get(backend, S),
+    [bathysphere_trace_api:untrace_flags(Backend, P, [send]) || P <- Pids],
+    S.
+
+%% The muter must finish before the agent's code can go (a purge would kill it
+%% with send tracing paused).
+await_muter(#{muter := undefined}) ->
+    ok;
+await_muter(#{muter := Muter}) ->
+    receive {'DOWN', _, process, Muter, _} -> ok after 400 -> ok end.
 
 on_tick(S) ->
     Now = now_ms(),
@@ -381,6 +422,7 @@ stop_all(S) ->
        facts_pending := #{}, ports_traced := false}.
 
 finish(Reason, S) ->
+    await_muter(S),
     bathysphere_trace_api:destroy(maps:get(backend, S)),
     case maps:get(watcher, S) of
         undefined -> ok;

@@ -224,6 +224,15 @@ describe('Erlang tracing', function () {
     assert.ok(session.isOpen);
     const status = await session.status();
     assert.ok(status.summarised > 0);
+    // Send tracing was paused node-wide while the flags were cleared: it is back.
+    const sendPattern = await observer.rpc('erlang', 'trace_info', [
+      atom('send'),
+      atom('match_spec'),
+    ]);
+    assert.ok(
+      isAtom((sendPattern as Tuple).elements[1], 'true'),
+      `send pattern ${String(sendPattern)}`,
+    );
     await session.close();
     await agent.remove();
     conn.close();
