@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { CliError, ExitCode, type CliCommand, type CliIo } from '../cli/command';
 import {
   simulateDebugging,
+  ProgramRunError,
   TraceTooLongError,
   type SimulationResult,
 } from './debugging/simulation';
@@ -76,7 +77,11 @@ const debugSim: CliCommand = {
         withoutLibraryFlows: values['no-library-flows'] === true,
       });
     } catch (error) {
-      if (error instanceof JvmRecordError || error instanceof TraceTooLongError) {
+      if (
+        error instanceof JvmRecordError ||
+        error instanceof TraceTooLongError ||
+        error instanceof ProgramRunError
+      ) {
         throw new CliError(error.message);
       }
       throw error;

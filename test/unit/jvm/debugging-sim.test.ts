@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  ProgramRunError,
   simulateDebugging,
   TraceTooLongError,
   type SimulationResult,
@@ -355,6 +356,23 @@ describe('debug-sim on the seeded-bug corpus (real JVM)', function () {
       (error: Error) =>
         error instanceof TraceTooLongError &&
         /buggy run recorded more than 20 steps/.test(error.message),
+    );
+  });
+
+  it('says why a version could not be run (no main class on its class path), in the JVM’s words', () => {
+    assert.throws(
+      () =>
+        simulateDebugging({
+          buggy: { classPath: join(classes, 'no-such-directory') },
+          fixed: { classPath: join(classes, 'fixed') },
+          mainClass: 'fibonacci.Main',
+          agentJar: AGENT_JAR,
+        }),
+      (error: Error) =>
+        error instanceof ProgramRunError &&
+        /buggy run of fibonacci\.Main recorded no steps/.test(error.message) &&
+        /Could not find or load main class fibonacci\.Main/.test(error.message) &&
+        !/VM warning/.test(error.message),
     );
   });
 });

@@ -62,6 +62,26 @@ export interface SimulationOptions {
 export const SIMULATION_STEP_LIMIT = 500_000;
 
 /** A run recorded more steps than the simulation holds: say so instead of running out of memory. */
+/** A version of the program that could not be run and recorded: the JVM's own words say why. */
+export class ProgramRunError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProgramRunError';
+  }
+}
+
+/** The JVM's complaint, one line: the first lines of its standard error, or its exit status. */
+function jvmComplaint(result: { status: number | null; stderr: string }): string {
+  const said = result.stderr
+    .split('\n')
+    .filter((line) => line.trim() && !/VM warning/.test(line))
+    .slice(0, 2)
+    .join(' ')
+    .slice(0, 400);
+  const status = result.status === null ? 'was killed' : `exited with status ${result.status}`;
+  return said ? `java ${status}: ${said}` : `java ${status}`;
+}
+
 export class TraceTooLongError extends Error {
   constructor(
     readonly version: string,
@@ -137,17 +157,26 @@ export function recordRun(
       ],
       { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 },
     );
-    if (result.error) throw new Error(`cannot run ${java}: ${result.error.message}`);
+    const label = version.label ?? 'recorded';
+    if (result.error) throw new ProgramRunError(`cannot run ${java}: ${result.error.message}`);
     if (!existsSync(traceFile)) {
-      throw new Error(`no trace recorded for ${mainClass} (${result.stderr.trim().slice(0, 400)})`);
+      throw new ProgramRunError(
+        `the ${label} run of ${mainClass} left no trace (${jvmComplaint(result)})`,
+      );
     }
     const { steps, decoder, batch } = decodeTrace(readFileSync(traceFile));
     if (steps.length === 0 && batch.errors.length > 0) {
       // An agent of another trace format, or a damaged file: say which, not "no steps".
       throw new Error(`the trace of ${mainClass} could not be read: ${batch.errors[0].message}`);
     }
+    if (steps.length === 0) {
+      // A class path without the main class, or a crash before main: nothing to debug.
+      throw new ProgramRunError(
+        `the ${label} run of ${mainClass} recorded no steps (${jvmComplaint(result)}; class path ${version.classPath})`,
+      );
+    }
     if (maxSteps !== undefined && steps.length > maxSteps) {
-      throw new TraceTooLongError(version.label ?? 'recorded', maxSteps);
+      throw new TraceTooLongError(label, maxSteps);
     }
     const sourceFiles = new Map<string, string>();
     for (const { name, sourceFile } of decoder.classTable().values()) {
