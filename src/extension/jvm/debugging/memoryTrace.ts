@@ -5,7 +5,13 @@
 import type { JvmMethodInfo, JvmStep, JvmVarAccess } from '../decoder';
 import { computeRelations, type JvmRelations } from '../relations';
 import { LibraryFlowTracker, type LineContext, type SourceLines } from './libraryFlows';
-import { MemoryTraceView, type StepRef, type TraceAccess, type TraceStep } from './traceView';
+import {
+  MemoryTraceView,
+  type MethodCode,
+  type StepRef,
+  type TraceAccess,
+  type TraceStep,
+} from './traceView';
 
 export interface MemoryTraceOptions {
   /** Source text of a line, when known: sharpens the guesses about library calls. */
@@ -41,7 +47,37 @@ export function buildMemoryTrace(
     enricher.visit(index);
     for (const write of step.writes) lastWriter.set(write.key, ref);
   });
-  return new MemoryTraceView(built);
+  return new MemoryTraceView(built, methodCode(methods, options.sourceLine));
+}
+
+/** The declared methods (lines, decisions and the lines each controls) and the source text. */
+export function methodCode(
+  methods: ReadonlyMap<number, JvmMethodInfo>,
+  sourceLine: SourceLines = () => undefined,
+): MethodCode {
+  const byName = new Map<string, JvmMethodInfo[]>();
+  for (const method of methods.values()) {
+    const key = `${method.className}.${method.name}`;
+    byName.set(key, [...(byName.get(key) ?? []), method]);
+  }
+  const declared = (className: string, method: string) =>
+    byName.get(`${className}.${method}`) ?? [];
+  return {
+    lines: (className, method) =>
+      [...new Set(declared(className, method).flatMap((m) => m.lines))].sort((a, b) => a - b),
+    guardsOfLine: (className, method, line) => {
+      const guards: { line: number; size: number }[] = [];
+      for (const m of declared(className, method)) {
+        for (const branch of m.branches) {
+          if (branch.controls.some((index) => m.lines[index] === line)) {
+            guards.push({ line: m.lines[branch.lineIndex], size: branch.controls.length });
+          }
+        }
+      }
+      return guards.sort((a, b) => a.size - b.size).map((g) => g.line);
+    },
+    sourceLine,
+  };
 }
 
 function plainAccess(access: JvmVarAccess): TraceAccess {

@@ -119,6 +119,8 @@ const BETWEEN_LIMIT = 20_000;
 const ELSEWHERE_LIMIT = 5_000;
 /** Steps offered at most as the place of a missing update. */
 const MAX_UPDATE_CANDIDATES = 24;
+/** Decisions nested around an update that never ran, asked at most (from the innermost). */
+const MAX_GUARD_DEPTH = 3;
 /** Iterations a skip follows at most. */
 const CHAIN_LIMIT = 100_000;
 /** Other steps a value may pass through between two iterations of the line a skip follows. */
@@ -797,6 +799,7 @@ export class FeedbackRecommender {
       if (control && sameFrame(control, writer)) guards.add(locationOf(control));
     }
     const skipped = this.skippedUpdates(writer, between, led);
+    const assigned = between.some(assigns) || assigns(reader);
     // Lines that assign the variable in other runs of the method (the update that never ran
     // here ran there): the runs of their guards in between, latest first, are where it was
     // skipped (a loop that stopped one short never reached the assignment at all).
@@ -847,7 +850,22 @@ export class FeedbackRecommender {
           (s) => !skipped.includes(s) && !skippedElsewhere.includes(s),
         )
       : [];
-    const targeted = [...skipped, ...skippedElsewhere, ...misdirected, ...elementSkips];
+    // Nothing assigned it, here or in other runs of the method: the code that would have
+    // (`faults.add(...)` under `if (streak == 3)`) never ran, and the runs of its guard are
+    // where it was kept from running.
+    const keptFromRunning =
+      assigned || guardedElsewhere.size > 0
+        ? []
+        : this.runsGuardingUnrunUpdates(writer, read, between).filter(
+            (s) => !skipped.includes(s) && !skippedElsewhere.includes(s),
+          );
+    const targeted = [
+      ...skipped,
+      ...skippedElsewhere,
+      ...keptFromRunning,
+      ...misdirected,
+      ...elementSkips,
+    ];
     const nearSiblings = fieldSiblings.filter((s) => !targeted.includes(s));
     const others = [...new Set([...siblingWrites, ...decisions])]
       .filter((s) => !targeted.includes(s) && !nearSiblings.includes(s))
@@ -857,6 +875,44 @@ export class FeedbackRecommender {
       ...likely,
       ...this.codeRunBetween(between, likely, reader, writer),
     ]).map(refOf);
+  }
+
+  /**
+   * Runs in the writer's invocation of the decisions that kept a line of the writer's method
+   * from running, where the line's source text updates the read's variable (an assignment, or a
+   * call that changes the collection it holds) and no run updated it. A decision's run kept the
+   * line from running when nothing it led to was the line, or the next decision nested towards
+   * it (`if (same) { streak++; if (streak == 3) faults.add(..); } else streak = 1;`: the runs of
+   * the inner `if`, then those of the outer one that took the `else`). Innermost decisions
+   * first, each latest first. Needs the code behind the trace; without it, none.
+   */
+  private runsGuardingUnrunUpdates(
+    writer: TraceStep,
+    read: TraceAccess,
+    between: readonly TraceStep[],
+  ): TraceStep[] {
+    const code = this.view.code;
+    const updates = code && updatePattern(read);
+    if (!code || !updates) return [];
+    const inFrame = between.filter((s) => sameFrame(s, writer));
+    const found = new Set<TraceStep>();
+    for (const line of code.lines(writer.className, writer.method)) {
+      const text = code.sourceLine(writer.className, line);
+      if (line === writer.line || !text || !updates.test(text.replace(/\/\/.*$/, ''))) continue;
+      // Outwards from the line, one decision at a time, up to the loop around them.
+      let towards = line;
+      for (let depth = 0; depth < MAX_GUARD_DEPTH; depth++) {
+        const [guard] = code.guardsOfLine(writer.className, writer.method, towards);
+        const runs = inFrame.filter((s) => s.line === guard);
+        if (guard === undefined || runs.some((s) => this.isLoopCondition(s))) break;
+        const kept = runs.filter(
+          (run) => !stepsUnder(run, inFrame).some((s) => s.line === towards),
+        );
+        for (const run of kept.sort((a, b) => b.seq - a.seq)) found.add(run);
+        towards = guard;
+      }
+    }
+    return [...found].slice(0, MAX_UPDATE_CANDIDATES);
   }
 
   /**
@@ -1394,6 +1450,30 @@ function stepsUnder(decision: TraceStep, between: readonly TraceStep[]): TraceSt
   }
   under.delete(stepId(decision));
   return [...under.values()];
+}
+
+/** Calls that change a JDK collection, string builder or array in place. */
+const CHANGING_CALLS =
+  'add|addAll|addFirst|addLast|put|putAll|putIfAbsent|merge|compute|computeIfAbsent|' +
+  'computeIfPresent|offer|offerFirst|offerLast|push|pop|poll|set|remove|removeIf|clear|' +
+  'append|insert|delete|deleteCharAt|setLength|reverse|sort|replaceAll|fill';
+
+/**
+ * What source text that updates the read's variable looks like: `x = `, `x += `, `x++` for a
+ * local or field, `faults.add(` for a collection's contents. Undefined for names that are not
+ * a plain identifier (a call's result, a synthetic variable).
+ */
+function updatePattern(read: TraceAccess): RegExp | undefined {
+  const held = read.kind === 'library' ? /^contents of (?:.*\.)?([A-Za-z_$][\w$]*)$/ : undefined;
+  const name = held ? held.exec(read.name)?.[1] : read.name;
+  if (!name || !/^[A-Za-z_][\w]*$/.test(name)) return undefined;
+  if (read.kind === 'library') {
+    return new RegExp(`\\b${name}\\s*\\.\\s*(?:${CHANGING_CALLS})\\s*\\(`);
+  }
+  if (read.kind !== 'local' && read.kind !== 'field' && read.kind !== 'static') return undefined;
+  return new RegExp(
+    `\\b${name}\\s*(?:[-+*/%&|^]|<<|>>>?)?=(?!=)|\\b${name}\\s*(?:\\+\\+|--)|(?:\\+\\+|--)\\s*${name}\\b`,
+  );
 }
 
 /** The index of an element named `[7]`, else undefined. */

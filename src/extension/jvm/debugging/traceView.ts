@@ -42,6 +42,20 @@ export interface TraceStep extends StepRef {
 
 export interface TraceView {
   step(ref: StepRef): TraceStep | undefined;
+  /** The code behind the trace, where known: what could have run, not only what did. */
+  readonly code?: MethodCode;
+}
+
+/** A program's code as the agent declared it (lines, decisions) and its source text. */
+export interface MethodCode {
+  /** Lines of `className.method` that have code (all overloads), in order. */
+  lines(className: string, method: string): readonly number[];
+  /**
+   * Lines of the decisions in `className.method` whose outcome decides whether `line` runs,
+   * innermost (fewest lines controlled) first.
+   */
+  guardsOfLine(className: string, method: string, line: number): readonly number[];
+  sourceLine(className: string, line: number): string | undefined;
 }
 
 export function stepId(ref: StepRef): string {
@@ -107,7 +121,10 @@ export function describeAccess(access: TraceAccess): string {
 export class MemoryTraceView implements TraceView {
   private readonly byRef = new Map<string, TraceStep>();
 
-  constructor(readonly steps: readonly TraceStep[]) {
+  constructor(
+    readonly steps: readonly TraceStep[],
+    readonly code?: MethodCode,
+  ) {
     for (const step of steps) this.byRef.set(stepId(step), step);
   }
 
