@@ -17,6 +17,7 @@ import { isArrayTypeText } from '../javaText';
 import {
   callbackAnswerName,
   comparableValue,
+  identityMatters,
   isCallbackAnswer,
   isLibraryArgument,
   stepId,
@@ -169,6 +170,8 @@ export class LibraryFlowTracker {
   private readonly seqOf = new Map<string, number>();
   /** Per object id: the literal constructor arguments it was created with, when any. */
   private readonly createdWith = new Map<number, string>();
+  /** Per object: the program's objects among its changes' inputs (TraceAccess.objectInputs). */
+  private readonly objectInputs = new Map<number, readonly string[]>();
   /**
    * Per step id, for steps that call traced code: the library objects the step changed, so
    * that what callbacks return (a comparator's answers to a sort) becomes part of the change;
@@ -254,7 +257,10 @@ export class LibraryFlowTracker {
         // StringBuilder `text` stores what the builder held, which no plain value shows.
         ...otherLibraryStates(step, object),
       ];
-      this.recordChange(step, object, read.name, changeInputs);
+      const given = step.reads
+        .filter((r) => r.kind !== 'library' && r.value !== object.text && identityMatters(r.value))
+        .map((r) => r.value);
+      this.recordChange(step, object, read.name, changeInputs, [], given);
       // `it.remove()` takes the element out of the list the iterator walks, too.
       const source = this.viewSources.get(object.id);
       if (source && operations.some((op) => STRUCTURAL_CHANGES.has(op.replace(/\(\)$/, '')))) {
@@ -379,8 +385,14 @@ export class LibraryFlowTracker {
       name: `contents of ${variable}`,
       owner: object.text,
       value: this.describeState(object.id),
+      ...this.objectInputsOf(object.id),
       ...(change ? { writer: { threadId: change.threadId, order: change.order } } : {}),
     });
+  }
+
+  private objectInputsOf(id: number): { objectInputs?: readonly string[] } {
+    const given = this.objectInputs.get(id);
+    return given ? { objectInputs: given } : {};
   }
 
   /** `answers`: what callbacks answered while the line made or changed the object. */
@@ -390,8 +402,14 @@ export class LibraryFlowTracker {
     variable: string,
     inputs: string[],
     answers: string[] = [],
+    givenObjects: readonly string[] = [],
   ): void {
     this.lastChange.set(object.id, { threadId: step.threadId, order: step.order, seq: step.seq });
+    const known = this.objectInputs.get(object.id) ?? [];
+    if (givenObjects.length > 0 && known.length < MAX_OBJECT_INPUTS) {
+      // A new array each time: reads made earlier keep the state they saw.
+      this.objectInputs.set(object.id, [...known, ...givenObjects].slice(0, MAX_OBJECT_INPUTS));
+    }
     if (object.isArray) {
       // Element writes are recorded for real; a JDK call's are not (a sort, a fill).
       this.bulkDigests.set(object.id, fnv(FNV_OFFSET, inputs.join('\u0000')));
@@ -412,6 +430,7 @@ export class LibraryFlowTracker {
       name: `contents of ${variable}`,
       owner: object.text,
       value: this.describeState(object.id),
+      ...this.objectInputsOf(object.id),
     };
     step.writes.push(write);
     this.changesWithCallbacks.get(stepId(step))?.changes.push({ id: object.id, write });
@@ -555,6 +574,8 @@ const NO_TRACED_CALLS: LineContext = {
 const MAX_ELEMENT_READS = 256;
 /** Answers of callbacks kept per step for what a later part of its line makes, at most. */
 const MAX_CALLBACK_ANSWERS = 256;
+/** The program's objects remembered per library object as inputs of its changes, at most. */
+const MAX_OBJECT_INPUTS = 64;
 
 /** A step whose line calls traced code, and what its callbacks did to library objects. */
 interface CallbackScope {

@@ -14,7 +14,6 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { decodeTrace, type JvmMethodInfo, type JvmStep } from '../decoder';
-import { isArrayTypeText } from '../javaText';
 import { alignTraces } from './alignment';
 import { isStateKnownExactly } from './libraryFlows';
 import { buildMemoryTrace } from './memoryTrace';
@@ -22,6 +21,7 @@ import { FeedbackRecommender, type FeedbackKind } from './recommender';
 import { diffSources, type SourceDiff } from './sourceDiff';
 import {
   comparableValue,
+  identityMatters,
   locationOf,
   sameFrame,
   sameStep,
@@ -805,16 +805,23 @@ function* differences(
     }
     const partner = candidates[occurrence];
     if (partner && access.kind === 'array' && partner.name !== access.name) continue;
-    if (partner && !same(access.value, partner.value)) yield i;
+    if (partner && (!same(access.value, partner.value) || !sameObjectInputs(access, partner, same)))
+      yield i;
   }
 }
 
 type SameValue = (buggyValue: string, fixedValue: string) => boolean;
 
-/** Objects of the program's own classes and arrays: which one a reference points to matters. */
-function identityMatters(value: string): boolean {
-  const match = /^([^"@\s][^@\s]*)@\d+$/.exec(value);
-  return match !== null && (isArrayTypeText(match[1]) || !/^(java|javax|jdk|sun)\./.test(match[1]));
+/**
+ * Library states fed the same number of the program's objects, pairwise the same objects (a
+ * list given the new, empty load where the full one was due holds other objects of the same
+ * type). Where either side does not know them, they do not tell the states apart.
+ */
+function sameObjectInputs(access: TraceAccess, partner: TraceAccess, same: SameValue): boolean {
+  const mine = access.objectInputs;
+  const theirs = partner.objectInputs;
+  if (!mine || !theirs) return true;
+  return mine.length === theirs.length && mine.every((value, i) => same(value, theirs[i]));
 }
 
 /** Per reference: the first step that saw it (read, wrote, or used as owner), where it was made. */

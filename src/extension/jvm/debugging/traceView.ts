@@ -2,6 +2,7 @@
 // single steps by (thread, order), so it runs on an in-memory trace (tests, the debug-sim
 // research mode) and on a session-backed one (JvmTraceReader) alike.
 
+import { isArrayTypeText } from '../javaText';
 import type { JvmStoredAccess, JvmStoredStep, JvmTraceReader } from '../traceReader';
 
 export interface StepRef {
@@ -24,6 +25,12 @@ export interface TraceAccess {
   value: string;
   /** Reads: the step that last wrote this variable (its data dominator for this read). */
   writer?: StepRef;
+  /**
+   * `library` state: the program's own objects among the inputs of its changes, in order (the
+   * first MAX_OBJECT_INPUTS), so that two runs can tell which objects a list was given, not
+   * only of which types.
+   */
+  objectInputs?: readonly string[];
 }
 
 export interface TraceStep extends StepRef {
@@ -115,6 +122,12 @@ export function describeAccess(access: TraceAccess): string {
   if (access.kind === 'array') return `${access.owner ?? 'array'}${access.name}`;
   if (access.kind === 'field') return `${access.owner ?? ''}.${access.name}`;
   return access.name;
+}
+
+/** Objects of the program's own classes and arrays: which one a reference points to matters. */
+export function identityMatters(value: string): boolean {
+  const match = /^([^"@\s][^@\s]*)@\d+$/.exec(value);
+  return match !== null && (isArrayTypeText(match[1]) || !/^(java|javax|jdk|sun)\./.test(match[1]));
 }
 
 /** A trace held in memory, e.g. built by buildMemoryTrace from decoded steps. */
