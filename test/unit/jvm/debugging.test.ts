@@ -11,6 +11,7 @@ import { LibraryFlowTracker } from '../../../src/extension/jvm/debugging/library
 import {
   comparableValue,
   MemoryTraceView,
+  type MethodCode,
   type TraceAccess,
   type TraceStep,
 } from '../../../src/extension/jvm/debugging/traceView';
@@ -303,6 +304,67 @@ function answerCandidates(
 }
 
 describe('feedback recommender: missing updates', () => {
+  /*
+   *  1  List<String> faults = new ArrayList<>();   line 10
+   *  2  for (int pick = 1; pick < n; pick++)       line 11
+   *  3    if (streak == 3)                         line 12   (controlled by 2)
+   *           faults.add(side + "@" + pick);       line 13   never runs
+   *  4  for (...)                                  line 11
+   *  5    if (streak == 3)                         line 12   (controlled by 4)
+   *  6  for (...)                                  line 11   (the loop ends)
+   *  7  return faults;                             line 14   <- the list should not be empty
+   */
+  const neverAdded = (withCode: boolean) => {
+    const contents = (writer?: number): TraceAccess => ({
+      kind: 'library',
+      name: 'contents of faults',
+      owner: 'java.util.ArrayList@5',
+      value: '(as created)',
+      ...(writer === undefined ? {} : { writer: at(writer) }),
+    });
+    const steps = trace([
+      { line: 10, writes: [['faults', 'java.util.ArrayList@5']] },
+      { line: 11 },
+      { line: 12, control: 2, reads: [['streak', '1']] },
+      { line: 11, control: 2 },
+      { line: 12, control: 4, reads: [['streak', '2']] },
+      { line: 11, control: 4 },
+      { line: 14, reads: [['faults', 'java.util.ArrayList@5', 1]] },
+    ]).steps;
+    steps[0].writes.push(contents());
+    steps[6].reads.push(contents(1));
+    const source = new Map([
+      [10, 'List<String> faults = new ArrayList<>();'],
+      [11, 'for (int pick = 1; pick < n; pick++) {'],
+      [12, '    if (streak == 3) {'],
+      [13, '        faults.add(side + "@" + pick); // a fault'],
+      [14, 'return faults;'],
+    ]);
+    const code: MethodCode = {
+      lines: () => [...source.keys()],
+      guardsOfLine: (_c, _m, line) => (line === 13 ? [12] : line === 12 ? [11] : []),
+      sourceLine: (_c, line) => source.get(line),
+    };
+    return new MemoryTraceView(steps, withCode ? code : undefined);
+  };
+
+  it('asks the runs of the decision that kept an update in the code from ever running, latest first', () => {
+    const recommender = new FeedbackRecommender(neverAdded(true), at(7));
+    assert.deepEqual(recommender.feedback(at(7), 'wrong-value', 1).step, at(1));
+    const first = recommender.feedback(at(1), 'missing-update');
+    assert.deepEqual(first.step, at(5));
+    assert.match(first.reason, /may have been meant to update it/);
+    assert.deepEqual(recommender.feedback(at(5), 'missing-update').step, at(3));
+    const end = recommender.feedback(at(3), 'correct');
+    assert.deepEqual([end.rootCause, end.step], [true, at(3)]);
+  });
+
+  it('without the code behind the trace, walks the code that ran in between from the start', () => {
+    const recommender = new FeedbackRecommender(neverAdded(false), at(7));
+    recommender.feedback(at(7), 'wrong-value', 1);
+    assert.deepEqual(recommender.feedback(at(1), 'missing-update').step, at(2));
+  });
+
   /*
    *  1  int[] counts = new int[2];   line 3   (writes counts[0] = 0)
    *  2  int b = bucket(v);           line 4   <- bug: 1, should be 0
@@ -1206,6 +1268,33 @@ describe('library flows (beyond Microbat)', () => {
     const cleared = state(['m = new LinkedHashMap<>();', 'm.clear();']);
     const trimmed = state(['m = new LinkedHashMap<>();', 'm.remove(0);']);
     assert.notEqual(cleared[1], trimmed[1]);
+  });
+
+  it('remembers which of the program’s objects went into a list, in order, besides their types', () => {
+    const list = 'java.util.ArrayList@5';
+    const steps = withLibraryFlows(
+      [
+        rawStep(1, [], [local('loads', list)]),
+        rawStep(2, [local('loads', list), local('current', 'demo.Load@7')], []),
+        rawStep(3, [local('loads', list), local('current', 'demo.Load@8')], []),
+        rawStep(4, [local('loads', list)], [local('n', '2')]),
+      ],
+      [
+        'List<Load> loads = new ArrayList<>();',
+        'loads.add(current);',
+        'loads.add(current);',
+        'int n = loads.size();',
+      ],
+    );
+    const written = steps[2].writes.find((w) => w.kind === 'library');
+    assert.deepEqual(written?.objectInputs, ['demo.Load@7', 'demo.Load@8']);
+    const read = steps[3].reads.find((r) => r.kind === 'library');
+    assert.deepEqual(read?.objectInputs, ['demo.Load@7', 'demo.Load@8']);
+    assert.deepEqual(
+      steps[1].writes.find((w) => w.kind === 'library')?.objectInputs,
+      ['demo.Load@7'],
+      'an earlier state keeps what it had',
+    );
   });
 
   it('links a value read back from a collection to the call that put it there', () => {

@@ -9,7 +9,13 @@ import {
   type TraceStep,
 } from '../../../src/extension/jvm/debugging/traceView';
 
-type Access = [kind: TraceAccess['kind'], name: string, value: string, writerOrder?: number];
+type Access = [
+  kind: TraceAccess['kind'],
+  name: string,
+  value: string,
+  writerOrder?: number,
+  objectInputs?: string[],
+];
 
 interface StepSpec {
   line: number;
@@ -21,11 +27,12 @@ interface StepSpec {
 }
 
 function view(specs: StepSpec[], seqBase: number): MemoryTraceView {
-  const access = ([kind, name, value, writer]: Access): TraceAccess => ({
+  const access = ([kind, name, value, writer, objectInputs]: Access): TraceAccess => ({
     kind,
     name,
     value,
     ...(writer === undefined ? {} : { writer: { threadId: 1, order: writer } }),
+    ...(objectInputs === undefined ? {} : { objectInputs }),
   });
   const steps: TraceStep[] = specs.map((spec, i) => ({
     threadId: 1,
@@ -89,6 +96,24 @@ describe('debug-sim oracle', () => {
       [...made('Task@7', 'Task@8'), { line: 5, reads: [['local', 't', 'Task@8']] }],
       [1, 2, 3],
     );
+    assert.equal(same.judge(3).kind, 'missing-update', 'the same object, made by partner steps');
+  });
+
+  it('tells lists apart that were given other objects of the same type', () => {
+    // Both runs make two loads; the buggy list was given the second where the fixed got the first.
+    const made = (first: string, second: string): StepSpec[] => [
+      { line: 3, writes: [['local', 'a', first]] },
+      { line: 4, writes: [['local', 'b', second]] },
+    ];
+    const state = '(after 1 change(s), inputs #00000001)';
+    const reading = (given: string): StepSpec => ({
+      line: 5,
+      reads: [['library', 'contents of loads', state, undefined, [given]]],
+    });
+    const buggy = [...made('Load@1', 'Load@2'), reading('Load@2')];
+    const { judge } = oracle(buggy, [...made('Load@7', 'Load@8'), reading('Load@7')], [1, 2, 3]);
+    assert.deepEqual(judge(3), { kind: 'wrong-value', readIndex: 0 });
+    const same = oracle(buggy, [...made('Load@7', 'Load@8'), reading('Load@8')], [1, 2, 3]);
     assert.equal(same.judge(3).kind, 'missing-update', 'the same object, made by partner steps');
   });
 
