@@ -50,4 +50,31 @@ describe('source diff of a buggy and a fixed version', () => {
     );
     assert.deepEqual([...diff.rootCauseLines].sort(), [3, 5]);
   });
+
+  it('blames the lines using a constant javac inlines when the fix changed its value', () => {
+    const program = (factor: string, limit: string) =>
+      lines(
+        `static final double LID_FACTOR = ${factor};`,
+        `static final int LIMIT = ${limit};`,
+        'static final String NAME = "LID_FACTOR";',
+        'double rate(boolean lid) {',
+        '  double k = 0.2;',
+        '  if (lid) k *= LID_FACTOR; // LID_FACTOR again',
+        '  return k + Main.LID_FACTOR;',
+        '}',
+      );
+    const diff = diffSources(program('0.4', '3'), program('0.6', '3'));
+    assert.deepEqual([...diff.rootCauseLines].sort(), [1, 6, 7]);
+    // Made from a call, the field is set when the class initialises: its line runs.
+    const computed = diffSources(
+      lines('static final int LIMIT = Integer.parseInt("3");', 'int x = LIMIT;'),
+      lines('static final int LIMIT = Integer.parseInt("4");', 'int x = LIMIT;'),
+    );
+    assert.deepEqual([...computed.rootCauseLines], [1]);
+    const hex = diffSources(
+      lines('static final int MASK = 0x1F;', 'int y = v & MASK;'),
+      lines('static final int MASK = 0x3F;', 'int y = v & MASK;'),
+    );
+    assert.deepEqual([...hex.rootCauseLines].sort(), [1, 2]);
+  });
 });

@@ -866,7 +866,10 @@ export class FeedbackRecommender {
       ...misdirected,
       ...elementSkips,
     ];
-    const nearSiblings = fieldSiblings.filter((s) => !targeted.includes(s));
+    const nearSiblings = [
+      ...fieldSiblings,
+      ...this.withTheirCalls(this.otherFieldsOfItsClass(between, read), between),
+    ].filter((s, i, all) => !targeted.includes(s) && all.indexOf(s) === i);
     const others = [...new Set([...siblingWrites, ...decisions])]
       .filter((s) => !targeted.includes(s) && !nearSiblings.includes(s))
       .sort((a, b) => a.seq - b.seq);
@@ -939,6 +942,30 @@ export class FeedbackRecommender {
       if (call && !calls.has(stepId(call))) calls.set(stepId(call), call);
     }
     return [...calls.values()];
+  }
+
+  /**
+   * A field no object of its class had assigned in between: the steps outside constructors that
+   * assigned other fields of objects of that class (`p.nightsSold += n` in `book`, where
+   * `p.freeFrom = r.departure()` was due too, on whichever pitch was booked), earliest first:
+   * the first booking already lacked it, and the later ones may have booked the wrong pitch.
+   */
+  private otherFieldsOfItsClass(between: readonly TraceStep[], read: TraceAccess): TraceStep[] {
+    if (read.kind !== 'field' || read.owner === undefined) return [];
+    const type = typeOfReference(read.owner);
+    const ofItsClass = (w: TraceAccess) =>
+      w.kind === 'field' && w.owner !== undefined && typeOfReference(w.owner) === type;
+    const assignedAnywhere = between.some((s) =>
+      s.writes.some((w) => ofItsClass(w) && w.name === read.name),
+    );
+    if (assignedAnywhere) return [];
+    return between
+      .filter(
+        (s) =>
+          s.method !== '<init>' &&
+          s.writes.some((w) => ofItsClass(w) && w.name !== read.name && w.owner !== read.owner),
+      )
+      .slice(0, MAX_UPDATE_CANDIDATES);
   }
 
   /** Steps in `between` that changed a library object held in another field of the read's object. */

@@ -524,8 +524,8 @@ export class FixedRunOracle {
    * the fix added just above this one): what this step found was not prepared as it should be.
    */
   private precededByMissing(step: TraceStep, partner: TraceStep): boolean {
-    const previous = this.buggyPrevious.get(stepId(step));
-    const partnerPrevious = this.fixedPrevious.get(stepId(partner));
+    const previous = beforeTheLine(step, this.buggyPrevious);
+    const partnerPrevious = beforeTheLine(partner, this.fixedPrevious);
     return (
       partnerPrevious !== undefined &&
       !this.fixedWithPartner.has(partnerPrevious.seq) &&
@@ -643,6 +643,24 @@ export class FixedRunOracle {
           !this.jumpedElsewhere(step, partner));
     return { kind: allRight ? 'missing-update' : 'correct' };
   }
+}
+
+/**
+ * The step of the same invocation before the line `step` ends: a line split by a call
+ * (`p.nightsSold += r.nights()` runs before and after `nights`) is one statement, and what ran
+ * before it is what ran before its first part.
+ */
+function beforeTheLine(
+  step: TraceStep,
+  previousOf: ReadonlyMap<string, TraceStep>,
+): TraceStep | undefined {
+  let previous = previousOf.get(stepId(step));
+  let part = step;
+  while (previous && locationOf(previous) === locationOf(part) && part.seq - previous.seq > 1) {
+    part = previous;
+    previous = previousOf.get(stepId(part));
+  }
+  return previous;
 }
 
 /** A step that read and wrote nothing: a jump (`break`, `continue`, `return;`) or an empty line. */

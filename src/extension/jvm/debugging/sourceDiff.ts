@@ -12,7 +12,9 @@ export interface SourceDiff {
   buggyToFixed: Map<number, number>;
   /**
    * Buggy lines the fix changed or deleted. Where the fix only inserted lines, the code lines
-   * just before and after the insertion stand for it (the omission shows there).
+   * just before and after the insertion stand for it (the omission shows there). Where it
+   * changed a constant that javac copies into the code using it (`static final double
+   * LID_FACTOR = 0.4;`), the declaration never runs: the lines using the constant stand for it.
    */
   rootCauseLines: Set<number>;
 }
@@ -50,7 +52,44 @@ export function diffSources(buggyText: string, fixedText: string): SourceDiff {
     (i) => normalise(buggy[i]),
     (j) => normalise(fixed[j]),
   ).forEach((j, i) => buggyToFixed.set(i + 1, j < 0 ? 0 : j + 1));
+  for (const line of [...rootCauseLines]) {
+    const constant = inlinedConstant(buggy[line - 1]);
+    if (constant) usesOf(constant, buggy, line).forEach((use) => rootCauseLines.add(use));
+  }
   return { buggyToFixed, rootCauseLines };
+}
+
+/**
+ * The name a line declares when it declares a constant javac inlines: a final field of a
+ * primitive type or String initialised with an expression of literals and operators.
+ */
+function inlinedConstant(line: string): string | undefined {
+  const match =
+    /^\s*(?:(?:public|protected|private|static)\s+)*final\s+(?:byte|short|int|long|float|double|char|boolean|String)\s+(\w+)\s*=\s*([^;]+);/.exec(
+      line,
+    );
+  if (!match || /\bnew\b|[\w$]\s*\(|\[/.test(match[2])) return undefined;
+  // Other names in the initialiser would have to be constants too; leave those out.
+  const rest = match[2]
+    .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, ' ')
+    .replace(
+      /\b0[xX][\dA-Fa-f_]+[lL]?\b|(?:\b\d[\d_]*\.?[\d_]*|\.\d[\d_]*)(?:[eE][+-]?\d+)?[dDfFlL]?/g,
+      ' ',
+    );
+  if ((rest.match(/[A-Za-z_$][\w$]*/g) ?? []).some((name) => name !== 'true' && name !== 'false'))
+    return undefined;
+  return match[1];
+}
+
+/** Lines (1-based) other than the declaration that mention `name` outside strings and comments. */
+function usesOf(name: string, lines: readonly string[], declaration: number): number[] {
+  const mention = new RegExp(`(?<![\\w$.])${name}(?![\\w$])|\\.${name}(?![\\w$(])`);
+  const uses: number[] = [];
+  lines.forEach((line, i) => {
+    const code = line.replace(/"(?:[^"\\]|\\.)*"/g, '""').replace(/\/\/.*$/, '');
+    if (i + 1 !== declaration && mention.test(code)) uses.push(i + 1);
+  });
+  return uses;
 }
 
 /**
