@@ -343,6 +343,31 @@ describe('debug-sim on the seeded-bug corpus (real JVM)', function () {
     assert.ok(result.feedbacks <= 6, `${result.feedbacks} feedbacks`);
   });
 
+  it('asks the runs of the decisions that kept an update in the code from ever running (loom)', () => {
+    const result = simulate('loom');
+    assert.equal(result.located, true);
+    assert.deepEqual([result.rootCause?.method, result.rootCause?.line], ['edge', 42]);
+    assert.ok(
+      result.path.some((p) => p.line === 67 && p.method === 'selvedgeFaults'),
+      'the `if (streak == 3)` that guards faults.add(...) is asked',
+    );
+    assert.ok(result.feedbacks <= 12, `${result.feedbacks} feedbacks`);
+  });
+
+  it('asks where other fields of a class were assigned when no object had one assigned (campsite)', () => {
+    const result = simulate('campsite');
+    assert.equal(result.located, true);
+    assert.deepEqual([result.rootCause?.method, result.rootCause?.line], ['book', 72]);
+    assert.ok(result.feedbacks <= 8, `${result.feedbacks} feedbacks`);
+  });
+
+  it('counts a use of a changed constant javac inlined as the root cause (cooling)', () => {
+    const result = simulate('cooling');
+    assert.equal(result.located, true);
+    assert.deepEqual([result.rootCause?.method, result.rootCause?.line], ['rate', 45]);
+    assert.deepEqual(result.expected.find((e) => e.class === 'cooling.Main')?.lines, [15, 45]);
+  });
+
   it('refuses a run longer than the step limit with a clear error instead of running out of memory', () => {
     assert.throws(
       () =>

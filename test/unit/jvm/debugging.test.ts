@@ -359,6 +359,44 @@ describe('feedback recommender: missing updates', () => {
     assert.deepEqual([end.rootCause, end.step], [true, at(3)]);
   });
 
+  it('asks where other fields of the class were assigned when no object had the field assigned', () => {
+    /*
+     *  1  new Pitch()  -> Pitch@1.freeFrom = 0     <init> line 30
+     *  2  new Pitch()  -> Pitch@2.freeFrom = 0     <init> line 30
+     *  3  a.nightsSold += 2   (book)               line 72   <- p.freeFrom = ... missing here
+     *  4  b.nightsSold += 3   (book)               line 72
+     *  5  findPitch(r)                             line 50
+     *  6    for (Pitch p : pitches)                line 53
+     *  7    if (p.freeFrom <= day)  reads Pitch@2.freeFrom (stale)   line 55
+     */
+    const view = trace([
+      { line: 30, method: '<init>' },
+      { line: 30, method: '<init>' },
+      { line: 72, method: 'book' },
+      { line: 72, method: 'book' },
+      { line: 50 },
+      { line: 53, method: 'findPitch', parent: 5 },
+      { line: 55, method: 'findPitch', parent: 5, control: 6 },
+    ]);
+    const field = (owner: string, name: string, value: string, writer?: number): TraceAccess => ({
+      kind: 'field',
+      name,
+      owner,
+      value,
+      ...(writer === undefined ? {} : { writer: at(writer) }),
+    });
+    view.step(at(1))!.writes.push(field('demo.Pitch@1', 'freeFrom', '0'));
+    view.step(at(2))!.writes.push(field('demo.Pitch@2', 'freeFrom', '0'));
+    view.step(at(3))!.writes.push(field('demo.Pitch@1', 'nightsSold', '2'));
+    view.step(at(4))!.writes.push(field('demo.Pitch@1', 'nightsSold', '5'));
+    view.step(at(7))!.reads.push(field('demo.Pitch@2', 'freeFrom', '0', 2));
+    const recommender = new FeedbackRecommender(view, at(7));
+    assert.deepEqual(recommender.feedback(at(7), 'wrong-value', 0).step, at(2));
+    const first = recommender.feedback(at(2), 'missing-update');
+    assert.deepEqual(first.step, at(3), 'the first step that assigned another field of a Pitch');
+    assert.deepEqual(recommender.feedback(at(3), 'missing-update').step, at(4));
+  });
+
   it('without the code behind the trace, walks the code that ran in between from the start', () => {
     const recommender = new FeedbackRecommender(neverAdded(false), at(7));
     recommender.feedback(at(7), 'wrong-value', 1);

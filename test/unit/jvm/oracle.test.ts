@@ -99,6 +99,27 @@ describe('debug-sim oracle', () => {
     assert.equal(same.judge(3).kind, 'missing-update', 'the same object, made by partner steps');
   });
 
+  it('blames a line split by a call when the fix added a statement before the line', () => {
+    // Buggy: p.nightsSold += r.nights();  Fixed: p.freeFrom = r.departure(); first.
+    const call: StepSpec = { line: 40, method: 'nights' };
+    const buggy: StepSpec[] = [
+      { line: 66, writes: [['local', 'p', 'Pitch@1']] },
+      { line: 72, reads: [['local', 'p', 'Pitch@1']] },
+      { ...call, parent: 2 },
+      { line: 72, reads: [['local', 'p', 'Pitch@1']], writes: [['field', 'nightsSold', '2']] },
+    ];
+    const fixed: StepSpec[] = [
+      { line: 66, writes: [['local', 'p', 'Pitch@7']] },
+      { line: 72, reads: [['local', 'p', 'Pitch@7']], writes: [['field', 'freeFrom', '5']] },
+      { line: 73, reads: [['local', 'p', 'Pitch@7']] },
+      { ...call, parent: 3 },
+      { line: 73, reads: [['local', 'p', 'Pitch@7']], writes: [['field', 'nightsSold', '2']] },
+    ];
+    const { judge } = oracle(buggy, fixed, [1, 3, 4, 5]);
+    assert.equal(judge(4).kind, 'correct', 'the part after the call is blamed too');
+    assert.equal(judge(2).kind, 'correct');
+  });
+
   it('tells lists apart that were given other objects of the same type', () => {
     // Both runs make two loads; the buggy list was given the second where the fixed got the first.
     const made = (first: string, second: string): StepSpec[] => [
