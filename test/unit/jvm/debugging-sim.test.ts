@@ -368,6 +368,17 @@ describe('debug-sim on the seeded-bug corpus (real JVM)', function () {
     assert.deepEqual(result.expected.find((e) => e.class === 'cooling.Main')?.lines, [15, 45]);
   });
 
+  it('tells a list given the wrong object apart, and sees swapped statements inside a branch (cannery)', () => {
+    const result = simulate('cannery');
+    assert.equal(result.located, true);
+    assert.equal(result.rootCause?.method, 'buildLoads');
+    assert.ok([62, 63].includes(result.rootCause?.line ?? 0), `line ${result.rootCause?.line}`);
+    assert.ok(
+      result.path.some((p) => p.line === 68 && p.feedback === 'wrong-value'),
+      'the final add reads a list given other loads than the fixed run’s',
+    );
+  });
+
   it('refuses a run longer than the step limit with a clear error instead of running out of memory', () => {
     assert.throws(
       () =>

@@ -31,6 +31,9 @@ import {
   type TraceStep,
 } from './traceView';
 
+/** Steps of an invocation searched for a statement the fix moved back before them. */
+const REORDER_WINDOW = 8;
+
 export interface ProgramVersion {
   classPath: string;
   /** Where the .java files are (package directories below); default: the class path. */
@@ -452,7 +455,12 @@ export class FixedRunOracle {
     // The fixed run first ran statements the buggy run lacks, then went on where the buggy run
     // did: the decision chose alike, and what is missing comes after it.
     if (this.resumesAfterAdded(partnerNext, this.partner(next))) return false;
-    return sameStep(next.controlDominator, step) || sameStep(partnerNext.controlDominator, partner);
+    const enteredHere = sameStep(next.controlDominator, step);
+    const enteredThere = sameStep(partnerNext.controlDominator, partner);
+    // Both entered the branch, where the buggy run ran the fixed run's first statement a little
+    // later (statements the fix swapped): the decision chose alike.
+    if (enteredHere && enteredThere && this.ranLaterInFrame(step, partnerNext)) return false;
+    return enteredHere || enteredThere;
   }
 
   /**
@@ -481,8 +489,28 @@ export class FixedRunOracle {
       partnerNext !== undefined &&
       !this.fixedWithPartner.has(partnerNext.seq) &&
       !this.asksEnclosingDecisionAgain(partner, partnerNext) &&
-      (next === undefined || this.partner(next)?.seq !== partnerNext.seq)
+      (next === undefined || this.partner(next)?.seq !== partnerNext.seq) &&
+      !this.ranLaterInFrame(step, partnerNext)
     );
+  }
+
+  /**
+   * The buggy run ran the statement of `partnerNext` a little later in the same invocation (two
+   * statements the fix swapped): it is not missing after `step`, the one that ran in its place
+   * is out of order.
+   */
+  private ranLaterInFrame(step: TraceStep, partnerNext: TraceStep): boolean {
+    // In the step's own region (under the same decision run, or the step's branch when it is
+    // the decision), not in a later round of a loop.
+    const regionOf = (s: TraceStep) => (s.controlDominator ? stepId(s.controlDominator) : '');
+    const inRegion = (s: TraceStep) =>
+      regionOf(s) === regionOf(step) || sameStep(s.controlDominator, step);
+    let later = this.buggyNext.get(stepId(step));
+    for (let i = 0; later && i < REORDER_WINDOW && inRegion(later); i++) {
+      if (this.partner(later)?.seq === partnerNext.seq) return true;
+      later = this.buggyNext.get(stepId(later));
+    }
+    return false;
   }
 
   /**
@@ -501,7 +529,8 @@ export class FixedRunOracle {
       partnerNext !== undefined &&
       nextPartner.seq !== partnerNext.seq &&
       locationOf(nextPartner) !== locationOf(partnerNext) &&
-      (onlyMovesOn(step) || !this.asksEnclosingDecisionAgain(partner, partnerNext))
+      (onlyMovesOn(step) || !this.asksEnclosingDecisionAgain(partner, partnerNext)) &&
+      !this.ranLaterInFrame(step, partnerNext)
     );
   }
 
