@@ -304,7 +304,7 @@ export class JvmRunStorage {
     insertRows(
       this.store,
       `INSERT OR REPLACE INTO jvm_methods
-         (run_id, method_id, class_name, source_file, name, descriptor, is_static, lines)`,
+         (run_id, method_id, class_name, source_file, name, descriptor, is_static, lines, branches)`,
       changed.map((m) => {
         this.storedMethods.set(m.id, m);
         return [
@@ -316,6 +316,7 @@ export class JvmRunStorage {
           m.descriptor,
           m.isStatic ? 1 : 0,
           JSON.stringify(m.lines),
+          JSON.stringify(m.branches.map((b) => [b.lineIndex, b.controls])),
         ];
       }),
     );

@@ -50,6 +50,16 @@ export interface JvmThreadSummary {
   steps: number;
 }
 
+/** A method as the agent declared it: its lines and its decisions (see JvmMethodInfo). */
+export interface JvmStoredMethod {
+  className: string;
+  name: string;
+  /** Line number by line index. */
+  lines: number[];
+  /** Per decision: the line index of the branch and the line indices it controls. */
+  branches: { lineIndex: number; controls: number[] }[];
+}
+
 export interface JvmLocation {
   locationId: number;
   methodId: number;
@@ -142,6 +152,23 @@ export class JvmTraceReader {
       }
     }
     return undefined;
+  }
+
+  /** The run's declared methods (sessions written before schema 6 have no decisions). */
+  methods(): JvmStoredMethod[] {
+    return this.store
+      .query<{ class_name: string; name: string; lines: string; branches: string }>(
+        'SELECT class_name, name, lines, branches FROM jvm_methods WHERE run_id = ?',
+        [this.runId],
+      )
+      .map((row) => ({
+        className: row.class_name,
+        name: row.name,
+        lines: JSON.parse(row.lines) as number[],
+        branches: (JSON.parse(row.branches) as [number, number[]][]).map(
+          ([lineIndex, controls]) => ({ lineIndex, controls }),
+        ),
+      }));
   }
 
   /** Location ids of a source line (a line can belong to several methods, e.g. lambdas). */

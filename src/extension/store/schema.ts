@@ -272,6 +272,12 @@ export const MIGRATIONS: readonly string[] = [
          json_extract(e.value, '$[5]') AS detail
   FROM erlang_event_chunks AS c, json_each(c.events) AS e;
   `,
+  // 6: each JVM method's decisions and the lines each controls, as the agent declared them,
+  // so that feedback debugging on a reopened session can see code that never ran.
+  `
+  ALTER TABLE jvm_methods ADD COLUMN branches TEXT NOT NULL DEFAULT '[]'
+    CHECK (json_valid(branches));
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -81,6 +81,39 @@ describe('feedback view of a stored run (real JVM)', function () {
     });
   }
 
+  it('sees the code behind the run as debug-sim does: lines, decisions and source (loom)', async () => {
+    const traceFile = record('loom');
+    const { steps, decoder } = decodeTrace(readFileSync(traceFile));
+    const memory = buildMemoryTrace(steps, decoder.methodTable(), {
+      sourceLine: sourceLine('loom'),
+    });
+    const store = await SessionStore.open(join(dir, 'loom.bathy'), {
+      create: true,
+      flushIntervalMs: 0,
+    });
+    try {
+      const { runId } = await ingestTraceFile(store, traceFile, { target: 'loom.Main' });
+      const stored = feedbackTraceView(new JvmTraceReader(store, runId), {
+        sourceLine: sourceLine('loom'),
+      }).view;
+      const [mine, theirs] = [stored.code!, memory.code!];
+      const lines = theirs.lines('loom.Main', 'selvedgeFaults');
+      assert.ok(lines.length > 5);
+      assert.deepEqual(mine.lines('loom.Main', 'selvedgeFaults'), lines);
+      for (const line of lines) {
+        assert.deepEqual(
+          mine.guardsOfLine('loom.Main', 'selvedgeFaults', line),
+          theirs.guardsOfLine('loom.Main', 'selvedgeFaults', line),
+        );
+      }
+      // faults.add(...) runs only when `if (streak == 3)` on the line above lets it.
+      assert.equal(mine.guardsOfLine('loom.Main', 'selvedgeFaults', 68)[0], 67);
+      assert.match(mine.sourceLine('loom.Main', 68) ?? '', /faults\.add\(/);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('leaves a run above the size bound to the stored dependencies', async () => {
     const traceFile = record('doubler');
     const store = await SessionStore.open(join(dir, 'bound.bathy'), {

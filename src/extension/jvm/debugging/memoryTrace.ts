@@ -47,16 +47,19 @@ export function buildMemoryTrace(
     enricher.visit(index);
     for (const write of step.writes) lastWriter.set(write.key, ref);
   });
-  return new MemoryTraceView(built, methodCode(methods, options.sourceLine));
+  return new MemoryTraceView(built, methodCode(methods.values(), options.sourceLine));
 }
+
+/** What methodCode needs of a declared method (decoded, or read back from a session). */
+export type DeclaredMethod = Pick<JvmMethodInfo, 'className' | 'name' | 'lines' | 'branches'>;
 
 /** The declared methods (lines, decisions and the lines each controls) and the source text. */
 export function methodCode(
-  methods: ReadonlyMap<number, JvmMethodInfo>,
+  methods: Iterable<DeclaredMethod>,
   sourceLine: SourceLines = () => undefined,
 ): MethodCode {
-  const byName = new Map<string, JvmMethodInfo[]>();
-  for (const method of methods.values()) {
+  const byName = new Map<string, DeclaredMethod[]>();
+  for (const method of methods) {
     const key = `${method.className}.${method.name}`;
     byName.set(key, [...(byName.get(key) ?? []), method]);
   }

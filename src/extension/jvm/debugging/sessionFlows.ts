@@ -7,7 +7,7 @@
 import type { JvmStep, JvmVarAccess } from '../decoder';
 import type { JvmStoredAccess, JvmStoredStep, JvmTraceReader } from '../traceReader';
 import type { SourceLines } from './libraryFlows';
-import { TraceEnricher, type MemoryTraceOptions, type StepLinks } from './memoryTrace';
+import { methodCode, TraceEnricher, type MemoryTraceOptions, type StepLinks } from './memoryTrace';
 import {
   MemoryTraceView,
   SessionTraceView,
@@ -54,7 +54,10 @@ export function feedbackTraceView(
     built.push(traceStepOf(step));
     enricher.visit(index);
   });
-  return { view: new MemoryTraceView(built), withFlows: true };
+  return {
+    view: new MemoryTraceView(built, methodCode(reader.methods(), sourceLine)),
+    withFlows: true,
+  };
 }
 
 /**
