@@ -184,7 +184,7 @@ export function alignTraces(
 /** Control levels a second chance looks up from a step, and down from its ancestor's partner. */
 const REHOME_LEVELS = 3;
 /** Fixed steps a second chance reads at most, between the partners of a step's neighbours. */
-const REHOME_WINDOW = 64;
+const REHOME_WINDOW = 256;
 
 /**
  * A fix can move a statement under another decision of the same invocation: with a `break`

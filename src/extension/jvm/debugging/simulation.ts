@@ -535,6 +535,20 @@ export class FixedRunOracle {
   }
 
   /**
+   * After the partner the fixed run left the body (its next step asks an enclosing loop's
+   * condition again), while the buggy run went on to a statement both versions have, which
+   * the fixed run did not run here: the jump out (`continue`, `break`, `return`) the step should
+   * have been followed by is missing. A next statement the fix deleted says nothing of the step.
+   */
+  private stayedWhereTheFixLeft(step: TraceStep, partner: TraceStep): boolean {
+    const next = this.buggyNext.get(stepId(step));
+    const partnerNext = this.fixedNext.get(stepId(partner));
+    if (!next || !partnerNext || this.partner(next) || !this.fixedLocationOf) return false;
+    const kept = !this.fixedLocationOf(next).endsWith(':0');
+    return kept && this.asksEnclosingDecisionAgain(partner, partnerNext);
+  }
+
+  /**
    * The fixed run went on by running a decision that encloses the step once more (a loop
    * condition asked again): what is missing is another round of that decision, not part of this
    * step's own work.
@@ -669,7 +683,8 @@ export class FixedRunOracle {
         ? !this.wentWrongWay(step, partner)
         : !this.followUpMissing(step, partner) &&
           !this.precededByMissing(step, partner) &&
-          !this.jumpedElsewhere(step, partner));
+          !this.jumpedElsewhere(step, partner) &&
+          !this.stayedWhereTheFixLeft(step, partner));
     return { kind: allRight ? 'missing-update' : 'correct' };
   }
 }
