@@ -379,6 +379,13 @@ describe('debug-sim on the seeded-bug corpus (real JVM)', function () {
     );
   });
 
+  it('blames the step a missing continue should have followed (mailroom)', () => {
+    const result = simulate('mailroom');
+    assert.equal(result.located, true);
+    assert.deepEqual([result.rootCause?.method, result.rootCause?.line], ['sort', 64]);
+    assert.ok(result.feedbacks <= 10, `${result.feedbacks} feedbacks`);
+  });
+
   it('refuses a run longer than the step limit with a clear error instead of running out of memory', () => {
     assert.throws(
       () =>

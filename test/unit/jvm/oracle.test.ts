@@ -61,6 +61,7 @@ function oracle(
   pairs: number[],
   decisions: number[] = [],
   linesTheFixAdded: number[] = [],
+  linesTheFixDeleted?: number[],
 ) {
   const buggyView = view(buggy, 0);
   const fixedView = view(fixed, 1000);
@@ -74,7 +75,9 @@ function oracle(
       fixedView,
       matches,
       new Set(decisions.map((order) => order - 1)),
-      undefined,
+      linesTheFixDeleted &&
+        ((step) =>
+          `${step.className}.${step.method}:${linesTheFixDeleted.includes(step.line) ? 0 : step.line}`),
       (step) => linesTheFixAdded.includes(step.line),
     ).judge(buggyView.step({ threadId: 1, order })!, { seq: -1 });
   return { judge };
@@ -118,6 +121,21 @@ describe('debug-sim oracle', () => {
     const { judge } = oracle(buggy, fixed, [1, 3, 4, 5]);
     assert.equal(judge(4).kind, 'correct', 'the part after the call is blamed too');
     assert.equal(judge(2).kind, 'correct');
+  });
+
+  it('blames a step after which the fixed run left the loop body and the buggy run went on', () => {
+    // buggy: `if (!fits) shelve(item); hole.add(item);`  fixed: `... shelve(item); continue; }`
+    const buggy: StepSpec[] = [
+      { line: 57 },
+      { line: 64, control: 1 },
+      { line: 66, control: 1 },
+      { line: 57, control: 1 },
+    ];
+    const fixed: StepSpec[] = [{ line: 57 }, { line: 64, control: 1 }, { line: 57, control: 1 }];
+    const { judge } = oracle(buggy, fixed, [1, 2, 0, 3], [], [], []);
+    assert.equal(judge(2).kind, 'correct', 'the continue after it is missing');
+    const deleted = oracle(buggy, fixed, [1, 2, 0, 3], [], [], [66]);
+    assert.equal(deleted.judge(2).kind, 'missing-update', 'a statement the fix deleted came next');
   });
 
   it('tells lists apart that were given other objects of the same type', () => {
