@@ -624,7 +624,8 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-function callsMutatingMethod(text: string, variable: string): boolean {
+/** Whether the line calls a method on `variable` that may change the object (not a query). */
+export function callsMutatingMethod(text: string, variable: string): boolean {
   return operationsOn(text, variable).length > 0;
 }
 

@@ -19,6 +19,7 @@
 // Undo replays the history without its last entry, so every state is reproducible.
 
 import { typeOfReference } from '../javaText';
+import { callsMutatingMethod } from './libraryFlows';
 import {
   describeAccess,
   isCallbackAnswer,
@@ -895,13 +896,13 @@ export class FeedbackRecommender {
     between: readonly TraceStep[],
   ): TraceStep[] {
     const code = this.view.code;
-    const updates = code && updatePattern(read);
+    const updates = code && updatesInText(read);
     if (!code || !updates) return [];
     const inFrame = between.filter((s) => sameFrame(s, writer));
     const found = new Set<TraceStep>();
     for (const line of code.lines(writer.className, writer.method)) {
       const text = code.sourceLine(writer.className, line);
-      if (line === writer.line || !text || !updates.test(text.replace(/\/\/.*$/, ''))) continue;
+      if (line === writer.line || !text || !updates(text.replace(/\/\/.*$/, ''))) continue;
       // Outwards from the line, one decision at a time, up to the loop around them.
       let towards = line;
       for (let depth = 0; depth < MAX_GUARD_DEPTH; depth++) {
@@ -1479,28 +1480,21 @@ function stepsUnder(decision: TraceStep, between: readonly TraceStep[]): TraceSt
   return [...under.values()];
 }
 
-/** Calls that change a JDK collection, string builder or array in place. */
-const CHANGING_CALLS =
-  'add|addAll|addFirst|addLast|put|putAll|putIfAbsent|merge|compute|computeIfAbsent|' +
-  'computeIfPresent|offer|offerFirst|offerLast|push|pop|poll|set|remove|removeIf|clear|' +
-  'append|insert|delete|deleteCharAt|setLength|reverse|sort|replaceAll|fill';
-
 /**
- * What source text that updates the read's variable looks like: `x = `, `x += `, `x++` for a
- * local or field, `faults.add(` for a collection's contents. Undefined for names that are not
- * a plain identifier (a call's result, a synthetic variable).
+ * Whether a line's source text updates the read's variable: `x = `, `x += `, `x++` for a local
+ * or field, a call that may change it (`faults.add(`) for a collection's contents. Never for
+ * names that are not a plain identifier (a call's result, a synthetic variable).
  */
-function updatePattern(read: TraceAccess): RegExp | undefined {
+function updatesInText(read: TraceAccess): ((text: string) => boolean) | undefined {
   const held = read.kind === 'library' ? /^contents of (?:.*\.)?([A-Za-z_$][\w$]*)$/ : undefined;
   const name = held ? held.exec(read.name)?.[1] : read.name;
   if (!name || !/^[A-Za-z_][\w]*$/.test(name)) return undefined;
-  if (read.kind === 'library') {
-    return new RegExp(`\\b${name}\\s*\\.\\s*(?:${CHANGING_CALLS})\\s*\\(`);
-  }
+  if (read.kind === 'library') return (text) => callsMutatingMethod(text, name);
   if (read.kind !== 'local' && read.kind !== 'field' && read.kind !== 'static') return undefined;
-  return new RegExp(
+  const assignment = new RegExp(
     `\\b${name}\\s*(?:[-+*/%&|^]|<<|>>>?)?=(?!=)|\\b${name}\\s*(?:\\+\\+|--)|(?:\\+\\+|--)\\s*${name}\\b`,
   );
+  return (text) => assignment.test(text);
 }
 
 /** The index of an element named `[7]`, else undefined. */
