@@ -386,6 +386,21 @@ describe('debug-sim on the seeded-bug corpus (real JVM)', function () {
     assert.ok(result.feedbacks <= 10, `${result.feedbacks} feedbacks`);
   });
 
+  it('gives what a stream’s callbacks answered to the statement’s last step, on its first line (tutoring)', () => {
+    const result = simulate('tutoring');
+    assert.equal(result.located, true);
+    assert.deepEqual(
+      [result.rootCause?.method, result.rootCause?.line],
+      ['lambda$findTutor$0', 42],
+    );
+    assert.ok(
+      result.path.some(
+        (p) => p.method === 'findTutor' && p.line === 41 && /answered/.test(p.variable ?? ''),
+      ),
+      'the return line reads what the filter answered',
+    );
+  });
+
   it('refuses a run longer than the step limit with a clear error instead of running out of memory', () => {
     assert.throws(
       () =>

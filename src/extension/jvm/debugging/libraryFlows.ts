@@ -293,7 +293,7 @@ export class LibraryFlowTracker {
     }
     // Callbacks of a line that changed nothing yet may shape what a later part of it makes.
     const scope = this.changesWithCallbacks.get(stepId(step));
-    if (scope?.changes.length === 0 && !line.continuesAfterCall) {
+    if (scope?.changes.length === 0 && !line.continuesAfterCall && !line.statementGoesOn) {
       this.changesWithCallbacks.delete(stepId(step));
     }
     for (const write of raw.writes) {
@@ -462,7 +462,7 @@ export class LibraryFlowTracker {
    */
   private takeEarlierAnswers(step: TraceStep, line: LineContext): void {
     if (line.continuesAfterCall) return;
-    for (const part of line.earlierParts) {
+    for (const part of [...line.earlierParts, ...(line.statementParts ?? [])]) {
       const scope = this.changesWithCallbacks.get(stepId(part));
       if (!scope || scope.changes.length > 0) continue;
       this.changesWithCallbacks.delete(stepId(part));
@@ -561,6 +561,14 @@ export interface LineContext {
   carriedReads: readonly JvmVarAccess[];
   /** The steps of the line's earlier parts, first part first (empty unless resumed). */
   earlierParts: readonly StepRef[];
+  /**
+   * A statement written over several lines comes back to this step's line at its end (`return
+   * tutors.stream()` / `.filter(...)` / `.min(...)` returns on the first line): the steps of its
+   * later lines, which ran in between. Empty otherwise.
+   */
+  statementParts?: readonly StepRef[];
+  /** This step is one of those later lines: the statement ends back on an earlier line. */
+  statementGoesOn?: boolean;
 }
 
 const NO_TRACED_CALLS: LineContext = {

@@ -121,7 +121,7 @@ export class TraceEnricher {
     this.library = options.withoutLibraryFlows
       ? undefined
       : new LibraryFlowTracker(instrumented, options.sourceLine);
-    this.lines = new LineContexts(steps, links);
+    this.lines = new LineContexts(steps, links, options.sourceLine);
     this.returns = new ReturnLinker(steps, built);
   }
 
@@ -246,6 +246,7 @@ class LineContexts {
   constructor(
     private readonly steps: readonly JvmStep[],
     private readonly relations: StepLinks,
+    private readonly sourceLine?: SourceLines,
   ) {
     steps.forEach((step, index) => {
       const caller = relations.invocationParent[index];
@@ -267,7 +268,31 @@ class LineContexts {
       continuesAfterCall: next >= 0 && this.sameLineAfterCall(index, next),
       carriedReads: earlier.flatMap((part) => this.steps[part].reads),
       earlierParts: earlier.map((part) => this.steps[part]),
+      statementParts: this.laterLinesOfStatement(index).map((part) => this.steps[part]),
+      statementGoesOn: next >= 0 && this.laterLinesOfStatement(next).includes(index),
     };
+  }
+
+  /**
+   * The steps just before `index` in its frame that ran later lines of the statement starting
+   * on its line, when the statement came back to that line (see carryStatementReads).
+   */
+  private laterLinesOfStatement(index: number): number[] {
+    const step = this.steps[index];
+    const previous = this.relations.stepOverPrevious[index];
+    if (!this.sourceLine || previous < 0 || this.steps[previous].line <= step.line) return [];
+    const end = statementEnd(this.sourceLine, step.className, step.line);
+    const parts: number[] = [];
+    for (
+      let p = previous;
+      p >= 0 && this.steps[p].frameId === step.frameId;
+      p = this.relations.stepOverPrevious[p]
+    ) {
+      const line = this.steps[p].line;
+      if (line <= step.line || line > end) break;
+      parts.unshift(p);
+    }
+    return parts;
   }
 
   /**
