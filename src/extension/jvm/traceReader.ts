@@ -53,6 +53,8 @@ export interface JvmThreadSummary {
 /** A method as the agent declared it: its lines and its decisions (see JvmMethodInfo). */
 export interface JvmStoredMethod {
   className: string;
+  /** The source file name the class declares (`Main.java`), or ''. */
+  sourceFile: string;
   name: string;
   /** Line number by line index. */
   lines: number[];
@@ -157,12 +159,19 @@ export class JvmTraceReader {
   /** The run's declared methods (sessions written before schema 6 have no decisions). */
   methods(): JvmStoredMethod[] {
     return this.store
-      .query<{ class_name: string; name: string; lines: string; branches: string }>(
-        'SELECT class_name, name, lines, branches FROM jvm_methods WHERE run_id = ?',
+      .query<{
+        class_name: string;
+        source_file: string;
+        name: string;
+        lines: string;
+        branches: string;
+      }>(
+        'SELECT class_name, source_file, name, lines, branches FROM jvm_methods WHERE run_id = ?',
         [this.runId],
       )
       .map((row) => ({
         className: row.class_name,
+        sourceFile: row.source_file,
         name: row.name,
         lines: JSON.parse(row.lines) as number[],
         branches: (JSON.parse(row.branches) as [number, number[]][]).map(

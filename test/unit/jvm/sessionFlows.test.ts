@@ -125,6 +125,8 @@ describe('feedback view of a stored run (real JVM)', function () {
       const reader = new JvmTraceReader(store, runId);
       const { view, withFlows } = feedbackTraceView(reader, { maxSteps: 10 });
       assert.equal(withFlows, false);
+      // The code behind the run is known all the same (from the session's declared methods).
+      assert.ok((view.code?.lines('doubler.Main', 'main').length ?? 0) > 0, 'declared lines');
       const first = view.step({ threadId: reader.threads()[0].threadId, order: 1 });
       assert.ok(first && first.reads.every((r) => r.kind !== 'library'));
     } finally {

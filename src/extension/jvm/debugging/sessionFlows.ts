@@ -40,24 +40,25 @@ export function feedbackTraceView(
 ): { view: TraceView; withFlows: boolean } {
   const threads = reader.threads();
   const total = threads.reduce((sum, thread) => sum + thread.steps, 0);
+  const methods = reader.methods();
+  const sourceLine =
+    options.sourceLine ??
+    linesOf(new Map(methods.map((m) => [m.className, m.sourceFile])), options.sourceText);
+  const code = methodCode(methods, sourceLine);
   if (total > (options.maxSteps ?? FLOW_STEP_LIMIT)) {
-    return { view: new SessionTraceView(reader), withFlows: false };
+    return { view: new SessionTraceView(reader, code), withFlows: false };
   }
   const stored = threads
     .flatMap((thread) => [...reader.threadSteps(thread.threadId)])
     .sort((a, b) => a.seq - b.seq);
   const { steps, links } = asDecodedSteps(stored);
   const built: TraceStep[] = [];
-  const sourceLine = options.sourceLine ?? linesOf(stored, options.sourceText);
   const enricher = new TraceEnricher(steps, links, built, { ...options, sourceLine });
   stored.forEach((step, index) => {
     built.push(traceStepOf(step));
     enricher.visit(index);
   });
-  return {
-    view: new MemoryTraceView(built, methodCode(reader.methods(), sourceLine)),
-    withFlows: true,
-  };
+  return { view: new MemoryTraceView(built, code), withFlows: true };
 }
 
 /**
@@ -138,12 +139,12 @@ function decodedAccess(access: JvmStoredAccess, frameId: number): JvmVarAccess {
 }
 
 /** Source lines by class, read once per class through `sourceText`. */
+/** Source lines by class, from the source file name each class declares. */
 function linesOf(
-  stored: readonly JvmStoredStep[],
+  sourceFiles: ReadonlyMap<string, string>,
   sourceText: SessionFlowOptions['sourceText'],
 ): SourceLines | undefined {
   if (!sourceText) return undefined;
-  const sourceFiles = new Map(stored.map((step) => [step.className, step.sourceFile]));
   const texts = new Map<string, string[] | undefined>();
   return (className, line) => {
     if (!texts.has(className)) {

@@ -148,7 +148,10 @@ export class MemoryTraceView implements TraceView {
 
 /** A run stored in a session, read step by step (no library flows: see sessionFlows.ts). */
 export class SessionTraceView implements TraceView {
-  constructor(private readonly reader: JvmTraceReader) {}
+  constructor(
+    private readonly reader: JvmTraceReader,
+    readonly code?: MethodCode,
+  ) {}
 
   step(ref: StepRef): TraceStep | undefined {
     const stored = this.reader.step(ref.threadId, ref.order);
