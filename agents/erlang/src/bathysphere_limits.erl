@@ -8,7 +8,7 @@
 
 -export([defaults/0, merge/2]).
 -export([admit/3, summarise/5, take_summaries/0, window_counts/0, top_offenders/1]).
--export([count_late_send/3, fold_late_sends/1]).
+-export([count_late_send/3, fold_late_sends/1, count_late_event/0, take_late_events/0]).
 
 defaults() ->
     #{%% trace messages waiting in the tracer before the noisiest level goes off
@@ -73,6 +73,17 @@ summarise(Pid, Kind, Bytes, Peer, Ts) ->
 %% size (measuring it would cost the time the tracer needs to keep up).
 count_late_send(Pid, Tag, To) ->
     bump({late, Pid, Tag, To}).
+
+%% Another event of a level being switched off: it will not be recorded, only counted.
+count_late_event() ->
+    bump(late_events).
+
+%% How many such events there were since the last call.
+take_late_events() ->
+    case erase(late_events) of
+        undefined -> 0;
+        N -> N
+    end.
 
 %% Adds the late sends to their senders' summaries; returns how many there were.
 fold_late_sends(Ts) ->

@@ -11,12 +11,13 @@
 %% they are dropped and counted. Tracing ends, and every flag it set is cleared,
 %% when the client's mailbox goes away, the owner stops it, or it is told to.
 %%
-%% Switching the listened level off must not let a flood outrun the bound. Clearing
-%% a running process's send flag waits until that process is scheduled out, and on
-%% a busy node that took up to 100 ms while its sends kept arriving at a million a
-%% second. So a helper (the muter) first pauses send tracing as a whole (one switch,
-%% no per-process lock), then clears the flags and resumes; meanwhile the tracer
-%% drains late sends at the cost of a counter each and folds them into summaries.
+%% Switching a level off must not let a flood outrun the bound. Clearing a running
+%% process's flags waits until that process is scheduled out, and on a busy node that
+%% took up to 100 ms while its events kept arriving at a million a second. So a helper
+%% (the muter) clears them while the tracer drains what arrives late at the cost of a
+%% counter each: sends fold into summaries, lifecycle events of a level switched off
+%% are counted as dropped. For the listened level the muter first pauses send tracing
+%% as a whole (one switch, no per-process lock), then clears the flags and resumes.
 -module(bathysphere_tracer).
 
 -export([init/2, call/2, call/3]).
@@ -61,7 +62,7 @@ init(Client, Options) ->
            ports_traced => false, expired => false, watcher => undefined,
            window_start => 0, deadline => Now + maps:get(max_duration_ms, Limits),
            last_window => Now, last_reconcile => Now, last_alive => Now,
-           tripped_at => Now - 10000, muter => undefined},
+           tripped_at => Now - 10000, muter => undefined, muting => sends},
     S1 = emit({started, bathysphere_event:now_us(), self(), none,
                #{backend => bathysphere_trace_api:kind(Backend), limits => Limits,
                  otp_release => list_to_binary(erlang:system_info(otp_release))}}, S0),
@@ -90,12 +91,36 @@ loop(#{muter := undefined} = S) ->
     end;
 loop(S) ->
     receive
-        {trace_ts, Pid, Tag, _Msg, To, _Ts}
-          when Tag =:= send; Tag =:= send_to_non_existing_process ->
-            bathysphere_limits:count_late_send(Pid, Tag, To),
-            loop(S);
         Msg ->
-            loop(handle(Msg, S))
+            case count_if_late(Msg, maps:get(muting, S)) of
+                true -> loop(S);
+                false -> loop(handle(Msg, S))
+            end
+    end.
+
+%% While the muter works: a send, or (muting all) any event of a process, costs a counter.
+count_if_late({trace_ts, Pid, Tag, _Msg, To, _Ts}, _)
+  when Tag =:= send; Tag =:= send_to_non_existing_process ->
+    bathysphere_limits:count_late_send(Pid, Tag, To),
+    true;
+count_if_late(Trace, all) when element(1, Trace) =:= trace_ts, is_pid(element(2, Trace)) ->
+    bathysphere_limits:count_late_event(),
+    true;
+count_if_late(_, _) ->
+    false.
+
+%% The muter is done: what is still queued from before it finished is late too.
+drain_late(0, _) ->
+    ok;
+drain_late(N, Muting) ->
+    receive
+        Msg ->
+            case count_if_late(Msg, Muting) of
+                true -> drain_late(N - 1, Muting);
+                false -> self() ! Msg, drain_late(N - 1, Muting)
+            end
+    after 0 ->
+        ok
     end.
 
 handle(Trace, S) when element(1, Trace) =:= trace_ts ->
@@ -114,8 +139,12 @@ handle({'DOWN', Monitor, process, _, _}, #{client_monitor := Monitor} = S) ->
 handle({'EXIT', Watcher, _}, #{watcher := Watcher} = S) ->
     S#{watcher := undefined};
 handle({'DOWN', _, process, Muter, _}, #{muter := Muter} = S) ->
-    Late = bathysphere_limits:fold_late_sends(bathysphere_event:now_us()),
-    S#{muter := undefined, summarised := maps:get(summarised, S) + Late};
+    {message_queue_len, Queued} = erlang:process_info(self(), message_queue_len),
+    drain_late(Queued, maps:get(muting, S)),
+    LateSends = bathysphere_limits:fold_late_sends(bathysphere_event:now_us()),
+    LateEvents = bathysphere_limits:take_late_events(),
+    S#{muter := undefined, summarised := maps:get(summarised, S) + LateSends,
+       dropped := maps:get(dropped, S) + LateEvents};
 handle({'EXIT', _Owner, Reason}, S) ->
     %% The owner stops us (client gone) or crashed: leave the node as it was.
     finish(Reason, S);
@@ -268,11 +297,11 @@ switch_off_noisiest(S) ->
         Listened =/= [] ->
             %% Children inherit the send flag (set_on_link): the whole island loses it.
             Senders = Listened ++ Island,
-            {listened, start_muter(Senders, S#{listened := #{}})};
+            {listened, start_muter(sends, Senders, S#{listened := #{}})};
         Island =/= [] ->
-            [bathysphere_trace_api:untrace_process(Backend, P) || P <- Island],
             S1 = lists:foldl(fun mention/2, S, Island),
-            {explored, S1#{island := #{}, roots := #{}, facts_pending := #{}}};
+            S2 = S1#{island := #{}, roots := #{}, facts_pending := #{}},
+            {explored, start_muter(all, Island, S2)};
         true ->
             case maps:get(ports_traced, S) of
                 true ->
@@ -283,19 +312,29 @@ switch_off_noisiest(S) ->
             end
     end.
 
-%% Clears the send flag of Pids from a helper. It is monitored, not linked: once it
-%% has paused send tracing it must live to resume it, even if the tracer dies.
-start_muter(Pids, #{muter := undefined} = S) ->
-    Backend = maps:get(backend, S),
-    Clear = fun() -> bathysphere_trace_api:untrace_sends(Backend, lists:usort(Pids)) end,
-    {Muter, _} = spawn_opt(Clear, [monitor, {priority, high}]),
-    S#{muter := Muter};
-start_muter(Pids, S) ->
+%% Clears the send flag (sends) or every flag (all) of Pids from a helper. It is
+%% monitored, not linked: once it has paused send tracing it must live to resume it,
+%% even if the tracer dies.
+start_muter(Muting, Pids, #{muter := undefined} = S) ->
+    {Muter, _} = spawn_opt(fun() -> clear(Muting, Pids, S) end, [monitor, {priority, high}]),
+    S#{muter := Muter, muting := Muting};
+start_muter(Muting, Pids, S) ->
     %% One is still at work (a trip a second ago): no second pause, which could
     %% restore the first one's "paused" as the way it was.
     Backend = maps:get(backend, S),
-    [bathysphere_trace_api:untrace_flags(Backend, P, [send]) || P <- Pids],
+    Flags = case Muting of sends -> [send]; all -> all end,
+    [case Flags of
+         all -> bathysphere_trace_api:untrace_process(Backend, P);
+         _ -> bathysphere_trace_api:untrace_flags(Backend, P, Flags)
+     end || P <- Pids],
     S.
+
+clear(sends, Pids, S) ->
+    bathysphere_trace_api:untrace_sends(maps:get(backend, S), lists:usort(Pids));
+clear(all, Pids, S) ->
+    Backend = maps:get(backend, S),
+    [bathysphere_trace_api:untrace_process(Backend, P) || P <- Pids],
+    ok.
 
 %% The muter must finish before the agent's code can go (a purge would kill it
 %% with send tracing paused).

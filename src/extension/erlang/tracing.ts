@@ -71,7 +71,10 @@ const LIMIT_KEYS: Record<keyof TraceLimits, string> = {
 export interface BatchInfo {
   /** The tracer's batch number (1, 2, ...). */
   seq: number;
-  /** Events the agent dropped so far because we were too slow (cumulative). */
+  /**
+   * Events the agent dropped and counted so far (cumulative): because we were too slow, or
+   * because they arrived while an overload switched their level off.
+   */
   droppedByAgent: number;
 }
 

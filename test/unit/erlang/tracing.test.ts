@@ -239,6 +239,45 @@ describe('Erlang tracing', function () {
     observer.close();
   });
 
+  it('survives a spawn/exit churn of an explored process: the level goes off, the queue stays bounded', async () => {
+    const conn = await connect();
+    const observer = await connect();
+    const agent = await injectAgent(conn, { baseDir: REPO_ROOT });
+    const session = await ErlangTraceSession.start(conn, agent, { maxQueue: 20_000 });
+    let overload: unknown;
+    session.on('overload', (event) => (overload ??= event));
+    const churner = await evalOnNode(
+      conn,
+      'bathytest_tree:churn(300000, spawn(fun() -> receive _ -> ok end end)).',
+    );
+    await session.explore(textOf(churner) ?? session.names.of(churner));
+    const probe = evalOnNode(conn, SLOWEST_REX_ROUND_TRIP_MS, { timeoutMs: 10_000 });
+    await conn.rpc('erlang', 'send', [churner, atom('go')]);
+    let longestQueue = 0;
+    const until = Date.now() + 2500;
+    while (Date.now() < until) {
+      const info = await observer.rpc('erlang', 'process_info', [
+        session.tracer,
+        atom('message_queue_len'),
+      ]);
+      longestQueue = Math.max(longestQueue, Number((info as Tuple).elements[1]));
+      await sleep(5);
+    }
+    const slowestRpcMs = Number(await probe) / 1000;
+    const status = await session.status();
+    assert.ok(longestQueue < 20_000, `tracer queue reached ${longestQueue}`);
+    assert.ok(slowestRpcMs < 200, `slowest rpc ${slowestRpcMs} ms`);
+    assert.ok(overload, 'no overload event');
+    assert.ok(status.overloads >= 1);
+    assert.ok(status.dropped > 0, 'events that came in while the level went off are counted');
+    assert.ok(status.recorded < 300_000, `${status.recorded} events recorded one by one`);
+    assert.equal(await tracedProcesses(observer), 0, 'no process keeps a flag of ours');
+    await session.close();
+    await agent.remove();
+    conn.close();
+    observer.close();
+  });
+
   it('sends small bodies as terms and prints big ones (large binaries too) on the node', async () => {
     const conn = await connect();
     const agent = await injectAgent(conn, { baseDir: REPO_ROOT });
