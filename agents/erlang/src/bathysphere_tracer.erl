@@ -109,18 +109,19 @@ count_if_late(Trace, all) when element(1, Trace) =:= trace_ts, is_pid(element(2,
 count_if_late(_, _) ->
     false.
 
-%% The muter is done: what is still queued from before it finished is late too.
-drain_late(0, _) ->
-    ok;
-drain_late(N, Muting) ->
+%% The muter is done: what is still queued from before it finished is late too. The
+%% other messages among them are handled as they come, in order.
+drain_late(0, S) ->
+    S;
+drain_late(N, S) ->
     receive
         Msg ->
-            case count_if_late(Msg, Muting) of
-                true -> drain_late(N - 1, Muting);
-                false -> self() ! Msg, drain_late(N - 1, Muting)
+            case count_if_late(Msg, maps:get(muting, S)) of
+                true -> drain_late(N - 1, S);
+                false -> drain_late(N - 1, handle(Msg, S))
             end
     after 0 ->
-        ok
+        S
     end.
 
 handle(Trace, S) when element(1, Trace) =:= trace_ts ->
@@ -140,11 +141,11 @@ handle({'EXIT', Watcher, _}, #{watcher := Watcher} = S) ->
     S#{watcher := undefined};
 handle({'DOWN', _, process, Muter, _}, #{muter := Muter} = S) ->
     {message_queue_len, Queued} = erlang:process_info(self(), message_queue_len),
-    drain_late(Queued, maps:get(muting, S)),
+    S1 = drain_late(Queued, S),
     LateSends = bathysphere_limits:fold_late_sends(bathysphere_event:now_us()),
     LateEvents = bathysphere_limits:take_late_events(),
-    S#{muter := undefined, summarised := maps:get(summarised, S) + LateSends,
-       dropped := maps:get(dropped, S) + LateEvents};
+    S1#{muter := undefined, summarised := maps:get(summarised, S1) + LateSends,
+        dropped := maps:get(dropped, S1) + LateEvents};
 handle({'EXIT', _Owner, Reason}, S) ->
     %% The owner stops us (client gone) or crashed: leave the node as it was.
     finish(Reason, S);
@@ -315,24 +316,25 @@ switch_off_noisiest(S) ->
 %% Clears the send flag (sends) or every flag (all) of Pids from a helper. It is
 %% monitored, not linked: once it has paused send tracing it must live to resume it,
 %% even if the tracer dies.
-start_muter(Muting, Pids, #{muter := undefined} = S) ->
-    {Muter, _} = spawn_opt(fun() -> clear(Muting, Pids, S) end, [monitor, {priority, high}]),
+start_muter(Muting, Pids, #{muter := undefined, backend := Backend} = S) ->
+    Unique = lists:usort(Pids),
+    Clear = case Muting of
+                sends -> fun() -> bathysphere_trace_api:untrace_sends(Backend, Unique) end;
+                all -> fun() -> clear_flags(all, Unique, Backend) end
+            end,
+    {Muter, _} = spawn_opt(Clear, [monitor, {priority, high}]),
     S#{muter := Muter, muting := Muting};
-start_muter(Muting, Pids, S) ->
+start_muter(Muting, Pids, #{backend := Backend} = S) ->
     %% One is still at work (a trip a second ago): no second pause, which could
     %% restore the first one's "paused" as the way it was.
-    Backend = maps:get(backend, S),
-    Flags = case Muting of sends -> [send]; all -> all end,
-    [case Flags of
-         all -> bathysphere_trace_api:untrace_process(Backend, P);
-         _ -> bathysphere_trace_api:untrace_flags(Backend, P, Flags)
-     end || P <- Pids],
+    clear_flags(Muting, Pids, Backend),
     S.
 
-clear(sends, Pids, S) ->
-    bathysphere_trace_api:untrace_sends(maps:get(backend, S), lists:usort(Pids));
-clear(all, Pids, S) ->
-    Backend = maps:get(backend, S),
+%% Clears the send flag (sends) or every flag (all) of each of Pids, one by one.
+clear_flags(sends, Pids, Backend) ->
+    [bathysphere_trace_api:untrace_flags(Backend, P, [send]) || P <- Pids],
+    ok;
+clear_flags(all, Pids, Backend) ->
     [bathysphere_trace_api:untrace_process(Backend, P) || P <- Pids],
     ok.
 
