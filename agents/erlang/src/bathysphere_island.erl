@@ -146,7 +146,12 @@ on_exit(P, S) ->
 %% An event from a process we did not put in the island: the VM spread tracing to
 %% it. Returns {true, S} to record it, {false, S} after turning its tracing off.
 admit(P, S) when is_pid(P) ->
-    case maps:is_key(P, maps:get(boundary, S)) orelse maps:is_key(P, maps:get(excluded, S)) of
+    %% With no root left (the level went off in an overload, or every exploration was
+    %% stopped), a late event of a former member must not spread tracing again through
+    %% its links.
+    Outside = map_size(maps:get(roots, S)) =:= 0
+        orelse maps:is_key(P, maps:get(boundary, S)) orelse maps:is_key(P, maps:get(excluded, S)),
+    case Outside of
         true ->
             _ = bathysphere_trace_api:untrace_process(maps:get(backend, S), P),
             {false, S};
