@@ -117,6 +117,12 @@ export function typeOfReference(reference: string): string {
   return at < 0 ? reference : reference.slice(0, at);
 }
 
+/** A shown reference `Type@id` as its type and id; undefined for any other value. */
+export function referenceParts(value: string): { type: string; id: number } | undefined {
+  const match = /^([^"@\s][^@\s]*)@(\d+)$/.exec(value);
+  return match ? { type: match[1], id: Number(match[2]) } : undefined;
+}
+
 /** A shown type is an array type: `int[]`, `int[5]`, `String[3][]`. */
 export function isArrayTypeText(type: string): boolean {
   return /\[\d*\](\[\])*$/.test(type);

@@ -13,10 +13,11 @@
 // the object and stores no result anywhere (`list.add(x);`, `sb.append(y);`).
 
 import type { JvmStep, JvmVarAccess } from '../decoder';
-import { isArrayTypeText } from '../javaText';
+import { isArrayTypeText, referenceParts } from '../javaText';
 import {
   callbackAnswerName,
   comparableValue,
+  elementIndex,
   identityMatters,
   isCallbackAnswer,
   isLibraryArgument,
@@ -300,7 +301,8 @@ export class LibraryFlowTracker {
       if (write.kind !== 'array' || write.ownerId === undefined) continue;
       let known = this.elements.get(write.ownerId);
       if (!known) this.elements.set(write.ownerId, (known = new Map()));
-      const index = Number(write.name.slice(1, -1));
+      const index = elementIndex(write.name);
+      if (index === undefined) continue;
       known.set(index, {
         value: write.value,
         writer: { threadId: step.threadId, order: step.order },
@@ -538,16 +540,16 @@ export class LibraryFlowTracker {
   }
 
   private trackedObject(value: string): TrackedObject | undefined {
-    const match = /^([^"@\s][^@\s]*)@(\d+)$/.exec(value);
-    if (!match) return undefined;
-    const type = match[1];
+    const reference = referenceParts(value);
+    if (!reference) return undefined;
+    const { type, id } = reference;
     // A lambda's class is made at run time: it keeps no state of its own beyond what it captured.
     if (type.includes('$$Lambda')) return undefined;
     const isArray = isArrayTypeText(type);
     if (!isArray && (IMMUTABLE_TYPES.has(type) || this.instrumentedClasses.has(type))) {
       return undefined;
     }
-    return { id: Number(match[2]), text: value, isArray };
+    return { id, text: value, isArray };
   }
 }
 

@@ -273,26 +273,13 @@ class LineContexts {
     };
   }
 
-  /**
-   * The steps just before `index` in its frame that ran later lines of the statement starting
-   * on its line, when the statement came back to that line (see carryStatementReads).
-   */
+  /** The parts of statementPartsBefore on the statement's later lines. */
   private laterLinesOfStatement(index: number): number[] {
-    const step = this.steps[index];
-    const previous = this.relations.stepOverPrevious[index];
-    if (!this.sourceLine || previous < 0 || this.steps[previous].line <= step.line) return [];
-    const end = statementEnd(this.sourceLine, step.className, step.line);
-    const parts: number[] = [];
-    for (
-      let p = previous;
-      p >= 0 && this.steps[p].frameId === step.frameId;
-      p = this.relations.stepOverPrevious[p]
-    ) {
-      const line = this.steps[p].line;
-      if (line <= step.line || line > end) break;
-      parts.unshift(p);
-    }
-    return parts;
+    if (!this.sourceLine) return [];
+    const line = this.steps[index].line;
+    return statementPartsBefore(index, this.steps, this.relations, this.sourceLine).filter(
+      (part) => this.steps[part].line !== line,
+    );
   }
 
   /**
@@ -348,12 +335,31 @@ function carryStatementReads(
   built: TraceStep[],
   sourceLine: SourceLines,
 ): void {
+  for (const part of statementPartsBefore(index, steps, relations, sourceLine)) {
+    built[index].reads.push(
+      ...built[part].reads.filter((r) => r.kind !== 'library').map((r) => ({ ...r })),
+    );
+  }
+}
+
+/**
+ * When a statement written over several lines comes back to the line it starts on (`index` is
+ * on it, the step before it in the frame on a later line of the statement): the steps of the
+ * frame that ran the statement before `index`, first first, back to and including the
+ * statement's first run of that line. Empty otherwise.
+ */
+function statementPartsBefore(
+  index: number,
+  steps: readonly JvmStep[],
+  relations: StepLinks,
+  sourceLine: SourceLines,
+): number[] {
   const step = steps[index];
   const previous = relations.stepOverPrevious[index];
-  if (previous < 0 || steps[previous].frameId !== step.frameId) return;
-  if (steps[previous].line <= step.line) return;
+  if (previous < 0 || steps[previous].frameId !== step.frameId) return [];
+  if (steps[previous].line <= step.line) return [];
   const end = statementEnd(sourceLine, step.className, step.line);
-  const carried: TraceAccess[] = [];
+  const parts: number[] = [];
   for (
     let p = previous;
     p >= 0 && steps[p].frameId === step.frameId;
@@ -361,8 +367,8 @@ function carryStatementReads(
   ) {
     const line = steps[p].line;
     if (line < step.line || line > end) break;
-    carried.unshift(...built[p].reads.filter((r) => r.kind !== 'library').map((r) => ({ ...r })));
+    parts.unshift(p);
     if (line === step.line) break;
   }
-  built[index].reads.push(...carried);
+  return parts;
 }

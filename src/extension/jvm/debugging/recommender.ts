@@ -22,6 +22,7 @@ import { typeOfReference } from '../javaText';
 import { callsMutatingMethod } from './libraryFlows';
 import {
   describeAccess,
+  elementIndex,
   isCallbackAnswer,
   locationOf,
   sameFrame,
@@ -927,17 +928,12 @@ export class FeedbackRecommender {
     between: readonly TraceStep[],
     read: TraceAccess,
   ): TraceStep[] {
-    if (read.kind !== 'field' || read.owner === undefined) return [];
-    const type = typeOfReference(read.owner);
+    const ofItsClass = fieldOfItsClass(read);
+    if (!ofItsClass) return [];
     const calls = new Map<string, TraceStep>();
     for (const step of between) {
       const elsewhere = step.writes.some(
-        (w) =>
-          w.kind === 'field' &&
-          w.name === read.name &&
-          w.owner !== undefined &&
-          w.owner !== read.owner &&
-          typeOfReference(w.owner) === type,
+        (w) => ofItsClass(w) && w.name === read.name && w.owner !== read.owner,
       );
       const call = elsewhere ? this.parentOf(step) : undefined;
       if (call && !calls.has(stepId(call))) calls.set(stepId(call), call);
@@ -952,10 +948,8 @@ export class FeedbackRecommender {
    * the first booking already lacked it, and the later ones may have booked the wrong pitch.
    */
   private otherFieldsOfItsClass(between: readonly TraceStep[], read: TraceAccess): TraceStep[] {
-    if (read.kind !== 'field' || read.owner === undefined) return [];
-    const type = typeOfReference(read.owner);
-    const ofItsClass = (w: TraceAccess) =>
-      w.kind === 'field' && w.owner !== undefined && typeOfReference(w.owner) === type;
+    const ofItsClass = fieldOfItsClass(read);
+    if (!ofItsClass) return [];
     const assignedAnywhere = between.some((s) =>
       s.writes.some((w) => ofItsClass(w) && w.name === read.name),
     );
@@ -1480,6 +1474,14 @@ function stepsUnder(decision: TraceStep, between: readonly TraceStep[]): TraceSt
   return [...under.values()];
 }
 
+/** For a field read: whether an access is to a field of an object of the same class. */
+function fieldOfItsClass(read: TraceAccess): ((access: TraceAccess) => boolean) | undefined {
+  if (read.kind !== 'field' || read.owner === undefined) return undefined;
+  const type = typeOfReference(read.owner);
+  return (access) =>
+    access.kind === 'field' && access.owner !== undefined && typeOfReference(access.owner) === type;
+}
+
 /**
  * Whether a line's source text updates the read's variable: `x = `, `x += `, `x++` for a local
  * or field, a call that may change it (`faults.add(`) for a collection's contents. Never for
@@ -1495,12 +1497,6 @@ function updatesInText(read: TraceAccess): ((text: string) => boolean) | undefin
     `\\b${name}\\s*(?:[-+*/%&|^]|<<|>>>?)?=(?!=)|\\b${name}\\s*(?:\\+\\+|--)|(?:\\+\\+|--)\\s*${name}\\b`,
   );
   return (text) => assignment.test(text);
-}
-
-/** The index of an element named `[7]`, else undefined. */
-function elementIndex(name: string): number | undefined {
-  const match = /^\[(\d+)\]$/.exec(name);
-  return match ? Number(match[1]) : undefined;
 }
 
 /**

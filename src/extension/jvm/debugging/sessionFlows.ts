@@ -138,8 +138,7 @@ function decodedAccess(access: JvmStoredAccess, frameId: number): JvmVarAccess {
   };
 }
 
-/** Source lines by class, read once per class through `sourceText`. */
-/** Source lines by class, from the source file name each class declares. */
+/** Source lines by class, read once per class through `sourceText` from the file it declares. */
 function linesOf(
   sourceFiles: ReadonlyMap<string, string>,
   sourceText: SessionFlowOptions['sourceText'],

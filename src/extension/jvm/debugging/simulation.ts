@@ -64,7 +64,6 @@ export interface SimulationOptions {
  */
 export const SIMULATION_STEP_LIMIT = 500_000;
 
-/** A run recorded more steps than the simulation holds: say so instead of running out of memory. */
 /** A version of the program that could not be run and recorded: the JVM's own words say why. */
 export class ProgramRunError extends Error {
   constructor(message: string) {
@@ -85,6 +84,7 @@ function jvmComplaint(result: { status: number | null; stderr: string }): string
   return said ? `java ${status}: ${said}` : `java ${status}`;
 }
 
+/** A run recorded more steps than the simulation holds: say so instead of running out of memory. */
 export class TraceTooLongError extends Error {
   constructor(
     readonly version: string,
@@ -502,9 +502,9 @@ export class FixedRunOracle {
   private ranLaterInFrame(step: TraceStep, partnerNext: TraceStep): boolean {
     // In the step's own region (under the same decision run, or the step's branch when it is
     // the decision), not in a later round of a loop.
-    const regionOf = (s: TraceStep) => (s.controlDominator ? stepId(s.controlDominator) : '');
+    const controllerOf = (s: TraceStep) => (s.controlDominator ? stepId(s.controlDominator) : '');
     const inRegion = (s: TraceStep) =>
-      regionOf(s) === regionOf(step) || sameStep(s.controlDominator, step);
+      controllerOf(s) === controllerOf(step) || sameStep(s.controlDominator, step);
     let later = this.buggyNext.get(stepId(step));
     for (let i = 0; later && i < REORDER_WINDOW && inRegion(later); i++) {
       if (this.partner(later)?.seq === partnerNext.seq) return true;

@@ -2,7 +2,7 @@
 // single steps by (thread, order), so it runs on an in-memory trace (tests, the debug-sim
 // research mode) and on a session-backed one (JvmTraceReader) alike.
 
-import { isArrayTypeText } from '../javaText';
+import { isArrayTypeText, referenceParts } from '../javaText';
 import type { JvmStoredAccess, JvmStoredStep, JvmTraceReader } from '../traceReader';
 
 export interface StepRef {
@@ -126,8 +126,14 @@ export function describeAccess(access: TraceAccess): string {
 
 /** Objects of the program's own classes and arrays: which one a reference points to matters. */
 export function identityMatters(value: string): boolean {
-  const match = /^([^"@\s][^@\s]*)@\d+$/.exec(value);
-  return match !== null && (isArrayTypeText(match[1]) || !/^(java|javax|jdk|sun)\./.test(match[1]));
+  const type = referenceParts(value)?.type;
+  return type !== undefined && (isArrayTypeText(type) || !/^(java|javax|jdk|sun)\./.test(type));
+}
+
+/** The index of an element named `[7]`, else undefined. */
+export function elementIndex(name: string): number | undefined {
+  const match = /^\[(\d+)\]$/.exec(name);
+  return match ? Number(match[1]) : undefined;
 }
 
 /** A trace held in memory, e.g. built by buildMemoryTrace from decoded steps. */
