@@ -73,6 +73,8 @@ async function measure(src: string, events: ErlangTraceEvent[]): Promise<Figures
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bathy-ingest-'));
   const file = path.join(dir, 'bench.bathy');
   const store = await SessionStore.open(file, { create: true, flushIntervalMs: 0 });
+  // As ErlangRecorder.start does, where the tree has it.
+  if ('reserveRoom' in store) await store.reserveRoom();
   const run = store.addRun({ targetKind: 'erlang', target: 'bench@host' });
   const ingest = new ErlangIngest(store, run.id);
   const started = process.cpuUsage();

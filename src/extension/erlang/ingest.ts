@@ -37,6 +37,8 @@ interface LinkRow {
   active: boolean;
   since: number;
   until: number | null;
+  /** Whether a batch has written the row (a link that ends in its first batch never is). */
+  stored: boolean;
 }
 
 interface MonitorRow {
@@ -83,12 +85,6 @@ interface TableRow {
 type SqlValue = string | number | null;
 
 /**
- * Bound parameters per multi-row INSERT, under sql.js's limit of 32,766: the fewer the
- * statements, the less SQL text is built, parsed and planned per batch.
- */
-const PARAMETERS_PER_STATEMENT = 8000;
-
-/**
  * The chunk's JSON is bound as UTF-8 bytes and cast back to TEXT: sql.js encodes a bound
  * string a character at a time in JavaScript, which cost more than the rest of the insert.
  */
@@ -124,8 +120,6 @@ export class ErlangIngest {
     ports: new Set<PortRow>(),
     tables: new Set<TableRow>(),
   };
-  /** Full-size multi-row INSERT texts by table: every batch reuses them. */
-  private readonly insertSql = new Map<string, string>();
   /** Events written so far. */
   eventCount = 0;
 
@@ -209,7 +203,14 @@ export class ErlangIngest {
     const row = this.links.get(key);
     if (active) {
       if (row) return;
-      const started: LinkRow = { a: x, b: y, active: true, since: ts, until: null };
+      const started: LinkRow = {
+        a: x,
+        b: y,
+        active: true,
+        since: ts,
+        until: null,
+        stored: false,
+      };
       this.links.set(key, started);
       this.adjacent(x).add(key);
       this.adjacent(y).add(key);
@@ -222,11 +223,17 @@ export class ErlangIngest {
     this.process(y, ts);
   }
 
-  /** Marks an active link ended and forgets it (its row is written with this batch). */
+  /**
+   * Marks an active link ended and forgets it. Its row is written with this batch, as the
+   * map's deltas need to see it go, unless no batch wrote it: a link that began and ended
+   * between two batches (as every child's of a spawn/exit churn) was never on the map and is
+   * left to the events, which saved a third of the rows written on the churn.
+   */
   private endLink(key: string, row: LinkRow, ts: number): void {
     row.active = false;
     row.until = ts;
-    this.dirty.links.add(row);
+    if (row.stored) this.dirty.links.add(row);
+    else this.dirty.links.delete(row);
     this.links.delete(key);
     this.linksOf.get(row.a)?.delete(key);
     this.linksOf.get(row.b)?.delete(key);
@@ -512,121 +519,96 @@ export class ErlangIngest {
   private writeDirtyRows(): void {
     const { runId, version } = this;
     const d = this.dirty;
-    this.insertRows(
-      'INSERT OR REPLACE INTO erlang_processes VALUES',
-      17,
-      flatRows(d.processes, (p) => [
-        runId,
-        p.pid,
-        p.level,
-        p.chosen ? 1 : 0,
-        p.boundary ? 1 : 0,
-        p.state,
-        p.exitReason,
-        p.registeredName,
-        p.initialCall,
-        p.parent,
-        JSON.stringify(p.ancestors),
-        p.application,
-        p.trapExit === null ? null : p.trapExit ? 1 : 0,
-        p.firstTs,
-        p.spawnedTs,
-        p.exitedTs,
-        version,
-      ]),
-    );
-    this.insertRows(
-      'INSERT OR REPLACE INTO erlang_links VALUES',
-      7,
-      flatRows(d.links, (l) => [runId, l.a, l.b, l.active ? 1 : 0, l.since, l.until, version]),
-    );
-    this.insertRows(
-      'INSERT OR REPLACE INTO erlang_monitors VALUES',
-      6,
-      flatRows(d.monitors, (m) => [runId, m.watcher, m.target, m.active ? 1 : 0, m.ts, version]),
-    );
-    this.insertRows(
-      'INSERT OR REPLACE INTO erlang_messages VALUES',
-      9,
-      flatRows(d.messages, (m) => [
-        runId,
-        m.sender,
-        m.receiver,
-        m.messages,
-        m.bytes,
-        m.summarised,
-        m.firstTs,
-        m.lastTs,
-        version,
-      ]),
-    );
-    this.insertRows(
-      'INSERT OR REPLACE INTO erlang_ports VALUES',
-      8,
-      flatRows(d.ports, (p) => [
-        runId,
-        p.port,
-        p.name,
-        p.owner,
-        p.open ? 'open' : 'closed',
-        p.closeReason,
-        p.firstTs,
-        p.closedTs,
-      ]),
-    );
-    this.insertRows(
-      'INSERT OR REPLACE INTO erlang_ets_tables VALUES',
-      12,
-      flatRows(d.tables, (t) => [
-        runId,
-        t.table,
-        t.name,
-        t.owner,
-        t.heir,
-        t.type,
-        t.protection,
-        t.size,
-        t.memory,
-        t.live ? 'live' : 'deleted',
-        t.firstTs,
-        t.deletedTs,
-      ]),
-    );
+    this.writeRows('erlang_processes', 17, d.processes, (p) => [
+      runId,
+      p.pid,
+      p.level,
+      p.chosen ? 1 : 0,
+      p.boundary ? 1 : 0,
+      p.state,
+      p.exitReason,
+      p.registeredName,
+      p.initialCall,
+      p.parent,
+      JSON.stringify(p.ancestors),
+      p.application,
+      p.trapExit === null ? null : p.trapExit ? 1 : 0,
+      p.firstTs,
+      p.spawnedTs,
+      p.exitedTs,
+      version,
+    ]);
+    this.writeRows('erlang_links', 7, d.links, (l) => [
+      runId,
+      l.a,
+      l.b,
+      l.active ? 1 : 0,
+      l.since,
+      l.until,
+      version,
+    ]);
+    for (const link of d.links) link.stored = true;
+    this.writeRows('erlang_monitors', 6, d.monitors, (m) => [
+      runId,
+      m.watcher,
+      m.target,
+      m.active ? 1 : 0,
+      m.ts,
+      version,
+    ]);
+    this.writeRows('erlang_messages', 9, d.messages, (m) => [
+      runId,
+      m.sender,
+      m.receiver,
+      m.messages,
+      m.bytes,
+      m.summarised,
+      m.firstTs,
+      m.lastTs,
+      version,
+    ]);
+    this.writeRows('erlang_ports', 8, d.ports, (p) => [
+      runId,
+      p.port,
+      p.name,
+      p.owner,
+      p.open ? 'open' : 'closed',
+      p.closeReason,
+      p.firstTs,
+      p.closedTs,
+    ]);
+    this.writeRows('erlang_ets_tables', 12, d.tables, (t) => [
+      runId,
+      t.table,
+      t.name,
+      t.owner,
+      t.heir,
+      t.type,
+      t.protection,
+      t.size,
+      t.memory,
+      t.live ? 'live' : 'deleted',
+      t.firstTs,
+      t.deletedTs,
+    ]);
     for (const set of Object.values(d)) set.clear();
   }
 
-  /** Multi-row INSERTs of `values` (rows of `columns` values, flattened): few statements. */
-  private insertRows(prefix: string, columns: number, values: SqlValue[]): void {
-    const rowsPerStatement = Math.floor(PARAMETERS_PER_STATEMENT / columns);
-    const rows = values.length / columns;
-    for (let start = 0; start < rows; start += rowsPerStatement) {
-      const count = Math.min(rowsPerStatement, rows - start);
-      const params = values.slice(start * columns, (start + count) * columns);
-      const sql =
-        count === rowsPerStatement
-          ? this.fullInsert(prefix, columns, count)
-          : insertText(prefix, columns, count);
-      this.store.query(sql, params);
-    }
-  }
-
-  private fullInsert(prefix: string, columns: number, rows: number): string {
-    let sql = this.insertSql.get(prefix);
-    if (sql === undefined) this.insertSql.set(prefix, (sql = insertText(prefix, columns, rows)));
-    return sql;
+  /** Writes each row of `rows` (a batch's dirty rows of one table) in place of its old version. */
+  private writeRows<T>(
+    table: string,
+    columns: number,
+    rows: Set<T>,
+    values: (row: T) => SqlValue[],
+  ) {
+    if (rows.size === 0) return;
+    const sql = `INSERT OR REPLACE INTO ${table} VALUES (${new Array<string>(columns).fill('?').join(',')})`;
+    this.store.runForEach(sql, mapped(rows, values));
   }
 }
 
-/** The rows' values one after another, as a multi-row INSERT binds them. */
-function flatRows<T>(rows: Set<T>, values: (row: T) => SqlValue[]): SqlValue[] {
-  const flat: SqlValue[] = [];
-  for (const row of rows) for (const value of values(row)) flat.push(value);
-  return flat;
-}
-
-function insertText(prefix: string, columns: number, rows: number): string {
-  const group = `(${new Array<string>(columns).fill('?').join(',')})`;
-  return `${prefix} ${new Array<string>(rows).fill(group).join(',')}`;
+function* mapped<T, U>(items: Iterable<T>, map: (item: T) => U): Iterable<U> {
+  for (const item of items) yield map(item);
 }
 
 /** Events per erlang_event_chunks row, at most (a full tracer batch of 5,000 makes two). */

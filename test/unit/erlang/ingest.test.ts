@@ -74,4 +74,34 @@ describe('Erlang ingest: links', () => {
       { a: C, b: P, active: 1, since_ts_us: 3, until_ts_us: null, changed: 2 },
     ]);
   });
+
+  it('stores no row for a link that began and ended between two batches, and its events stay', async () => {
+    const store = await SessionStore.open(path.join(tempDir(), 's.bathy'), { create: true });
+    const run = store.addRun({ targetKind: 'erlang', target: 'n@h' });
+    const ingest = new ErlangIngest(store, run.id);
+    ingest.ingest([link(1, P, C), exit(2, C), link(3, P, D)]);
+    ingest.ingest([unlink(4, P, D), link(5, D, P), unlink(6, D, P)]);
+    const links = store.query<LinkRow>(
+      'SELECT a, b, active, since_ts_us, until_ts_us, changed FROM erlang_links ORDER BY a, b',
+    );
+    // C's link was never on the map; D's first was, after the first batch, so its end is a
+    // row; D's second began and ended within the second batch, so the row is the first's.
+    assert.deepEqual(links, [
+      { a: D, b: P, active: 0, since_ts_us: 3, until_ts_us: 4, changed: 2 },
+    ]);
+    const events = store.query<{ kind: string; subject: string; other: string }>(
+      "SELECT kind, subject, other FROM erlang_events WHERE kind IN ('link', 'unlink') ORDER BY seq",
+    );
+    assert.deepEqual(
+      events.map((e) => `${e.kind} ${e.subject} ${e.other}`),
+      [
+        `link ${P} ${C}`,
+        `link ${P} ${D}`,
+        `unlink ${P} ${D}`,
+        `link ${D} ${P}`,
+        `unlink ${D} ${P}`,
+      ],
+    );
+    await store.close();
+  });
 });
