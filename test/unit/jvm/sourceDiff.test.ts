@@ -77,4 +77,23 @@ describe('source diff of a buggy and a fixed version', () => {
     );
     assert.deepEqual([...hex.rootCauseLines].sort(), [1, 2]);
   });
+
+  it("knows constants made from the JDK's constants, casts and the file's other constants", () => {
+    const program = (divisor: string) =>
+      lines(
+        `static final double DEG = Math.PI / ${divisor};`,
+        'static final double HALF_DEG = DEG / 2 + (int) 1e3 - Integer.MAX_VALUE;',
+        'static final double SCALED = DEG * scale;',
+        'double scale = 2;',
+        'double rad(double d) { return d * DEG; }',
+        'double half(double d) { return d * HALF_DEG; }',
+        'double scaled(double d) { return d * SCALED; }',
+      );
+    const diff = diffSources(program('360.0'), program('180.0'));
+    // SCALED reads a field: set when the class initialises, its line runs and stands for itself.
+    assert.deepEqual(
+      [...diff.rootCauseLines].sort((a, b) => a - b),
+      [1, 2, 3, 5, 6],
+    );
+  });
 });

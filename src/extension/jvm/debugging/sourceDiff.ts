@@ -52,33 +52,71 @@ export function diffSources(buggyText: string, fixedText: string): SourceDiff {
     (i) => normalise(buggy[i]),
     (j) => normalise(fixed[j]),
   ).forEach((j, i) => buggyToFixed.set(i + 1, j < 0 ? 0 : j + 1));
-  for (const line of [...rootCauseLines]) {
-    const constant = inlinedConstant(buggy[line - 1]);
-    if (constant) usesOf(constant, buggy, line).forEach((use) => rootCauseLines.add(use));
-  }
+  blameUsesOfInlinedConstants(buggy, rootCauseLines);
   return { buggyToFixed, rootCauseLines };
 }
 
 /**
- * The name a line declares when it declares a constant javac inlines: a final field of a
- * primitive type or String initialised with an expression of literals and operators.
+ * Adds the lines using each constant javac inlines that a root-cause line declares, and, when a
+ * use declares another such constant (`DEG = Math.PI / HALF_TURN`), the lines using that one.
  */
-function inlinedConstant(line: string): string | undefined {
-  const match =
-    /^\s*(?:(?:public|protected|private|static)\s+)*final\s+(?:byte|short|int|long|float|double|char|boolean|String)\s+(\w+)\s*=\s*([^;]+);/.exec(
-      line,
+function blameUsesOfInlinedConstants(lines: readonly string[], rootCauseLines: Set<number>): void {
+  const constants = constantDeclarations(lines);
+  const pending = [...rootCauseLines];
+  for (let line = pending.pop(); line !== undefined; line = pending.pop()) {
+    const name = constants.get(line);
+    if (name === undefined) continue;
+    for (const use of usesOf(name, lines, line))
+      if (!rootCauseLines.has(use)) {
+        rootCauseLines.add(use);
+        pending.push(use);
+      }
+  }
+}
+
+const CONSTANT_DECLARATION =
+  /^\s*(?:(?:public|protected|private|static)\s+)*final\s+(?:byte|short|int|long|float|double|char|boolean|String)\s+(\w+)\s*=\s*([^;]+);/;
+
+/** Constants of the JDK that javac inlines as it does the program's own. */
+const JDK_CONSTANTS =
+  /\b(?:java\.lang\.)?(?:Math\.(?:PI|E)|(?:Byte|Short|Integer|Long|Character)\.(?:MAX_VALUE|MIN_VALUE|SIZE|BYTES)|(?:Float|Double)\.(?:MAX_VALUE|MIN_VALUE|MIN_NORMAL|POSITIVE_INFINITY|NEGATIVE_INFINITY|NaN|MAX_EXPONENT|MIN_EXPONENT|SIZE|BYTES))\b/g;
+
+const PRIMITIVE_TYPES = new Set(['byte', 'short', 'int', 'long', 'float', 'double', 'char']);
+
+/**
+ * Line (1-based) -> name, for the lines declaring a constant javac inlines: a final field of a
+ * primitive type or String initialised with a constant expression (literals, operators, casts
+ * to primitive types, the JDK's constants and, declared before or after, the file's own).
+ */
+function constantDeclarations(lines: readonly string[]): Map<number, string> {
+  const candidates = new Map<number, { name: string; names: string[] }>();
+  lines.forEach((line, i) => {
+    const match = CONSTANT_DECLARATION.exec(line);
+    if (!match || /\bnew\b|[\w$]\s*\(|\[/.test(match[2])) return;
+    const rest = match[2]
+      .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, ' ')
+      .replace(JDK_CONSTANTS, ' ')
+      .replace(
+        /\b0[xX][\dA-Fa-f_]+[lL]?\b|(?:\b\d[\d_]*\.?[\d_]*|\.\d[\d_]*)(?:[eE][+-]?\d+)?[dDfFlL]?/g,
+        ' ',
+      );
+    const names = (rest.match(/[A-Za-z_$][\w$.]*/g) ?? []).filter(
+      (name) => name !== 'true' && name !== 'false' && !PRIMITIVE_TYPES.has(name),
     );
-  if (!match || /\bnew\b|[\w$]\s*\(|\[/.test(match[2])) return undefined;
-  // Other names in the initialiser would have to be constants too; leave those out.
-  const rest = match[2]
-    .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, ' ')
-    .replace(
-      /\b0[xX][\dA-Fa-f_]+[lL]?\b|(?:\b\d[\d_]*\.?[\d_]*|\.\d[\d_]*)(?:[eE][+-]?\d+)?[dDfFlL]?/g,
-      ' ',
-    );
-  if ((rest.match(/[A-Za-z_$][\w$]*/g) ?? []).some((name) => name !== 'true' && name !== 'false'))
-    return undefined;
-  return match[1];
+    candidates.set(i + 1, { name: match[1], names });
+  });
+  // A name stands for a constant only if it is one of the candidates that are constants.
+  const constant = new Map<number, string>();
+  for (let grew = true; grew;) {
+    grew = false;
+    const known = new Set(constant.values());
+    for (const [line, { name, names }] of candidates)
+      if (!constant.has(line) && names.every((n) => known.has(n.replace(/^(?:\w+\.)+/, '')))) {
+        constant.set(line, name);
+        grew = true;
+      }
+  }
+  return constant;
 }
 
 /** Lines (1-based) other than the declaration that mention `name` outside strings and comments. */
