@@ -368,6 +368,26 @@ describe('debug-sim on the seeded-bug corpus (real JVM)', function () {
     assert.deepEqual(result.expected.find((e) => e.class === 'cooling.Main')?.lines, [15, 45]);
   });
 
+  it('counts a use of a constant made from Math.PI as the root cause (pendulum)', () => {
+    const result = simulate('pendulum');
+    assert.equal(result.located, true);
+    assert.deepEqual([result.rootCause?.method, result.rootCause?.line], ['<init>', 26]);
+    assert.deepEqual(result.expected.find((e) => e.class === 'pendulum.Main')?.lines, [8, 26, 75]);
+  });
+
+  it('hears the comparator of a sort written over three lines (fencing)', () => {
+    const result = simulate('fencing');
+    assert.equal(result.located, true);
+    assert.deepEqual([result.rootCause?.method, result.rootCause?.line], ['tabulate', 50]);
+    assert.ok(
+      result.path.some(
+        (p) => p.method === 'seeding' && p.line === 72 && p.variable?.endsWith('answered'),
+      ),
+      'the sort, on the statement’s first line, read a wrong answer of a comparator',
+    );
+    assert.ok(result.feedbacks <= 12, `${result.feedbacks} feedbacks`);
+  });
+
   it('tells a list given the wrong object apart, and sees swapped statements inside a branch (cannery)', () => {
     const result = simulate('cannery');
     assert.equal(result.located, true);

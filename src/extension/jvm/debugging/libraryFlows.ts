@@ -213,14 +213,17 @@ export class LibraryFlowTracker {
       ...raw.writes.filter(isLibraryArgument),
     ].map((r) => comparableValue(r.value));
     const used: { read: JvmVarAccess; object: TrackedObject }[] = [];
-    for (const read of [...line.carriedReads, ...raw.reads]) {
+    // Objects the statement's earlier lines used count only where this last part changes them
+    // (`order.sort(` ... `);`): what they held was read where they were used.
+    const earlierLines = new Set(line.statementReads ?? []);
+    for (const read of [...line.carriedReads, ...raw.reads, ...earlierLines]) {
       // System.out and other JDK statics are sinks or shared services, not data a program keeps.
       if (read.kind === 'static' && read.name.startsWith('java.')) continue;
       const object = this.trackedObject(read.value);
       if (!object || seen.has(object.id)) continue;
       seen.add(object.id);
       used.push({ read, object });
-      if (!object.isArray) this.addHiddenRead(step, object, read.name);
+      if (!object.isArray && !earlierLines.has(read)) this.addHiddenRead(step, object, read.name);
     }
     // A library object a traced callee returned (`for (x : settle())`): the step uses what it
     // holds, though no variable of the line names it.
@@ -243,13 +246,16 @@ export class LibraryFlowTracker {
       if (object.isArray && handedOver) this.addElementReads(step, object);
       // `sb.append(f(x))`: the library call runs after f returns, in the step that resumes the
       // line, and is fed f's result; this earlier part of the line changes nothing yet.
-      if (line.continuesAfterCall) continue;
+      // Nor does the first line of a statement that ends back on it: its last part makes the
+      // call (`order.sort(comparing(...)` / `.thenComparing(...));`), with its callbacks.
+      if (line.continuesAfterCall || line.statementEndsBackHere) continue;
       const mutates = object.isArray
         ? !elementOwners.has(object.id) &&
           text !== undefined &&
           passedAsArgument(text, named, line.tracedCalls)
         : this.mayMutate(object, named, raw, text, line.tracedCalls);
       if (!mutates) continue;
+      if (earlierLines.has(read) && !object.isArray) this.addHiddenRead(step, object, read.name);
       const operations = operationsOn(text, named);
       const changeInputs = [
         ...operations,
@@ -571,6 +577,10 @@ export interface LineContext {
   statementParts?: readonly StepRef[];
   /** This step is one of those later lines: the statement ends back on an earlier line. */
   statementGoesOn?: boolean;
+  /** What the parts of the statement before this step read, when it ends the statement. */
+  statementReads?: readonly JvmVarAccess[];
+  /** The statement goes on over later lines and ends back on this step's line. */
+  statementEndsBackHere?: boolean;
 }
 
 const NO_TRACED_CALLS: LineContext = {

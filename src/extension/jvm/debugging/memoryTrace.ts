@@ -270,7 +270,38 @@ class LineContexts {
       earlierParts: earlier.map((part) => this.steps[part]),
       statementParts: this.laterLinesOfStatement(index).map((part) => this.steps[part]),
       statementGoesOn: next >= 0 && this.laterLinesOfStatement(next).includes(index),
+      statementReads: this.statementParts(index).flatMap((part) => this.steps[part].reads),
+      statementEndsBackHere: this.endsBackOnItsLine(index),
     };
+  }
+
+  private statementParts(index: number): number[] {
+    return this.sourceLine
+      ? statementPartsBefore(index, this.steps, this.relations, this.sourceLine)
+      : [];
+  }
+
+  /**
+   * The statement of this step goes on over later lines and ends back on this one (`order.sort(
+   * comparing(...)` / `.thenComparing(...));` sorts in its last step, on the first line).
+   */
+  private endsBackOnItsLine(index: number): boolean {
+    const step = this.steps[index];
+    let at = this.relations.stepOverNext[index];
+    while (
+      at >= 0 &&
+      this.steps[at].frameId === step.frameId &&
+      this.steps[at].line > step.line &&
+      at - index <= MAX_STATEMENT_STEPS
+    )
+      at = this.relations.stepOverNext[at];
+    return (
+      at >= 0 &&
+      at !== this.relations.stepOverNext[index] &&
+      this.steps[at].frameId === step.frameId &&
+      this.steps[at].line === step.line &&
+      this.statementParts(at)[0] === index
+    );
   }
 
   /** The parts of statementPartsBefore on the statement's later lines. */
@@ -307,6 +338,9 @@ class LineContexts {
 }
 
 const NONE: ReadonlySet<string> = new Set();
+
+/** Steps of a statement's later lines looked through for its end, at most. */
+const MAX_STATEMENT_STEPS = 4096;
 
 /** Lines a statement may span at most (a long argument list, a chained call). */
 const MAX_STATEMENT_LINES = 20;
