@@ -388,6 +388,44 @@ describe('debug-sim on the seeded-bug corpus (real JVM)', function () {
     assert.ok(result.feedbacks <= 12, `${result.feedbacks} feedbacks`);
   });
 
+  it('sees a variable that is the same map as another where the fixed run had a copy (transfers)', () => {
+    const result = simulate('transfers');
+    assert.equal(result.located, true);
+    assert.deepEqual([result.rootCause?.method, result.rootCause?.line], ['applyBatch', 36]);
+    assert.ok(
+      result.path.some((p) => p.line === 44 && p.variable === 'snapshot'),
+      '`balances.putAll(snapshot)` reads a snapshot that is balances itself',
+    );
+  });
+
+  it('blames a step after which its call returned where the fixed run went on (versions)', () => {
+    const result = simulate('versions');
+    assert.equal(result.located, true);
+    assert.deepEqual([result.rootCause?.method, result.rootCause?.line], ['compareTo', 36]);
+    assert.ok(result.feedbacks <= 6, `${result.feedbacks} feedbacks`);
+  });
+
+  it('finds a missing break after the detour through the next case (turnstile)', () => {
+    const result = simulate('turnstile');
+    assert.equal(result.located, true);
+    assert.equal(result.rootCause?.method, 'process');
+    assert.deepEqual(
+      [...(result.expected.find((e) => e.class === 'turnstile.Main')?.lines ?? [])].sort(),
+      [56, 57, 58, 60],
+    );
+    assert.ok(result.feedbacks <= 10, `${result.feedbacks} feedbacks`);
+  });
+
+  it('compares the elements of a whole array handed to StringBuilder.append by index (mazepath)', () => {
+    const result = simulate('mazepath');
+    assert.equal(result.located, true);
+    assert.equal(result.rootCause?.method, 'explore');
+    assert.ok(
+      result.path.some((p) => p.method === 'render' && p.line === 57 && p.variable === '[4]'),
+      'the row appended to the StringBuilder holds a cell the fixed run did not mark',
+    );
+  });
+
   it('tells a list given the wrong object apart, and sees swapped statements inside a branch (cannery)', () => {
     const result = simulate('cannery');
     assert.equal(result.located, true);

@@ -51,6 +51,45 @@ describe('source diff of a buggy and a fixed version', () => {
     assert.deepEqual([...diff.rootCauseLines].sort(), [3, 5]);
   });
 
+  it('blames the end of every branch of an if/else chain that a statement inserted after it follows', () => {
+    const chain = (...after: string[]) =>
+      lines(
+        'case CARD:', // 1
+        '  if (locked && bal >= FARE) {', // 2
+        '    taken += FARE;', // 3
+        '    locked = false;', // 4
+        '  } else if (locked) {', // 5
+        '    denied++;', // 6
+        '  }', // 7
+        ...after,
+        'case PUSH:', // 8, or 9 in the fixed version
+        '  passages++;',
+      );
+    const missingBreak = diffSources(chain(), chain('  break;'));
+    // Each branch's last line, the last condition (no final else) and the line after.
+    assert.deepEqual(
+      [...missingBreak.rootCauseLines].sort((a, b) => a - b),
+      [4, 5, 6, 8],
+    );
+    const withElse = diffSources(
+      lines('if (a) {', '  x = 1;', '} else {', '  x = 2;', '}', 'print(x);'),
+      lines('if (a) {', '  x = 1;', '} else {', '  x = 2;', '}', 'x++;', 'print(x);'),
+    );
+    assert.deepEqual(
+      [...withElse.rootCauseLines].sort((a, b) => a - b),
+      [2, 4, 6],
+    );
+    // After a loop, what ran last is its condition: the body's last line stays the neighbour.
+    const afterLoop = diffSources(
+      lines('for (int i = 0; i < n; i++) {', '  sum += i;', '}', 'print(sum);'),
+      lines('for (int i = 0; i < n; i++) {', '  sum += i;', '}', 'sum /= n;', 'print(sum);'),
+    );
+    assert.deepEqual(
+      [...afterLoop.rootCauseLines].sort((a, b) => a - b),
+      [2, 4],
+    );
+  });
+
   it('blames the lines using a constant javac inlines when the fix changed its value', () => {
     const program = (factor: string, limit: string) =>
       lines(

@@ -234,16 +234,21 @@ export class LibraryFlowTracker {
       seen.add(object.id);
       this.addHiddenRead(step, object, read.name.replace(/ returned$/, ' result'));
     }
+    // The source names a static field without its class (`TABLE.put(k, v)`).
+    const nameOf = (read: JvmVarAccess) =>
+      read.kind === 'static' ? read.name.slice(read.name.lastIndexOf('.') + 1) : read.name;
     for (const { read, object } of used) {
-      // The source names a static field without its class (`TABLE.put(k, v)`).
-      const named =
-        read.kind === 'static' ? read.name.slice(read.name.lastIndexOf('.') + 1) : read.name;
       const handedOver =
+        object.isArray &&
         !elementOwners.has(object.id) &&
         text !== undefined &&
-        passedAsArgument(text, named, line.tracedCalls, true);
-      // Uninstrumented code reading a whole array (Arrays.toString, a copy): its elements are read.
-      if (object.isArray && handedOver) this.addElementReads(step, object);
+        passedAsArgument(text, nameOf(read), line.tracedCalls, true);
+      // Uninstrumented code reading a whole array (Arrays.toString, a copy): its elements are
+      // read, and go into what the call changes (`sb.append(row)` appends the row's characters).
+      if (handedOver) inputs.push(...this.addElementReads(step, object));
+    }
+    for (const { read, object } of used) {
+      const named = nameOf(read);
       // `sb.append(f(x))`: the library call runs after f returns, in the step that resumes the
       // line, and is fed f's result; this earlier part of the line changes nothing yet.
       // Nor does the first line of a statement that ends back on it: its last part makes the
@@ -364,10 +369,12 @@ export class LibraryFlowTracker {
   }
 
   /** The recorded elements of an array handed to uninstrumented code, as reads of this step. */
-  private addElementReads(step: TraceStep, object: TrackedObject): void {
+  /** Adds reads of the array's known elements to the step; returns their comparable values. */
+  private addElementReads(step: TraceStep, object: TrackedObject): string[] {
     const known = this.elements.get(object.id);
-    if (!known) return;
+    if (!known) return [];
     const indices = [...known.keys()].sort((a, b) => a - b).slice(0, MAX_ELEMENT_READS);
+    const values: string[] = [];
     const bulk = this.lastChange.get(object.id);
     const digest = this.bulkDigests.get(object.id);
     for (const index of indices) {
@@ -376,14 +383,18 @@ export class LibraryFlowTracker {
       // Rewritten by the JDK since its last recorded write: known only by what went in.
       const rewritten =
         bulk && digest !== undefined && bulk.seq > elementSeq && !sameRef(bulk, step);
+      const value = rewritten ? `(after a library call, inputs #${hex(digest)})` : element.value;
       step.reads.push({
         kind: 'array',
         name: `[${index}]`,
         owner: object.text,
-        value: rewritten ? `(after a library call, inputs #${hex(digest)})` : element.value,
+        value,
+        wholeArray: true,
         writer: rewritten ? { threadId: bulk.threadId, order: bulk.order } : element.writer,
       });
+      values.push(`[${index}]=${comparableValue(value)}`);
     }
+    return values;
   }
 
   private addHiddenRead(step: TraceStep, object: TrackedObject, variable: string): void {

@@ -14,6 +14,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { decodeTrace, type JvmMethodInfo, type JvmStep } from '../decoder';
+import { referenceParts } from '../javaText';
 import { alignTraces } from './alignment';
 import { isStateKnownExactly } from './libraryFlows';
 import { buildMemoryTrace } from './memoryTrace';
@@ -536,16 +537,42 @@ export class FixedRunOracle {
 
   /**
    * After the partner the fixed run left the body (its next step asks an enclosing loop's
-   * condition again), while the buggy run went on to a statement both versions have, which
-   * the fixed run did not run here: the jump out (`continue`, `break`, `return`) the step should
-   * have been followed by is missing. A next statement the fix deleted says nothing of the step.
+   * condition again, or is where the buggy run comes back to after a detour), while the buggy
+   * run went on to a statement both versions have, which the fixed run did not run here: the
+   * jump out (`continue`, `break`, `return`) the step should have been followed by is missing. A next statement the fix deleted says nothing of the step.
    */
   private stayedWhereTheFixLeft(step: TraceStep, partner: TraceStep): boolean {
     const next = this.buggyNext.get(stepId(step));
     const partnerNext = this.fixedNext.get(stepId(partner));
     if (!next || !partnerNext || this.partner(next) || !this.fixedLocationOf) return false;
     const kept = !this.fixedLocationOf(next).endsWith(':0');
-    return kept && this.asksEnclosingDecisionAgain(partner, partnerNext);
+    return (
+      kept &&
+      (this.asksEnclosingDecisionAgain(partner, partnerNext) ||
+        this.reachedAfterDetour(next, partnerNext))
+    );
+  }
+
+  /**
+   * From `from` on, the buggy run ran only steps the fixed run did not run here, then came to
+   * the partner of `partnerNext` (a `case` without `break` runs the next case's statements, then
+   * leaves the `switch` where the fixed run did at once).
+   */
+  private reachedAfterDetour(from: TraceStep, partnerNext: TraceStep): boolean {
+    let at: TraceStep | undefined = from;
+    for (let i = 0; at && i < REORDER_WINDOW; i++, at = this.buggyNext.get(stepId(at))) {
+      const atPartner = this.partner(at);
+      if (atPartner) return atPartner.seq === partnerNext.seq;
+    }
+    return false;
+  }
+
+  /**
+   * Nothing of its invocation ran after the step, while the fixed run went on in the partner's
+   * (`return c;` in a loop where `if (c != 0) return c;` was meant): the step ended the call.
+   */
+  private endedCallEarly(step: TraceStep, partner: TraceStep): boolean {
+    return !this.buggyNext.has(stepId(step)) && this.fixedNext.has(stepId(partner));
   }
 
   /**
@@ -581,6 +608,8 @@ export class FixedRunOracle {
     return (
       step.seq === failure.seq ||
       firstDifference(step.writes, partner.writes, this.sameValue) !== undefined ||
+      aliasingDifference([...step.reads, ...step.writes], [...partner.reads, ...partner.writes]) !==
+        undefined ||
       writesOtherVariables(step, partner) ||
       writesOtherElements(step, partner) ||
       changesOtherObjects(step, partner) ||
@@ -649,7 +678,9 @@ export class FixedRunOracle {
   judge(step: TraceStep, failure: { seq: number }): Judgement {
     const partner = this.partner(step);
     if (!partner) return { kind: 'wrong-path' };
-    const wrongRead = firstDifference(step.reads, partner.reads, this.sameValue);
+    const wrongRead =
+      firstDifference(step.reads, partner.reads, this.sameValue) ??
+      aliasingDifference(step.reads, partner.reads);
     if (wrongRead !== undefined) return { kind: 'wrong-value', readIndex: wrongRead };
     // Visible inputs agree but the step's effect does not: the hidden state of a library object
     // it used (a collection's contents) must be what is wrong, unless that state is known
@@ -684,7 +715,8 @@ export class FixedRunOracle {
         : !this.followUpMissing(step, partner) &&
           !this.precededByMissing(step, partner) &&
           !this.jumpedElsewhere(step, partner) &&
-          !this.stayedWhereTheFixLeft(step, partner));
+          !this.stayedWhereTheFixLeft(step, partner) &&
+          !this.endedCallEarly(step, partner));
     return { kind: allRight ? 'missing-update' : 'correct' };
   }
 }
@@ -845,17 +877,25 @@ function* differences(
   same: SameValue,
 ): Generator<number> {
   const seen = new Map<string, number>();
-  const keyOf = (p: TraceAccess) => (p.kind === 'array' ? 'array' : `${p.kind}:${p.name}`);
+  const keyOf = accessKey;
   const answered = new Set<TraceAccess>();
   for (let i = 0; i < accesses.length; i++) {
     const access = accesses[i];
     // Array elements pair up by position among the step's element reads: `b[j][k]` against
     // `b[k][j]`. Where the indices differ, the step picked the wrong element: its own fault,
     // not a wrong value of what it read.
+    if (access.wholeArray) {
+      // The partner's array holds no element the program wrote at this index, where this one
+      // does (a cell marked that the fixed run left as it was made): the arrays differ there.
+      const partner = partners.find((p) => p.wholeArray && p.name === access.name);
+      if (partner ? !same(access.value, partner.value) : partners.some((p) => p.wholeArray))
+        yield i;
+      continue;
+    }
     const key = keyOf(access);
     const occurrence = seen.get(key) ?? 0;
     seen.set(key, occurrence + 1);
-    const candidates = partners.filter((p) => keyOf(p) === key);
+    const candidates = partners.filter((p) => keyOf(p) === key && !p.wholeArray);
     if (access.kind === 'return' && access.name.endsWith('() returned')) {
       // Two calls of one method on a line (`compare(a.size(), b.size())`) answered the same
       // values in another order: the calls were made in another order, by this line.
@@ -873,6 +913,51 @@ function* differences(
 }
 
 type SameValue = (buggyValue: string, fixedValue: string) => boolean;
+
+/**
+ * The first access that is the very object an earlier access of the step is, where their
+ * partners are two objects, or the other way round (`snapshot = balances` where a copy was
+ * meant: the debugger shows both as the same LinkedHashMap@19, the fixed run's as two). Values
+ * that only stand for what they hold (strings, boxes) are left out.
+ */
+function aliasingDifference(
+  accesses: readonly TraceAccess[],
+  partners: readonly TraceAccess[],
+): number | undefined {
+  const paired = pairedAccesses(accesses, partners);
+  const isObject = (value: string) => {
+    const type = referenceParts(value)?.type;
+    return type !== undefined && !type.startsWith('java.lang.');
+  };
+  for (let j = 0; j < accesses.length; j++) {
+    const pj = paired[j];
+    if (!pj || !isObject(accesses[j].value) || !isObject(pj.value)) continue;
+    for (let i = 0; i < j; i++) {
+      const pi = paired[i];
+      if (!pi || !isObject(accesses[i].value) || !isObject(pi.value)) continue;
+      if ((accesses[i].value === accesses[j].value) !== (pi.value === pj.value)) return j;
+    }
+  }
+  return undefined;
+}
+
+/** Each access's partner access, paired by kind and name in order, as differences() pairs them. */
+function pairedAccesses(
+  accesses: readonly TraceAccess[],
+  partners: readonly TraceAccess[],
+): (TraceAccess | undefined)[] {
+  const seen = new Map<string, number>();
+  return accesses.map((access) => {
+    const key = accessKey(access);
+    const occurrence = seen.get(key) ?? 0;
+    seen.set(key, occurrence + 1);
+    return partners.filter((p) => accessKey(p) === key)[occurrence];
+  });
+}
+
+function accessKey(access: TraceAccess): string {
+  return access.kind === 'array' ? 'array' : `${access.kind}:${access.name}`;
+}
 
 /**
  * Library states fed the same number of the program's objects, pairwise the same objects (a

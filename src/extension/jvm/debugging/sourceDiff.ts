@@ -172,6 +172,11 @@ function markAroundInsertion(
       lines.add(i + 1);
       break;
     }
+    const ends = buggy[i].trim().startsWith('}') ? branchEnds(buggy, i) : [];
+    if (ends.length > 0) {
+      for (const end of ends) lines.add(end + 1);
+      break;
+    }
   }
   for (let i = after; i < buggy.length; i++) {
     if (isCode(buggy[i])) {
@@ -179,4 +184,45 @@ function markAroundInsertion(
       break;
     }
   }
+}
+
+/**
+ * Where the code just before an insertion is an `if`/`else` chain ending on line `close`, each of
+ * its branches can be what ran last before the inserted code (a `break;` after the chain): the
+ * last line of every branch, and the last condition when no final `else` catches the rest.
+ * Empty when the block is not such a chain.
+ */
+function branchEnds(buggy: readonly string[], close: number): number[] {
+  const ends: number[] = [];
+  for (let at = close, finalBranch = true; ; finalBranch = false) {
+    const open = openingLine(buggy, at);
+    if (open < 0) return [];
+    const head = buggy[open].trim();
+    const conditional = /^(?:}\s*else\s+)?if\b/.test(head);
+    if (!conditional && !/^}\s*else\s*{$/.test(head)) return [];
+    for (let i = at - 1; i > open; i--) {
+      if (isCode(buggy[i])) {
+        ends.push(i);
+        break;
+      }
+    }
+    if (finalBranch && conditional) ends.push(open);
+    if (!head.startsWith('}')) return ends;
+    at = open;
+  }
+}
+
+/** The line holding the `{` that the `}` starting line `close` closes; -1 if none is found. */
+function openingLine(buggy: readonly string[], close: number): number {
+  let depth = 1;
+  for (let i = close - 1; i >= 0; i--) {
+    const code = buggy[i]
+      .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""')
+      .replace(/\/\/.*$/, '');
+    for (let c = code.length - 1; c >= 0; c--) {
+      if (code[c] === '}') depth++;
+      else if (code[c] === '{' && --depth === 0) return i;
+    }
+  }
+  return -1;
 }

@@ -31,6 +31,11 @@ export interface TraceAccess {
    * only of which types.
    */
   objectInputs?: readonly string[];
+  /**
+   * An element read because the whole array went to uninstrumented code (`sb.append(row)`),
+   * not by an index the line computed: it pairs with the partner's element of the same index.
+   */
+  wholeArray?: true;
 }
 
 export interface TraceStep extends StepRef {
