@@ -135,9 +135,21 @@ export class TraceEnricher {
     if (this.options.sourceLine) {
       carryStatementReads(index, this.steps, this.links, this.built, this.options.sourceLine);
     }
-    this.returns.visit(index, this.links.invocationParent[index]);
+    const resumed = this.returns.visit(index, this.links.invocationParent[index]);
+    if (!resumed) this.carryAcrossCallWithoutResult(index);
     addCaughtRead(traceStep, step);
     this.library?.visit(traceStep, step, this.lines.of(index));
+  }
+
+  /**
+   * The step resumes its line after a call that handed nothing back (`routes.get(t).add(new
+   * Job(s, start, end))` goes on after the constructor): it still computes with what the part
+   * before the call read, as a step after a call that returned a value does (ReturnLinker).
+   */
+  private carryAcrossCallWithoutResult(index: number): void {
+    const before = this.links.stepOverPrevious[index];
+    if (before < 0 || !this.lines.resumesAfterCall(before, index)) return;
+    this.built[index].reads.push(...this.built[before].reads.map((r) => ({ ...r })));
   }
 }
 
@@ -206,13 +218,15 @@ class ReturnLinker {
     private readonly built: TraceStep[],
   ) {}
 
-  visit(index: number, callerIndex: number): void {
+  /** Returns whether the step resumed its line after a call that returned a value to it. */
+  visit(index: number, callerIndex: number): boolean {
     const step = this.steps[index];
     this.frameOfStep[index] = step.frameId;
     const waiting = this.pending.get(step.frameId);
+    let resumed = false;
     if (waiting) {
       this.pending.delete(step.frameId);
-      const resumed = step.line === this.steps[waiting.callIndex].line;
+      resumed = step.line === this.steps[waiting.callIndex].line;
       const consumer = this.built[resumed ? index : waiting.callIndex];
       if (resumed) {
         // `total += f(x)` read total before the call: the step after the call computes with it.
@@ -221,7 +235,7 @@ class ReturnLinker {
       }
       consumer.reads.push(waiting.access);
     }
-    if (step.returnValue === undefined || callerIndex < 0) return;
+    if (step.returnValue === undefined || callerIndex < 0) return resumed;
     const callerFrame = this.steps[callerIndex].frameId;
     this.pending.set(callerFrame, {
       callIndex: callerIndex,
@@ -232,6 +246,7 @@ class ReturnLinker {
         writer: { threadId: step.threadId, order: step.order },
       },
     });
+    return resumed;
   }
 }
 
@@ -328,6 +343,11 @@ class LineContexts {
       parts.unshift(before);
     }
     return parts;
+  }
+
+  /** `after` resumes the line of `before`, its previous step in the frame, after a call. */
+  resumesAfterCall(before: number, after: number): boolean {
+    return this.sameLineAfterCall(before, after);
   }
 
   private sameLineAfterCall(before: number, after: number): boolean {
