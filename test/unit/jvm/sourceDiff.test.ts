@@ -66,10 +66,11 @@ describe('source diff of a buggy and a fixed version', () => {
         '  passages++;',
       );
     const missingBreak = diffSources(chain(), chain('  break;'));
-    // Each branch's last line, the last condition (no final else) and the line after.
+    // Each branch's last line, the last condition (no final else), the closing brace (no code
+    // here; after a for-each loop it takes the next element) and the line after.
     assert.deepEqual(
       [...missingBreak.rootCauseLines].sort((a, b) => a - b),
-      [4, 5, 6, 8],
+      [4, 5, 6, 7, 8],
     );
     const withElse = diffSources(
       lines('if (a) {', '  x = 1;', '} else {', '  x = 2;', '}', 'print(x);'),
@@ -77,16 +78,17 @@ describe('source diff of a buggy and a fixed version', () => {
     );
     assert.deepEqual(
       [...withElse.rootCauseLines].sort((a, b) => a - b),
-      [2, 4, 6],
+      [2, 4, 5, 6],
     );
-    // After a loop, what ran last is its condition: the body's last line stays the neighbour.
+    // After a loop, what ran last is its condition, on the header or, for a for-each loop's
+    // next element, on the closing brace.
     const afterLoop = diffSources(
-      lines('for (int i = 0; i < n; i++) {', '  sum += i;', '}', 'print(sum);'),
-      lines('for (int i = 0; i < n; i++) {', '  sum += i;', '}', 'sum /= n;', 'print(sum);'),
+      lines('for (Egg e : eggs) {', '  e.turns++;', '}', 'print(sum);'),
+      lines('for (Egg e : eggs) {', '  e.turns++;', '}', 'last = hour;', 'print(sum);'),
     );
     assert.deepEqual(
       [...afterLoop.rootCauseLines].sort((a, b) => a - b),
-      [2, 4],
+      [1, 2, 3, 4],
     );
   });
 

@@ -299,7 +299,7 @@ export class FeedbackRecommender {
     // its default since then, so every update meant for it had that whole stretch to happen.
     for (const sibling of [siblings.latest, siblings.earliest]) {
       if (!sibling) continue;
-      const candidates = this.updateCandidates(sibling, step, read, { neverWritten: true });
+      const candidates = this.updateCandidates(sibling, step, read);
       if (candidates.length === 0 && sibling !== siblings.earliest) continue;
       return this.nextUpdateCandidate({
         kind: 'update',
@@ -777,12 +777,7 @@ export class FeedbackRecommender {
     return { latest, earliest };
   }
 
-  private updateCandidates(
-    writer: TraceStep,
-    reader: TraceStep,
-    read: TraceAccess,
-    options: { neverWritten?: boolean } = {},
-  ): StepRef[] {
+  private updateCandidates(writer: TraceStep, reader: TraceStep, read: TraceAccess): StepRef[] {
     // Bounded: on a long trace the read may come millions of steps after the write; the
     // update's first chances come right after the write.
     const first = writer.order + 1;
@@ -844,14 +839,12 @@ export class FeedbackRecommender {
     const elementSkips = this.runsThatWroteNoElement(between, siblingWrites, writer, read).filter(
       (s) => !skipped.includes(s) && !skippedElsewhere.includes(s),
     );
-    // A field this object never had written, written on another object of its class in
-    // between (`color.print(job)` where `mono.print(job)` was meant): the calls that took the
-    // update elsewhere.
-    const misdirected = options.neverWritten
-      ? this.callsThatUpdatedAnotherObject(between, read).filter(
-          (s) => !skipped.includes(s) && !skippedElsewhere.includes(s),
-        )
-      : [];
+    // The field written on another object of its class in between (`color.print(job)` where
+    // `mono.print(job)` was meant, `s.stored += t` on the wrong silo): the calls, or the steps
+    // themselves at the top of a thread, that took the update elsewhere.
+    const misdirected = this.callsThatUpdatedAnotherObject(between, read).filter(
+      (s) => !skipped.includes(s) && !skippedElsewhere.includes(s),
+    );
     // Nothing assigned it, here or in other runs of the method: the code that would have
     // (`faults.add(...)` under `if (streak == 3)`) never ran, and the runs of its guard are
     // where it was kept from running.
@@ -861,12 +854,18 @@ export class FeedbackRecommender {
         : this.runsGuardingUnrunUpdates(writer, read, between).filter(
             (s) => !skipped.includes(s) && !skippedElsewhere.includes(s),
           );
+    // The reader is a decision that uses the field (`if (hour - lastTurnHour >= N)`): where
+    // its earlier runs led, the update usually closes the branch (`lastTurnHour = hour`).
+    const branchEnds = this.endsOfEarlierRuns(reader, between).filter(
+      (s) => !skipped.includes(s) && !skippedElsewhere.includes(s),
+    );
     const targeted = [
       ...skipped,
       ...skippedElsewhere,
       ...keptFromRunning,
       ...misdirected,
       ...elementSkips,
+      ...branchEnds,
     ];
     const nearSiblings = [
       ...fieldSiblings,
@@ -921,8 +920,24 @@ export class FeedbackRecommender {
   }
 
   /**
+   * Earlier runs in `between` of the reader's line that led somewhere (it is a decision): the
+   * last step each led to (where a branch ends and an update of what it decided on belongs),
+   * earliest run first.
+   */
+  private endsOfEarlierRuns(reader: TraceStep, between: readonly TraceStep[]): TraceStep[] {
+    const ends: TraceStep[] = [];
+    for (const run of between) {
+      if (locationOf(run) !== locationOf(reader)) continue;
+      const under = stepsUnder(run, between);
+      if (under.length > 0) ends.push(under[under.length - 1]);
+      if (ends.length >= MAX_UPDATE_CANDIDATES) break;
+    }
+    return ends;
+  }
+
+  /**
    * The calls, earliest first, under which a step in `between` assigned the read's field on
-   * another object of the same class.
+   * another object of the same class (the step itself where no call of the trace ran it).
    */
   private callsThatUpdatedAnotherObject(
     between: readonly TraceStep[],
@@ -935,7 +950,7 @@ export class FeedbackRecommender {
       const elsewhere = step.writes.some(
         (w) => ofItsClass(w) && w.name === read.name && w.owner !== read.owner,
       );
-      const call = elsewhere ? this.parentOf(step) : undefined;
+      const call = elsewhere ? (this.parentOf(step) ?? step) : undefined;
       if (call && !calls.has(stepId(call))) calls.set(stepId(call), call);
     }
     return [...calls.values()];

@@ -711,7 +711,7 @@ export class FixedRunOracle {
       !effectDiffers &&
       !this.changedHiddenStateWrongly(step, failure) &&
       (decided
-        ? !this.wentWrongWay(step, partner)
+        ? !this.wentWrongWay(step, partner) && !this.followUpMissing(step, partner)
         : !this.followUpMissing(step, partner) &&
           !this.precededByMissing(step, partner) &&
           !this.jumpedElsewhere(step, partner) &&

@@ -172,7 +172,10 @@ function markAroundInsertion(
       lines.add(i + 1);
       break;
     }
-    const ends = buggy[i].trim().startsWith('}') ? branchEnds(buggy, i) : [];
+    if (!buggy[i].trim().startsWith('}')) continue;
+    // A closing brace may run code itself: a for-each loop takes its next element there.
+    lines.add(i + 1);
+    const ends = blockEnds(buggy, i);
     if (ends.length > 0) {
       for (const end of ends) lines.add(end + 1);
       break;
@@ -187,26 +190,27 @@ function markAroundInsertion(
 }
 
 /**
- * Where the code just before an insertion is an `if`/`else` chain ending on line `close`, each of
- * its branches can be what ran last before the inserted code (a `break;` after the chain): the
- * last line of every branch, and the last condition when no final `else` catches the rest.
- * Empty when the block is not such a chain.
+ * What can have run last in the block that ends on line `close`, before code inserted after it.
+ * An `if`/`else` chain (a `break;` after it): the last line of every branch, and the last
+ * condition when no final `else` catches the rest. A loop: its last line and its condition,
+ * which runs last. Empty for other blocks.
  */
-function branchEnds(buggy: readonly string[], close: number): number[] {
+function blockEnds(buggy: readonly string[], close: number): number[] {
   const ends: number[] = [];
   for (let at = close, finalBranch = true; ; finalBranch = false) {
     const open = openingLine(buggy, at);
     if (open < 0) return [];
     const head = buggy[open].trim();
     const conditional = /^(?:}\s*else\s+)?if\b/.test(head);
-    if (!conditional && !/^}\s*else\s*{$/.test(head)) return [];
+    const loop = finalBranch && /^(?:for|while)\b/.test(head);
+    if (!conditional && !loop && !/^}\s*else\s*{$/.test(head)) return [];
     for (let i = at - 1; i > open; i--) {
       if (isCode(buggy[i])) {
         ends.push(i);
         break;
       }
     }
-    if (finalBranch && conditional) ends.push(open);
+    if (finalBranch && (conditional || loop)) ends.push(open);
     if (!head.startsWith('}')) return ends;
     at = open;
   }
