@@ -365,13 +365,19 @@ const MAX_STATEMENT_STEPS = 4096;
 /** Lines a statement may span at most (a long argument list, a chained call). */
 const MAX_STATEMENT_LINES = 20;
 
-/** Last line of the statement that starts on `line`: the first one ending with `;`, `{` or `}`. */
+/**
+ * Last line of the statement that starts on `line`: the first one ending with `;`, `{` or `}`,
+ * except that a `switch` used as a value (`return switch (h) {`) goes on to its closing `};`.
+ */
 function statementEnd(sourceLine: SourceLines, className: string, line: number): number {
+  let depth = 0;
   for (let l = line; l < line + MAX_STATEMENT_LINES; l++) {
     const text = sourceLine(className, l);
     if (text === undefined) return line;
     const code = text.replace(/\/\/.*$/, '').trim();
-    if (/[;{}]$/.test(code)) return l;
+    if (l === line && /\S\s*\bswitch\s*\(.*\{$/.test(code)) depth = 1;
+    else if (depth > 0) depth += (code.match(/{/g) ?? []).length - (code.match(/}/g) ?? []).length;
+    if (depth === 0 && /[;{}]$/.test(code)) return l;
   }
   return line;
 }

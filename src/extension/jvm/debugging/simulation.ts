@@ -568,6 +568,22 @@ export class FixedRunOracle {
   }
 
   /**
+   * A decision that ended its invocation (a loop's last condition, then only the method's
+   * closing brace) where the fixed run went on with a statement the buggy run does not have
+   * (`lastTurnHour = hour;` after the loop): no later step of the call can take the blame for
+   * the missing statement but the decision. Where a step follows, that step does
+   * (precededByMissing).
+   */
+  private lastBeforeMissing(step: TraceStep, partner: TraceStep): boolean {
+    const next = this.buggyNext.get(stepId(step));
+    // A method's closing brace (its return, reading and writing nothing) is no such step.
+    const nothingFollows =
+      !next ||
+      (next.reads.length === 0 && next.writes.length === 0 && !this.buggyNext.has(stepId(next)));
+    return nothingFollows && this.followUpMissing(step, partner);
+  }
+
+  /**
    * Nothing of its invocation ran after the step, while the fixed run went on in the partner's
    * (`return c;` in a loop where `if (c != 0) return c;` was meant): the step ended the call.
    */
@@ -692,6 +708,11 @@ export class FixedRunOracle {
     // It read another variable in place of one its partner read (`stops.get(k)` for
     // `stops.get(m)`), every value right for its name, and did something else: its own line.
     if (effectDiffers && readsOtherVariable(step, partner)) return { kind: 'correct' };
+    // It went on with the result of another method than its partner called (`case ROTOR ->
+    // sprayFlow(z)` for `rotorFlow(z)`, on an earlier line of the statement): that result, right
+    // for the method that gave it, is the wrong value here, and leads to the call.
+    const otherResult = effectDiffers ? resultOfAnotherCall(step, partner) : undefined;
+    if (otherResult !== undefined) return { kind: 'wrong-value', readIndex: otherResult };
     // Unless the step's own change of that state already differs: then this line did it.
     const changedDifferently =
       changesOtherObjects(step, partner) ||
@@ -711,7 +732,7 @@ export class FixedRunOracle {
       !effectDiffers &&
       !this.changedHiddenStateWrongly(step, failure) &&
       (decided
-        ? !this.wentWrongWay(step, partner) && !this.followUpMissing(step, partner)
+        ? !this.wentWrongWay(step, partner) && !this.lastBeforeMissing(step, partner)
         : !this.followUpMissing(step, partner) &&
           !this.precededByMissing(step, partner) &&
           !this.jumpedElsewhere(step, partner) &&
@@ -776,6 +797,20 @@ function readsOtherVariable(step: TraceStep, partner: TraceStep): boolean {
   const mine = named(step.reads);
   const theirs = named(partner.reads);
   return mine.size === theirs.size && [...mine].some((key) => !theirs.has(key));
+}
+
+/**
+ * The index of a traced callee's result the step read where its partner read the result of a
+ * method of another name, and none of this one's.
+ */
+function resultOfAnotherCall(step: TraceStep, partner: TraceStep): number | undefined {
+  const results = (reads: readonly TraceAccess[]) =>
+    new Set(reads.filter((r) => r.kind === 'return').map((r) => r.name));
+  const theirs = results(partner.reads);
+  const mine = results(step.reads);
+  if (![...theirs].some((name) => !mine.has(name))) return undefined;
+  const index = step.reads.findIndex((r) => r.kind === 'return' && !theirs.has(r.name));
+  return index < 0 ? undefined : index;
 }
 
 /**

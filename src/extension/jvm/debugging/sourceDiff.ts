@@ -186,6 +186,8 @@ function markAroundInsertion(
       lines.add(i + 1);
       break;
     }
+    // A closing brace may run code: a loop's next round, a method's return.
+    if (buggy[i].trim().startsWith('}')) lines.add(i + 1);
   }
 }
 
