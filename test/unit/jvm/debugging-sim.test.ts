@@ -426,6 +426,33 @@ describe('debug-sim on the seeded-bug corpus (real JVM)', function () {
     );
   });
 
+  it('follows what a line read before a constructor into the list it adds to after (snowplow)', () => {
+    const result = simulate('snowplow');
+    assert.equal(result.located, true);
+    assert.deepEqual([result.rootCause?.method, result.rootCause?.line], ['pickTruck', 38]);
+    assert.ok(
+      result.path.some((p) => p.line === 79 && p.variable === 'start'),
+      '`routes.get(t).add(new Job(s, start, end))` changed routes with a wrong start',
+    );
+  });
+
+  it('follows the result of the method a switch arm called in place of another (sprinkler)', () => {
+    const result = simulate('sprinkler');
+    assert.equal(result.located, true);
+    assert.deepEqual([result.rootCause?.method, result.rootCause?.line], ['flowLpm', 32]);
+    assert.ok(
+      result.path.some((p) => p.line === 31 && p.variable === 'sprayFlow() returned'),
+      'the switch returned what sprayFlow gave, where the fixed run called rotorFlow',
+    );
+  });
+
+  it('asks where the same field of another object was updated in between (granary)', () => {
+    const result = simulate('granary');
+    assert.equal(result.located, true);
+    assert.equal(result.rootCause?.method, 'chooseSilo');
+    assert.ok(result.feedbacks <= 20, `${result.feedbacks} feedbacks`);
+  });
+
   it('tells a list given the wrong object apart, and sees swapped statements inside a branch (cannery)', () => {
     const result = simulate('cannery');
     assert.equal(result.located, true);

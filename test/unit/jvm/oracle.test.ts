@@ -233,6 +233,42 @@ describe('debug-sim oracle', () => {
     );
   });
 
+  it('blames a loop condition that ended its call before a statement only the fixed run has', () => {
+    // fixed: `for (Egg e : eggs) e.turns++; lastTurnHour = hour;` (the loop's last condition,
+    // then the method's closing brace, which reads and writes nothing)
+    const loop = (after: StepSpec[]): StepSpec[] => [
+      { line: 60, method: 'turn', parent: 5 },
+      { line: 61, method: 'turn', parent: 5, control: 1, writes: [['field', 'turns', '1']] },
+      { line: 62, method: 'turn', parent: 5, control: 1 },
+      ...after,
+    ];
+    const caller: StepSpec = { line: 10 };
+    const buggy = [...loop([{ line: 64, method: 'turn', parent: 5 }]), caller];
+    const fixed = [
+      ...loop([
+        { line: 63, method: 'turn', parent: 5, writes: [['field', 'lastTurnHour', '8']] },
+        { line: 65, method: 'turn', parent: 5 },
+      ]),
+      caller,
+    ];
+    const { judge } = oracle(buggy, fixed, [1, 2, 3, 5, 6], [1, 3]);
+    assert.equal(judge(3).kind, 'correct', 'nothing after it can take the blame');
+    // With a statement after it that both versions run, that statement takes it instead.
+    const followed = oracle(
+      [...loop([{ line: 64, method: 'turn', parent: 5, writes: [['local', 'x', '1']] }]), caller],
+      [
+        ...loop([
+          { line: 63, method: 'turn', parent: 5, writes: [['field', 'lastTurnHour', '8']] },
+          { line: 65, method: 'turn', parent: 5, writes: [['local', 'x', '1']] },
+        ]),
+        caller,
+      ],
+      [1, 2, 3, 5, 6],
+      [1, 3],
+    );
+    assert.equal(followed.judge(3).kind, 'missing-update');
+  });
+
   it('blames a step after which execution went on elsewhere than after its partner', () => {
     // buggy: `if (tooHeavy) break;`  fixed: `if (tooHeavy) continue;`
     const buggy: StepSpec[] = [

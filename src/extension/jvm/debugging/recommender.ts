@@ -299,7 +299,7 @@ export class FeedbackRecommender {
     // its default since then, so every update meant for it had that whole stretch to happen.
     for (const sibling of [siblings.latest, siblings.earliest]) {
       if (!sibling) continue;
-      const candidates = this.updateCandidates(sibling, step, read);
+      const candidates = this.updateCandidates(sibling, step, read, { neverWritten: true });
       if (candidates.length === 0 && sibling !== siblings.earliest) continue;
       return this.nextUpdateCandidate({
         kind: 'update',
@@ -777,7 +777,12 @@ export class FeedbackRecommender {
     return { latest, earliest };
   }
 
-  private updateCandidates(writer: TraceStep, reader: TraceStep, read: TraceAccess): StepRef[] {
+  private updateCandidates(
+    writer: TraceStep,
+    reader: TraceStep,
+    read: TraceAccess,
+    options: { neverWritten?: boolean } = {},
+  ): StepRef[] {
     // Bounded: on a long trace the read may come millions of steps after the write; the
     // update's first chances come right after the write.
     const first = writer.order + 1;
@@ -854,18 +859,17 @@ export class FeedbackRecommender {
         : this.runsGuardingUnrunUpdates(writer, read, between).filter(
             (s) => !skipped.includes(s) && !skippedElsewhere.includes(s),
           );
-    // The reader is a decision that uses the field (`if (hour - lastTurnHour >= N)`): where
-    // its earlier runs led, the update usually closes the branch (`lastTurnHour = hour`).
-    const branchEnds = this.endsOfEarlierRuns(reader, between).filter(
-      (s) => !skipped.includes(s) && !skippedElsewhere.includes(s),
-    );
+    // The reader is a decision that uses an object's field (`if (hour - lastTurnHour >= N)`):
+    // where its earlier runs led, the update usually closes the branch (`lastTurnHour = hour`).
+    const branchEnds = (
+      read.kind === 'field' ? this.endsOfEarlierRuns(reader, between) : []
+    ).filter((s) => !skipped.includes(s) && !skippedElsewhere.includes(s));
     const targeted = [
       ...skipped,
       ...skippedElsewhere,
       ...keptFromRunning,
-      ...misdirected,
+      ...(options.neverWritten ? misdirected : []),
       ...elementSkips,
-      ...branchEnds,
     ];
     const nearSiblings = [
       ...fieldSiblings,
@@ -874,7 +878,17 @@ export class FeedbackRecommender {
     const others = [...new Set([...siblingWrites, ...decisions])]
       .filter((s) => !targeted.includes(s) && !nearSiblings.includes(s))
       .sort((a, b) => a.seq - b.seq);
-    const likely = [...targeted, ...nearSiblings, ...others];
+    // After those: where the branch that used the field ends, and (when the field was written
+    // before, so its object had its updates) the same field's updates on other objects.
+    const later = [...branchEnds, ...(options.neverWritten ? [] : misdirected)].filter(
+      (s, i, all) => !targeted.includes(s) && !nearSiblings.includes(s) && all.indexOf(s) === i,
+    );
+    const likely = [
+      ...targeted,
+      ...nearSiblings,
+      ...later,
+      ...others.filter((s) => !later.includes(s)),
+    ];
     return this.judgedPatternLast(writer, [
       ...likely,
       ...this.codeRunBetween(between, likely, reader, writer),

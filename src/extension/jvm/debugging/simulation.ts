@@ -549,22 +549,40 @@ export class FixedRunOracle {
     return (
       kept &&
       (this.asksEnclosingDecisionAgain(partner, partnerNext) ||
-        this.reachedAfterDetour(next, partnerNext))
+        this.reachedAfterDetour(step, next, partnerNext))
     );
   }
 
   /**
-   * From `from` on, the buggy run ran only steps the fixed run did not run here, then came to
-   * the partner of `partnerNext` (a `case` without `break` runs the next case's statements, then
-   * leaves the `switch` where the fixed run did at once).
+   * From `from` on, the buggy run ran only steps the fixed run did not run here, all of them on
+   * lines written between `step` and where it came to then: the partner of `partnerNext` (a
+   * `case` without `break` runs the next case's statements, then leaves the `switch` where the
+   * fixed run did at once).
    */
-  private reachedAfterDetour(from: TraceStep, partnerNext: TraceStep): boolean {
+  private reachedAfterDetour(step: TraceStep, from: TraceStep, partnerNext: TraceStep): boolean {
+    const detour: TraceStep[] = [];
     let at: TraceStep | undefined = from;
     for (let i = 0; at && i < REORDER_WINDOW; i++, at = this.buggyNext.get(stepId(at))) {
       const atPartner = this.partner(at);
-      if (atPartner) return atPartner.seq === partnerNext.seq;
+      if (!atPartner) {
+        detour.push(at);
+        continue;
+      }
+      // Fell through statements written between the two (not round a loop once more).
+      const meet = at;
+      return (
+        atPartner.seq === partnerNext.seq &&
+        detour.every((d) => d.line > step.line && d.line < meet.line)
+      );
     }
     return false;
+  }
+
+  /** The callee whose result `read` is was called by a part of the step's own line. */
+  private calledOnItsOwnLine(step: TraceStep, read: TraceAccess): boolean {
+    const returned = read.writer && this.buggy.step(read.writer);
+    const call = returned?.invocationParent && this.buggy.step(returned.invocationParent);
+    return call !== undefined && call.line === step.line && sameFrame(call, step);
   }
 
   /**
@@ -708,11 +726,13 @@ export class FixedRunOracle {
     // It read another variable in place of one its partner read (`stops.get(k)` for
     // `stops.get(m)`), every value right for its name, and did something else: its own line.
     if (effectDiffers && readsOtherVariable(step, partner)) return { kind: 'correct' };
-    // It went on with the result of another method than its partner called (`case ROTOR ->
-    // sprayFlow(z)` for `rotorFlow(z)`, on an earlier line of the statement): that result, right
-    // for the method that gave it, is the wrong value here, and leads to the call.
+    // It went on with the result of another method than its partner called, on another line of
+    // the statement (`case ROTOR -> sprayFlow(z)` for `rotorFlow(z)`, returned by the `return
+    // switch` line): that result, right for the method that gave it, is the wrong value here,
+    // and leads to the call. Called on its own line, the line itself is at fault.
     const otherResult = effectDiffers ? resultOfAnotherCall(step, partner) : undefined;
-    if (otherResult !== undefined) return { kind: 'wrong-value', readIndex: otherResult };
+    if (otherResult !== undefined && !this.calledOnItsOwnLine(step, step.reads[otherResult]))
+      return { kind: 'wrong-value', readIndex: otherResult };
     // Unless the step's own change of that state already differs: then this line did it.
     const changedDifferently =
       changesOtherObjects(step, partner) ||
