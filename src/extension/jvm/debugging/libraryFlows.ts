@@ -368,8 +368,10 @@ export class LibraryFlowTracker {
     return otherLibraryStates(step, object).length > 0;
   }
 
-  /** The recorded elements of an array handed to uninstrumented code, as reads of this step. */
-  /** Adds reads of the array's known elements to the step; returns their comparable values. */
+  /**
+   * The recorded elements of an array handed to uninstrumented code, as reads of this step;
+   * returns their values as inputs of what the call changes.
+   */
   private addElementReads(step: TraceStep, object: TrackedObject): string[] {
     const known = this.elements.get(object.id);
     if (!known) return [];

@@ -301,13 +301,19 @@ class LineContexts {
    * comparing(...)` / `.thenComparing(...));` sorts in its last step, on the first line).
    */
   private endsBackOnItsLine(index: number): boolean {
+    if (!this.sourceLine) return false;
     const step = this.steps[index];
+    const end = statementEnd(this.sourceLine, step.className, step.line);
+    if (end === step.line) return false;
     let at = this.relations.stepOverNext[index];
-    while (
+    for (
+      let walked = 0;
       at >= 0 &&
       this.steps[at].frameId === step.frameId &&
       this.steps[at].line > step.line &&
-      at - index <= MAX_STATEMENT_STEPS
+      this.steps[at].line <= end &&
+      walked < MAX_STATEMENT_STEPS;
+      walked++
     )
       at = this.relations.stepOverNext[at];
     return (
@@ -359,7 +365,7 @@ class LineContexts {
 
 const NONE: ReadonlySet<string> = new Set();
 
-/** Steps of a statement's later lines looked through for its end, at most. */
+/** Steps on a statement's later lines looked through for its end, at most. */
 const MAX_STATEMENT_STEPS = 4096;
 
 /** Lines a statement may span at most (a long argument list, a chained call). */

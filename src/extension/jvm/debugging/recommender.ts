@@ -939,12 +939,13 @@ export class FeedbackRecommender {
    * earliest run first.
    */
   private endsOfEarlierRuns(reader: TraceStep, between: readonly TraceStep[]): TraceStep[] {
+    const runs = between
+      .filter((s) => locationOf(s) === locationOf(reader))
+      .slice(0, MAX_UPDATE_CANDIDATES);
     const ends: TraceStep[] = [];
-    for (const run of between) {
-      if (locationOf(run) !== locationOf(reader)) continue;
+    for (const run of runs) {
       const under = stepsUnder(run, between);
       if (under.length > 0) ends.push(under[under.length - 1]);
-      if (ends.length >= MAX_UPDATE_CANDIDATES) break;
     }
     return ends;
   }

@@ -539,7 +539,8 @@ export class FixedRunOracle {
    * After the partner the fixed run left the body (its next step asks an enclosing loop's
    * condition again, or is where the buggy run comes back to after a detour), while the buggy
    * run went on to a statement both versions have, which the fixed run did not run here: the
-   * jump out (`continue`, `break`, `return`) the step should have been followed by is missing. A next statement the fix deleted says nothing of the step.
+   * jump out (`continue`, `break`, `return`) the step should have been followed by is missing.
+   * A next statement the fix deleted says nothing of the step.
    */
   private stayedWhereTheFixLeft(step: TraceStep, partner: TraceStep): boolean {
     const next = this.buggyNext.get(stepId(step));
@@ -932,25 +933,25 @@ function* differences(
   same: SameValue,
 ): Generator<number> {
   const seen = new Map<string, number>();
-  const keyOf = accessKey;
   const answered = new Set<TraceAccess>();
   for (let i = 0; i < accesses.length; i++) {
     const access = accesses[i];
-    // Array elements pair up by position among the step's element reads: `b[j][k]` against
-    // `b[k][j]`. Where the indices differ, the step picked the wrong element: its own fault,
-    // not a wrong value of what it read.
     if (access.wholeArray) {
-      // The partner's array holds no element the program wrote at this index, where this one
-      // does (a cell marked that the fixed run left as it was made): the arrays differ there.
+      // Elements of an array handed whole to the JDK pair up by index. Where the partner's array
+      // holds no element the program wrote at this index and this one does (a cell marked that
+      // the fixed run left as it was made), the arrays differ there.
       const partner = partners.find((p) => p.wholeArray && p.name === access.name);
       if (partner ? !same(access.value, partner.value) : partners.some((p) => p.wholeArray))
         yield i;
       continue;
     }
-    const key = keyOf(access);
+    // Other array elements pair up by position among the step's element reads: `b[j][k]`
+    // against `b[k][j]`. Where the indices differ, the step picked the wrong element: its own
+    // fault, not a wrong value of what it read.
+    const key = accessKey(access);
     const occurrence = seen.get(key) ?? 0;
     seen.set(key, occurrence + 1);
-    const candidates = partners.filter((p) => keyOf(p) === key && !p.wholeArray);
+    const candidates = partners.filter((p) => accessKey(p) === key && !p.wholeArray);
     if (access.kind === 'return' && access.name.endsWith('() returned')) {
       // Two calls of one method on a line (`compare(a.size(), b.size())`) answered the same
       // values in another order: the calls were made in another order, by this line.
@@ -1006,7 +1007,7 @@ function pairedAccesses(
     const key = accessKey(access);
     const occurrence = seen.get(key) ?? 0;
     seen.set(key, occurrence + 1);
-    return partners.filter((p) => accessKey(p) === key)[occurrence];
+    return partners.filter((p) => accessKey(p) === key && !p.wholeArray)[occurrence];
   });
 }
 
