@@ -135,18 +135,19 @@ export class TraceEnricher {
     if (this.options.sourceLine) {
       carryStatementReads(index, this.steps, this.links, this.built, this.options.sourceLine);
     }
-    const resumed = this.returns.visit(index, this.links.invocationParent[index]);
-    if (!resumed) this.carryAcrossCallWithoutResult(index);
+    this.carryAcrossCall(index);
+    this.returns.visit(index, this.links.invocationParent[index]);
     addCaughtRead(traceStep, step);
     this.library?.visit(traceStep, step, this.lines.of(index));
   }
 
   /**
-   * The step resumes its line after a call that handed nothing back (`routes.get(t).add(new
-   * Job(s, start, end))` goes on after the constructor): it still computes with what the part
-   * before the call read, as a step after a call that returned a value does (ReturnLinker).
+   * The step resumes its line after a call: it computes with what the part before the call read
+   * (`total += f(x)` read total before the call; `routes.get(t).add(new Job(s, start, end))`
+   * adds after the constructor, with `t` read before it). The callee's result, if any, is added
+   * next (ReturnLinker).
    */
-  private carryAcrossCallWithoutResult(index: number): void {
+  private carryAcrossCall(index: number): void {
     const before = this.links.stepOverPrevious[index];
     if (before < 0 || !this.lines.resumesAfterCall(before, index)) return;
     this.built[index].reads.push(...this.built[before].reads.map((r) => ({ ...r })));
@@ -218,24 +219,16 @@ class ReturnLinker {
     private readonly built: TraceStep[],
   ) {}
 
-  /** Returns whether the step resumed its line after a call that returned a value to it. */
-  visit(index: number, callerIndex: number): boolean {
+  visit(index: number, callerIndex: number): void {
     const step = this.steps[index];
     this.frameOfStep[index] = step.frameId;
     const waiting = this.pending.get(step.frameId);
-    let resumed = false;
     if (waiting) {
       this.pending.delete(step.frameId);
-      resumed = step.line === this.steps[waiting.callIndex].line;
-      const consumer = this.built[resumed ? index : waiting.callIndex];
-      if (resumed) {
-        // `total += f(x)` read total before the call: the step after the call computes with it.
-        const before = this.built[waiting.callIndex].reads;
-        consumer.reads.push(...before.map((r) => ({ ...r })));
-      }
-      consumer.reads.push(waiting.access);
+      const resumed = step.line === this.steps[waiting.callIndex].line;
+      this.built[resumed ? index : waiting.callIndex].reads.push(waiting.access);
     }
-    if (step.returnValue === undefined || callerIndex < 0) return resumed;
+    if (step.returnValue === undefined || callerIndex < 0) return;
     const callerFrame = this.steps[callerIndex].frameId;
     this.pending.set(callerFrame, {
       callIndex: callerIndex,
@@ -246,7 +239,6 @@ class ReturnLinker {
         writer: { threadId: step.threadId, order: step.order },
       },
     });
-    return resumed;
   }
 }
 
@@ -278,14 +270,15 @@ class LineContexts {
     // The line's calls, whichever part made them: after `kept = unique(list, dropped)` returns,
     // the part that stores the result must not take unique for a library call given the list.
     const calls = [...earlier, index].map((part) => this.callees.get(part) ?? NONE);
+    const statement = this.statementParts(index);
     return {
       tracedCalls: calls.length === 1 ? calls[0] : new Set(calls.flatMap((names) => [...names])),
       continuesAfterCall: next >= 0 && this.sameLineAfterCall(index, next),
       carriedReads: earlier.flatMap((part) => this.steps[part].reads),
       earlierParts: earlier.map((part) => this.steps[part]),
-      statementParts: this.laterLinesOfStatement(index).map((part) => this.steps[part]),
+      statementParts: this.onLaterLines(index, statement).map((part) => this.steps[part]),
       statementGoesOn: next >= 0 && this.laterLinesOfStatement(next).includes(index),
-      statementReads: this.statementParts(index).flatMap((part) => this.steps[part].reads),
+      statementReads: statement.flatMap((part) => this.steps[part].reads),
       statementEndsBackHere: this.endsBackOnItsLine(index),
     };
   }
@@ -301,11 +294,12 @@ class LineContexts {
    * comparing(...)` / `.thenComparing(...));` sorts in its last step, on the first line).
    */
   private endsBackOnItsLine(index: number): boolean {
-    if (!this.sourceLine) return false;
     const step = this.steps[index];
+    let at = this.relations.stepOverNext[index];
+    // Most steps are followed by one on the same or an earlier line: no statement goes on.
+    if (!this.sourceLine || at < 0 || this.steps[at].line <= step.line) return false;
     const end = statementEnd(this.sourceLine, step.className, step.line);
     if (end === step.line) return false;
-    let at = this.relations.stepOverNext[index];
     for (
       let walked = 0;
       at >= 0 &&
@@ -327,11 +321,11 @@ class LineContexts {
 
   /** The parts of statementPartsBefore on the statement's later lines. */
   private laterLinesOfStatement(index: number): number[] {
-    if (!this.sourceLine) return [];
-    const line = this.steps[index].line;
-    return statementPartsBefore(index, this.steps, this.relations, this.sourceLine).filter(
-      (part) => this.steps[part].line !== line,
-    );
+    return this.onLaterLines(index, this.statementParts(index));
+  }
+
+  private onLaterLines(index: number, parts: readonly number[]): number[] {
+    return parts.filter((part) => this.steps[part].line !== this.steps[index].line);
   }
 
   /**

@@ -932,7 +932,7 @@ function* differences(
   partners: readonly TraceAccess[],
   same: SameValue,
 ): Generator<number> {
-  const seen = new Map<string, number>();
+  const paired = pairedAccesses(accesses, partners);
   const answered = new Set<TraceAccess>();
   for (let i = 0; i < accesses.length; i++) {
     const access = accesses[i];
@@ -948,20 +948,22 @@ function* differences(
     // Other array elements pair up by position among the step's element reads: `b[j][k]`
     // against `b[k][j]`. Where the indices differ, the step picked the wrong element: its own
     // fault, not a wrong value of what it read.
-    const key = accessKey(access);
-    const occurrence = seen.get(key) ?? 0;
-    seen.set(key, occurrence + 1);
-    const candidates = partners.filter((p) => accessKey(p) === key && !p.wholeArray);
     if (access.kind === 'return' && access.name.endsWith('() returned')) {
       // Two calls of one method on a line (`compare(a.size(), b.size())`) answered the same
       // values in another order: the calls were made in another order, by this line.
-      const sameAnswer = candidates.find((p) => !answered.has(p) && same(access.value, p.value));
+      const sameAnswer = partners.find(
+        (p) =>
+          p.kind === 'return' &&
+          p.name === access.name &&
+          !answered.has(p) &&
+          same(access.value, p.value),
+      );
       if (sameAnswer) {
         answered.add(sameAnswer);
         continue;
       }
     }
-    const partner = candidates[occurrence];
+    const partner = paired[i];
     if (partner && access.kind === 'array' && partner.name !== access.name) continue;
     if (partner && (!same(access.value, partner.value) || !sameObjectInputs(access, partner, same)))
       yield i;
@@ -997,13 +999,18 @@ function aliasingDifference(
   return undefined;
 }
 
-/** Each access's partner access, paired by kind and name in order, as differences() pairs them. */
+/**
+ * Each access's partner access: the one of the same kind and name (any element, for arrays) in
+ * the same position among those. Elements of a whole array handed to the JDK pair apart (by
+ * index, in differences()) and get none here.
+ */
 function pairedAccesses(
   accesses: readonly TraceAccess[],
   partners: readonly TraceAccess[],
 ): (TraceAccess | undefined)[] {
   const seen = new Map<string, number>();
   return accesses.map((access) => {
+    if (access.wholeArray) return undefined;
     const key = accessKey(access);
     const occurrence = seen.get(key) ?? 0;
     seen.set(key, occurrence + 1);

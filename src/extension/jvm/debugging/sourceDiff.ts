@@ -93,8 +93,7 @@ function constantDeclarations(lines: readonly string[]): Map<number, string> {
   lines.forEach((line, i) => {
     const match = CONSTANT_DECLARATION.exec(line);
     if (!match || /\bnew\b|[\w$]\s*\(|\[/.test(match[2])) return;
-    const rest = match[2]
-      .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, ' ')
+    const rest = codeOf(match[2])
       .replace(JDK_CONSTANTS, ' ')
       .replace(
         /\b0[xX][\dA-Fa-f_]+[lL]?\b|(?:\b\d[\d_]*\.?[\d_]*|\.\d[\d_]*)(?:[eE][+-]?\d+)?[dDfFlL]?/g,
@@ -124,8 +123,7 @@ function usesOf(name: string, lines: readonly string[], declaration: number): nu
   const mention = new RegExp(`(?<![\\w$.])${name}(?![\\w$])|\\.${name}(?![\\w$(])`);
   const uses: number[] = [];
   lines.forEach((line, i) => {
-    const code = line.replace(/"(?:[^"\\]|\\.)*"/g, '""').replace(/\/\/.*$/, '');
-    if (i + 1 !== declaration && mention.test(code)) uses.push(i + 1);
+    if (i + 1 !== declaration && mention.test(codeOf(line))) uses.push(i + 1);
   });
   return uses;
 }
@@ -222,13 +220,16 @@ function blockEnds(buggy: readonly string[], close: number): number[] {
 function openingLine(buggy: readonly string[], close: number): number {
   let depth = 1;
   for (let i = close - 1; i >= 0; i--) {
-    const code = buggy[i]
-      .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""')
-      .replace(/\/\/.*$/, '');
+    const code = codeOf(buggy[i]);
     for (let c = code.length - 1; c >= 0; c--) {
       if (code[c] === '}') depth++;
       else if (code[c] === '{' && --depth === 0) return i;
     }
   }
   return -1;
+}
+
+/** A source line's code: string and character literals emptied, a line comment dropped. */
+function codeOf(line: string): string {
+  return line.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""').replace(/\/\/.*$/, '');
 }
