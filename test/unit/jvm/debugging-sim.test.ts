@@ -486,6 +486,65 @@ describe('debug-sim on the seeded-bug corpus (real JVM)', function () {
     );
   });
 
+  it('pairs the parts of a moved statement split by a call, and leaves an iterator’s list unchanged (tram)', () => {
+    const result = simulate('tram');
+    assert.equal(result.located, true);
+    assert.equal(result.rootCause?.method, 'run');
+    assert.ok([86, 87].includes(result.rootCause?.line ?? 0), `line ${result.rootCause?.line}`);
+    assert.ok(
+      result.path.some(
+        (p) => p.line === 86 && p.feedback === 'wrong-value' && p.variable === 'board() returned',
+      ),
+      'the part after the call reads what board returned, against the fixed run’s same part',
+    );
+    assert.ok(result.feedbacks <= 24, `${result.feedbacks} feedbacks`);
+  });
+
+  it('asks the decision that kept an updating call away, and trusts a map another line used rightly (loyalty)', () => {
+    const result = simulate('loyalty');
+    assert.equal(result.located, true);
+    assert.deepEqual([result.rootCause?.method, result.rootCause?.line], ['find', 72]);
+    assert.ok(
+      result.path.some((p) => p.method === 'post' && p.line === 77 && p.variable === 'm'),
+      'the early return’s decision is asked, and reads a wrong member',
+    );
+    assert.equal(result.path.at(-1)?.feedback, 'correct');
+    assert.ok(result.feedbacks <= 10, `${result.feedbacks} feedbacks`);
+  });
+
+  it('follows a call that returned where the fixed run’s threw, into a finally meant as a catch (foodbank)', () => {
+    const result = simulate('foodbank');
+    assert.equal(result.located, true);
+    assert.equal(result.rootCause?.method, 'allocate');
+    assert.ok(
+      [67, 68, 69, 70].includes(result.rootCause?.line ?? 0),
+      `line ${result.rootCause?.line}`,
+    );
+    assert.ok(
+      result.path.some(
+        (p) => p.method === 'reserve' && p.line === 34 && p.variable === 'available',
+      ),
+      'the reserve that did not throw read more stock than the fixed run’s',
+    );
+    assert.ok(result.feedbacks <= 40, `${result.feedbacks} feedbacks`);
+  });
+
+  it('pairs the rounds after a missing continue, which the fixed run nests under the if (stargazing)', () => {
+    const result = simulate('stargazing');
+    assert.equal(result.located, true);
+    assert.equal(result.rootCause?.method, 'main');
+    assert.ok([96, 97, 98].includes(result.rootCause?.line ?? 0), `line ${result.rootCause?.line}`);
+    // Without a second chance past a long unpaired stretch, a few hundred steps paired.
+    assert.ok(result.steps.aligned > 2000, `${result.steps.aligned} steps paired`);
+  });
+
+  it('asks the decision that kept an assignment in another method from running (icefield)', () => {
+    const result = simulate('icefield');
+    assert.equal(result.located, true);
+    assert.deepEqual([result.rootCause?.method, result.rootCause?.line], ['ageLayers', 83]);
+    assert.ok(result.feedbacks <= 25, `${result.feedbacks} feedbacks`);
+  });
+
   it('refuses a run longer than the step limit with a clear error instead of running out of memory', () => {
     assert.throws(
       () =>

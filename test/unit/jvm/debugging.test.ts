@@ -226,7 +226,7 @@ function loopTrace(): MemoryTraceView {
 function searchWith(
   view: MemoryTraceView,
   failure: { threadId: number; order: number },
-  judge: (order: number) => 'correct' | 'wrong-value',
+  judge: (order: number) => FeedbackKind,
   limit: number,
 ) {
   const recommender = new FeedbackRecommender(view, failure);
@@ -395,6 +395,71 @@ describe('feedback recommender: missing updates', () => {
     const first = recommender.feedback(at(2), 'missing-update');
     assert.deepEqual(first.step, at(3), 'the first step that assigned another field of a Pitch');
     assert.deepEqual(recommender.feedback(at(3), 'missing-update').step, at(4));
+  });
+
+  it('asks the runs of the decision that kept the call of a method updating the field away', () => {
+    /*
+     *  1  new Member()  -> Member@1.tier = BRONZE    <init> line 36
+     *  2  Member m = find(no);                       post line 76
+     *  3  if (m == null) {                           post line 77
+     *  4      guest += euros; return;                post line 78  (controlled by 3)
+     *  5  Member m = find(no);                       post line 76
+     *  6  if (m == null) {                           post line 77
+     *  7      guest += euros; return;                post line 78  (controlled by 6)
+     *     m.earn(euros);                             post line 82  never runs
+     *     tier = Tier.forPoints(points);             earn line 90
+     *  8  print(member.tier)                         main line 111 <- stale
+     */
+    const view = trace([
+      { line: 36, method: '<init>' },
+      { line: 76, method: 'post' },
+      { line: 77, method: 'post' },
+      { line: 78, method: 'post', control: 3 },
+      { line: 76, method: 'post' },
+      { line: 77, method: 'post' },
+      { line: 78, method: 'post', control: 6 },
+      { line: 111 },
+    ]);
+    const tier = (writer?: number): TraceAccess => ({
+      kind: 'field',
+      name: 'tier',
+      owner: 'demo.Member@1',
+      value: 'demo.Tier@2',
+      ...(writer === undefined ? {} : { writer: at(writer) }),
+    });
+    view.step(at(1))!.writes.push(tier());
+    view.step(at(8))!.reads.push(tier(1));
+    const source = new Map([
+      [36, 'Tier tier = Tier.BRONZE;'],
+      [76, 'Member m = find(p.memberNo());'],
+      [77, 'if (m == null) {'],
+      [78, 'guestEuros += p.euros();'],
+      [82, 'm.earn(p.euros() * m.tier.pointsPerEuro);'],
+      [90, 'tier = Tier.forPoints(points); // upgrade'],
+      [111, 'System.out.println(m.tier);'],
+    ]);
+    const lines: Record<string, number[]> = {
+      '<init>': [36],
+      post: [76, 77, 78, 82],
+      earn: [90],
+      main: [111],
+    };
+    const code: MethodCode = {
+      lines: (_c, method) => lines[method] ?? [],
+      guardsOfLine: (_c, method, line) =>
+        method === 'post' && line !== 76 && line !== 77 ? [77] : [],
+      sourceLine: (_c, line) => source.get(line),
+      methods: () => Object.keys(lines).map((method) => ({ className: 'demo.Main', method })),
+    };
+    const recommender = new FeedbackRecommender(new MemoryTraceView(view.steps, code), at(8));
+    assert.deepEqual(recommender.feedback(at(8), 'wrong-value', 0).step, at(1));
+    const first = recommender.feedback(at(1), 'missing-update');
+    assert.deepEqual(first.step, at(6), 'the latest run of the if that returned before m.earn');
+    assert.notDeepEqual(
+      recommender.feedback(at(6), 'missing-update').step,
+      at(3),
+      'one run per decision: the earlier ones kept the call away alike',
+    );
   });
 
   it('without the code behind the trace, walks the code that ran in between from the start', () => {
@@ -634,8 +699,40 @@ describe('feedback recommender: a right decision above a wrong path', () => {
     const end = recommender.feedback(at(2), 'correct');
     assert.deepEqual([end.step, end.rootCause], [at(2), true]);
     recommender.undo();
-    const decision = recommender.feedback(at(2), 'missing-update');
-    assert.deepEqual([decision.step, decision.rootCause], [at(1), true], 'back at the decision');
+    const itself = recommender.feedback(at(2), 'missing-update');
+    assert.deepEqual(
+      [itself.step, itself.rootCause],
+      [at(3), true],
+      'the decision and all after it judged right: the step that should not have run',
+    );
+  });
+
+  /*
+   *  1  dispatcher.handle(r);        main:9
+   *  2  holds = allocate(request);   handle:75   (calls allocate)
+   *  3    for (Line l : lines)       allocate:66
+   *  4    releaseAll(holds);         allocate:68  <- bug: `finally` where `catch ... throw` was meant
+   *  5    return holds;              allocate:70
+   *  6  holds = allocate(request);   handle:75   (resumed after allocate returned)
+   *  7  units += ...                 handle:76   should not have run (allocate should have thrown)
+   */
+  it('asks the step a call returned from when the line went on after it and should not have', () => {
+    const view = trace([
+      { line: 9, method: 'main' },
+      { line: 75, method: 'handle', parent: 1 },
+      { line: 66, method: 'allocate', parent: 2 },
+      { line: 68, method: 'allocate', parent: 2 },
+      { line: 70, method: 'allocate', parent: 2 },
+      { line: 75, method: 'handle', parent: 1, writes: [['holds', 'List@3']] },
+      { line: 76, method: 'handle', parent: 1, writes: [['units', '4']] },
+    ]);
+    const recommender = new FeedbackRecommender(view, at(7));
+    assert.deepEqual(recommender.feedback(at(7), 'wrong-path').step, at(1));
+    const back = recommender.feedback(at(1), 'missing-update');
+    assert.deepEqual(back.step, at(6), 'the step before it in handle');
+    const returned = recommender.feedback(at(6), 'wrong-path');
+    assert.deepEqual(returned.step, at(5), 'the step allocate returned from');
+    assert.match(returned.reason, /went on after allocate returned from this step/);
   });
 });
 
@@ -699,22 +796,15 @@ describe('feedback recommender: a loop that ran too many rounds', () => {
     return { view: trace(specs), failure: at(specs.length) };
   };
   /** Runs of line 4 are steps 2, 4, 6, ...: the third (step 6) is the first that should not have run. */
-  const judge = (order: number): { kind: FeedbackKind; readIndex?: number } => {
-    if (order === 1) return { kind: 'correct' };
-    if (order >= 6 && order < 2 * rounds + 3) return { kind: 'wrong-path' };
-    return { kind: 'wrong-value', readIndex: 0 };
+  const judge = (order: number): FeedbackKind => {
+    if (order === 1) return 'correct';
+    if (order >= 6 && order < 2 * rounds + 3) return 'wrong-path';
+    return 'wrong-value';
   };
 
   it('bisects the rounds for the first one that should not have run, then judges its decision', () => {
     const { view, failure } = loop();
-    const recommender = new FeedbackRecommender(view, failure);
-    const visited: number[] = [];
-    let suggestion = recommender.current();
-    while (!suggestion.rootCause && visited.length < 30) {
-      visited.push(suggestion.step.order);
-      const { kind, readIndex } = judge(suggestion.step.order);
-      suggestion = recommender.feedback(suggestion.step, kind, readIndex);
-    }
+    const { recommender, visited, suggestion } = searchWith(view, failure, judge, 30);
     assert.deepEqual([suggestion.step, suggestion.rootCause], [at(1), true]);
     // Walking back round by round would ask all ten runs of line 4; the search asks the last
     // two, then halves the rest.
@@ -747,6 +837,51 @@ describe('feedback recommender: a loop that ran too many rounds', () => {
     // method, so its own line is the suspect.
     assert.deepEqual([suggestion.step, suggestion.rootCause], [at(2), true]);
     assert.ok(visited.length <= 9, `visited ${visited.join(',')}`);
+  });
+});
+
+describe('feedback recommender: a for-each loop whose `if` and next-element fetch alternate', () => {
+  /*
+   *  1      board = 606;                     line 3   <- bug: 604 was meant
+   *  2      for (Log log : logs)             line 57  (fetches the first log)
+   *  3        if (tryCut(log, board))        line 54  (controlled by 2)
+   *  4      for (...)                        line 57  (controlled by 3: the if went on)
+   *  ...      twelve logs, each run of 54 controlled by the 57 before it and the other way round
+   *  26     return null;                     line 58  (controlled by the last 57)
+   *  27     print(found)                     line 60
+   * The fixed run stops at the fourth log (its `if` takes the branch): from the fifth fetch on,
+   * nothing should have run.
+   */
+  const logs = 12;
+  const loop = () => {
+    const specs: StepSpec[] = [{ line: 3, writes: [['board', '606']] }];
+    for (let k = 0; k < logs; k++) {
+      const fetch = specs.length + 1;
+      specs.push({ line: 57, ...(k > 0 ? { control: fetch - 1 } : {}) });
+      specs.push({ line: 54, control: fetch, reads: [['board', '606', 1]] });
+    }
+    specs.push({ line: 58, control: specs.length - 1, writes: [['found', 'null']] });
+    specs.push({ line: 60, reads: [['found', 'null', specs.length]] });
+    return { view: trace(specs), failure: at(specs.length) };
+  };
+  /** Fetches are steps 2, 4, 6, ...; the fifth fetch (step 10) is the first that should not run. */
+  const failureOrder = 2 * logs + 3;
+  const judge = (order: number): FeedbackKind => {
+    if (order === 1) return 'correct';
+    if (order === failureOrder || order === 9) return 'wrong-value'; // 9: the fourth `if`
+    return order >= 10 ? 'wrong-path' : 'missing-update';
+  };
+
+  it('searches the runs of the fetch by halves, through the `if` between them', () => {
+    const { view, failure } = loop();
+    const { recommender, visited, suggestion } = searchWith(view, failure, judge, 40);
+    assert.deepEqual([suggestion.step, suggestion.rootCause], [at(1), true]);
+    const halving = recommender
+      .history()
+      .some((e) => /binary search for the first run/.test(e.suggestion.reason));
+    assert.ok(halving, `the fetches were searched by halves: ${visited.join(',')}`);
+    // One by one would ask both lines of each of the eight extra rounds.
+    assert.ok(visited.length <= 14, `visited ${visited.join(',')}`);
   });
 });
 

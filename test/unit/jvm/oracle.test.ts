@@ -474,4 +474,80 @@ describe('debug-sim oracle', () => {
     const step = view(buggy, 0).step({ threadId: 1, order: 2 })!;
     assert.notEqual(oracle.judge(step, { seq: -1 }).kind, 'wrong-path');
   });
+
+  it('pairs each part of a moved statement split by a call with the same part of the fixed run’s', () => {
+    // buggy: case AT_STOP -> { int on = board(q); int off = alight(); }  fixed: the two swapped
+    const call = (line: number, control: number): StepSpec => ({ line, control });
+    const board = (parent: number, count: string): StepSpec => ({
+      line: 50,
+      method: 'board',
+      parent,
+      writes: [['local', 'count', count]],
+    });
+    const resumed = (line: number, control: number, count: string): StepSpec => ({
+      line,
+      control,
+      reads: [['return', 'board() returned', count]],
+      writes: [['local', 'on', count]],
+    });
+    const buggy: StepSpec[] = [
+      { line: 27 },
+      call(28, 1),
+      board(2, '3'),
+      resumed(28, 1, '3'),
+      { line: 29, control: 1, writes: [['local', 'off', '1']] },
+    ];
+    const fixed: StepSpec[] = [
+      { line: 27 },
+      { line: 28, control: 1, writes: [['local', 'off', '1']] },
+      call(29, 1),
+      board(3, '4'),
+      resumed(29, 1, '4'),
+    ];
+    // The alignment keeps the call of alight: buggy 5 with fixed 2.
+    const matches = new Map([
+      [0, 0],
+      [4, 1],
+    ]);
+    const moved = (line: number) => (line === 28 ? 29 : line === 29 ? 28 : line);
+    const buggyView = view(buggy, 0);
+    const withMoves = new FixedRunOracle(buggyView, view(fixed, 1000), matches, new Set(), (s) =>
+      s.method === 'main' ? `demo.Main.main:${moved(s.line)}` : `demo.Main.${s.method}:${s.line}`,
+    );
+    const judge = (order: number) =>
+      withMoves.judge(buggyView.step({ threadId: 1, order })!, { seq: -1 });
+    assert.deepEqual(judge(4), { kind: 'wrong-value', readIndex: 0 }, 'board() returned 3, not 4');
+    assert.equal(judge(3).kind, 'correct', 'the callee, paired under the moved call, counted 3');
+  });
+
+  it('trusts a library state that another line used rightly, and blames the line that did not', () => {
+    // members.put(...) x4; `Member r = members.get(referrer)` finds the member in both runs;
+    // `Member m = members.get(intKey)` finds none where the fixed run's `get((long) key)` does.
+    const state = '(after 4 change(s), inputs #1)';
+    const steps = (found: string, withOtherUse: boolean): StepSpec[] => [
+      { line: 68, writes: [['library', 'contents of members', state]] },
+      ...(withOtherUse
+        ? [
+            {
+              line: 87,
+              reads: [['library', 'contents of members', state, 1]] as Access[],
+              writes: [['local', 'r', 'demo.Member@7']] as Access[],
+            },
+          ]
+        : []),
+      {
+        line: 72,
+        reads: [['library', 'contents of members', state, 1]],
+        writes: [['local', 'm', found]],
+      },
+    ];
+    const { judge } = oracle(steps('null', true), steps('demo.Member@7', true), [1, 2, 3]);
+    assert.equal(judge(3).kind, 'correct', 'the state is right: the lookup is at fault');
+    const alone = oracle(steps('null', false), steps('demo.Member@7', false), [1, 2]);
+    assert.deepEqual(
+      alone.judge(2),
+      { kind: 'wrong-value', readIndex: 0 },
+      'with no other use, the hidden state is what is suspected',
+    );
+  });
 });

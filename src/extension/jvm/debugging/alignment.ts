@@ -258,9 +258,9 @@ class SecondChance {
 
   /**
    * Positions in the fixed invocation's step list strictly between the partners of the nearest
-   * paired steps before and after `index` in its own invocation; undefined when one of them is
-   * further than REHOME_WINDOW steps away (a long stretch that ran only in the buggy version is
-   * not the moved step a second chance is for, and the bound keeps long traces linear).
+   * paired steps before and after `index` in its own invocation; undefined when the one before
+   * is further than REHOME_WINDOW steps away (a long stretch that ran only in the buggy version
+   * is not the moved step a second chance is for, and the bound keeps long traces linear).
    */
   private window(
     index: number,
@@ -281,8 +281,11 @@ class SecondChance {
       return null; // the invocation's start or end: no bound
     };
     const before = nearestPartner(-1);
-    const after = nearestPartner(1);
-    if (before === undefined || after === undefined) return undefined;
+    if (before === undefined) return undefined;
+    // Nothing paired within reach after the step: the rest of the invocation may have been left
+    // unpaired by the very move this is for (a `continue` added in a loop puts every later round
+    // under the `if` in the fixed run), so only the partner before bounds the search.
+    const after = nearestPartner(1) ?? null;
     return [before === null ? 0 : before + 1, after === null ? fixedLength : after];
   }
 }

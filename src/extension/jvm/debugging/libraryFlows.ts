@@ -94,6 +94,13 @@ const QUERY_METHODS = new Set([
   'getValue',
   'hasNext',
   'isPresent',
+  // An iterator changes nothing by being made: what it yields is read through it, and what is
+  // removed through it reaches its source as a change of its own (STRUCTURAL_CHANGES). Views
+  // with bounds (`subList(1, 7)`) stay operations: their bounds say what a copy of them holds.
+  'iterator',
+  'listIterator',
+  'descendingIterator',
+  'spliterator',
 ]);
 
 /** Calls that make an iterator or a view of the object they are called on. */
@@ -253,7 +260,7 @@ export class LibraryFlowTracker {
       // line, and is fed f's result; this earlier part of the line changes nothing yet.
       // Nor does the first line of a statement that ends back on it: its last part makes the
       // call (`order.sort(comparing(...)` / `.thenComparing(...));`), with its callbacks.
-      if (line.continuesAfterCall || line.statementEndsBackHere) continue;
+      if (line.continuesAfterCall || line.statementEndsBackHere || line.cutShortByThrow) continue;
       const mutates = object.isArray
         ? !elementOwners.has(object.id) &&
           text !== undefined &&
@@ -578,6 +585,11 @@ export interface LineContext {
   tracedCalls: ReadonlySet<string>;
   /** The line goes on in a later step of the frame, after a traced call returns. */
   continuesAfterCall: boolean;
+  /**
+   * A traced call of the line threw, and a handler of the frame caught it: the rest of the line
+   * (`holds.add(...)` around `reserve(...)`) never ran.
+   */
+  cutShortByThrow?: boolean;
   /** Reads made before the traced call, when this step resumes the line after it. */
   carriedReads: readonly JvmVarAccess[];
   /** The steps of the line's earlier parts, first part first (empty unless resumed). */

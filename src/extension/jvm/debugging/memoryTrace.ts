@@ -80,6 +80,8 @@ export function methodCode(
       return guards.sort((a, b) => a.size - b.size).map((g) => g.line);
     },
     sourceLine,
+    methods: () =>
+      [...byName.values()].map(([first]) => ({ className: first.className, method: first.name })),
   };
 }
 
@@ -274,6 +276,8 @@ class LineContexts {
     return {
       tracedCalls: calls.length === 1 ? calls[0] : new Set(calls.flatMap((names) => [...names])),
       continuesAfterCall: next >= 0 && this.sameLineAfterCall(index, next),
+      cutShortByThrow:
+        next >= 0 && this.callees.has(index) && this.steps[next].caught !== undefined,
       carriedReads: earlier.flatMap((part) => this.steps[part].reads),
       earlierParts: earlier.map((part) => this.steps[part]),
       statementParts: this.onLaterLines(index, statement).map((part) => this.steps[part]),

@@ -123,6 +123,8 @@ const ELSEWHERE_LIMIT = 5_000;
 const MAX_UPDATE_CANDIDATES = 24;
 /** Decisions nested around an update that never ran, asked at most (from the innermost). */
 const MAX_GUARD_DEPTH = 3;
+/** Runs of the decisions around one assignment elsewhere that the missing-update search asks. */
+const MAX_KEPT_AWAY_RUNS = 4;
 /** Iterations a skip follows at most. */
 const CHAIN_LIMIT = 100_000;
 /** Other steps a value may pass through between two iterations of the line a skip follows. */
@@ -500,7 +502,7 @@ export class FeedbackRecommender {
     controller: TraceStep,
     earlier: readonly HistoryEntry[],
   ): boolean {
-    if (locationOf(controller) !== locationOf(step) || !sameFrame(controller, step)) return false;
+    if (!sameFrame(controller, step) || !this.sameLineRunBefore(step)) return false;
     return earlier.some((entry) => {
       if (entry.feedback.kind !== 'wrong-path' || sameStep(entry.feedback.step, step)) return false;
       const judged = this.view.step(entry.feedback.step);
@@ -508,18 +510,28 @@ export class FeedbackRecommender {
     });
   }
 
-  /** The runs of `step`'s line that led to it, each controlling the next, oldest first. */
+  /**
+   * The runs of `step`'s line that led to it, each controlling the next (directly, or through
+   * one other decision of the loop: a for-each loop's `if` in its body and its closing brace,
+   * which fetches the next element, control each other), oldest first.
+   */
   private loopConditionRuns(step: TraceStep): StepRef[] {
     const runs: StepRef[] = [refOf(step)];
-    for (
-      let run = this.controlOf(step);
-      run && locationOf(run) === locationOf(step) && sameFrame(run, step);
-      run = this.controlOf(run)
-    ) {
+    for (let run = this.sameLineRunBefore(step); run; run = this.sameLineRunBefore(run)) {
       if (runs.length >= CHAIN_LIMIT) break;
       runs.push(refOf(run));
     }
     return runs.reverse();
+  }
+
+  /** The previous run of the step's line up its control chain, at most two decisions up. */
+  private sameLineRunBefore(step: TraceStep): TraceStep | undefined {
+    let run = this.controlOf(step);
+    for (let hop = 0; run && sameFrame(run, step) && hop < 2; hop++) {
+      if (locationOf(run) === locationOf(step)) return run;
+      run = this.controlOf(run);
+    }
+    return undefined;
   }
 
   /**
@@ -595,13 +607,34 @@ export class FeedbackRecommender {
       }
       return this.walkBackFrom(wrong, decision);
     }
-    const from = suspicion.decision ? judged : wrong;
-    const before = sameFrame(decision, wrong) ? this.previousInFrame(from) : undefined;
+    let from = suspicion.decision ? judged : wrong;
+    if (!sameFrame(from, wrong)) {
+      // The step a call of the line returned from was right: go on before the calling part.
+      from = (from.invocationParent && this.view.step(from.invocationParent)) ?? wrong;
+    } else {
+      const returnedFrom = this.returnedJustBefore(from);
+      if (returnedFrom) {
+        return {
+          suggestion: {
+            step: refOf(returnedFrom),
+            reason:
+              `${here(decision)} decided as it should, yet ${here(wrong)} should not have run: ` +
+              `${here(from)} went on after ${returnedFrom.method} returned from this step.`,
+            rootCause: false,
+          },
+          suspicion: { kind: 'controller', of: suspicion.of, decision: refOf(decision) },
+        };
+      }
+    }
+    const before = this.previousInFrame(from);
     if (!before || before.seq <= decision.seq) {
+      // Judged right, the decision went the right way too: nothing between it and this step
+      // did wrong, so the step itself should not be there (`finally` where `catch` was meant).
       return this.found(
-        decision,
-        'This step read correct values but sent execution the wrong way: its condition ' +
-          '(or call) is wrong.',
+        wrong,
+        `${here(decision)} decided as it should and nothing ran wrongly in between, yet this ` +
+          'step should not have run: its statement is wrong or misplaced (a guard, `catch` or ' +
+          '`return` is missing around it).',
       );
     }
     return {
@@ -622,6 +655,22 @@ export class FeedbackRecommender {
    * next. When `wrong` is the method's first step, the call itself went the wrong way.
    */
   private walkBackFrom(wrong: TraceStep, call: TraceStep): State {
+    // The line went on after a call of it returned (`holds = allocate(r)`): the call should
+    // perhaps have ended otherwise (thrown, as the fixed `catch ... throw e` does), so the step
+    // it returned from ran just before this one.
+    const returnedFrom = this.returnedJustBefore(wrong);
+    if (returnedFrom) {
+      return {
+        suggestion: {
+          step: refOf(returnedFrom),
+          reason:
+            `${here(call)} rightly called ${wrong.method}, yet ${here(wrong)} should not have ` +
+            `run; it went on after ${returnedFrom.method} returned from this step.`,
+          rootCause: false,
+        },
+        suspicion: { kind: 'controller', of: refOf(wrong), decision: refOf(call) },
+      };
+    }
     let before = this.previousInFrame(wrong);
     // Earlier parts of the same line (split by calls) are the same statement.
     while (before && before.line === wrong.line) before = this.previousInFrame(before);
@@ -644,6 +693,23 @@ export class FeedbackRecommender {
       },
       suspicion: { kind: 'controller', of: refOf(wrong), decision: refOf(call) },
     };
+  }
+
+  /**
+   * Where `step` resumes its line after a call the line made: the last step of that call's own
+   * invocation (the one it returned from), else undefined. Not for a call of one step (a
+   * getter): it had no other way to end.
+   */
+  private returnedJustBefore(step: TraceStep): TraceStep | undefined {
+    const earlierPart = this.previousInFrame(step);
+    if (!earlierPart || earlierPart.line !== step.line) return undefined;
+    let last: TraceStep | undefined;
+    for (const candidate of this.walk(step.threadId, step.order - 1, earlierPart.order)) {
+      if (!sameStep(candidate.invocationParent, earlierPart)) continue;
+      if (last) return last;
+      last = candidate;
+    }
+    return undefined;
   }
 
   private walkingBackThroughCall(suspicion: Extract<Suspicion, { kind: 'controller' }>): boolean {
@@ -883,11 +949,18 @@ export class FeedbackRecommender {
     const later = [...branchEnds, ...(options.neverWritten ? [] : misdirected)].filter(
       (s, i, all) => !targeted.includes(s) && !nearSiblings.includes(s) && all.indexOf(s) === i,
     );
+    // An assignment elsewhere that did not run for this object (`l.water *= 0.9` under a wrong
+    // `if`), or a method making it that was not called (`if (m == null) { ...; return; }
+    // m.earn(points)`): the runs of the decisions that kept them from running.
+    const uncalled = this.runsKeepingUpdatesAway(writer, read, between).filter(
+      (s) => !targeted.includes(s) && !nearSiblings.includes(s),
+    );
     const likely = [
       ...targeted,
       ...nearSiblings,
-      ...later,
-      ...others.filter((s) => !later.includes(s)),
+      ...uncalled,
+      ...later.filter((s) => !uncalled.includes(s)),
+      ...others.filter((s) => !later.includes(s) && !uncalled.includes(s)),
     ];
     return this.judgedPatternLast(writer, [
       ...likely,
@@ -931,6 +1004,90 @@ export class FeedbackRecommender {
       }
     }
     return [...found].slice(0, MAX_UPDATE_CANDIDATES);
+  }
+
+  /**
+   * For a field: where the source assigns it outside the writer's method (`l.water *= 0.9` under
+   * `if (l.age > FIRN_AGE)`), the runs in `between` of the decisions around that line that read
+   * the field's object and did not lead to it; and where the source calls a method that assigns
+   * it (`m.earn(points)` after `if (m == null) return`), the latest run of each decision around
+   * the call that did not lead to it. Decisions innermost first, up to MAX_GUARD_DEPTH out.
+   * Needs the code behind the trace.
+   */
+  private runsKeepingUpdatesAway(
+    writer: TraceStep,
+    read: TraceAccess,
+    between: readonly TraceStep[],
+  ): TraceStep[] {
+    const code = this.view.code;
+    const updates = (read.kind === 'field' || read.kind === 'static') && updatesInText(read);
+    if (!code?.methods || !updates) return [];
+    const textOf = (className: string, line: number) =>
+      code.sourceLine(className, line)?.replace(/\/\/.*$/, '') ?? '';
+    const methods = code.methods();
+    const found: TraceStep[] = [];
+    const updating = new Set<string>();
+    const readsTheObject = (s: TraceStep) =>
+      read.owner !== undefined && s.reads.some((r) => r.owner === read.owner);
+    for (const { className, method } of methods) {
+      for (const line of code.lines(className, method)) {
+        if (!updates(textOf(className, line))) continue;
+        updating.add(method);
+        if (method === writer.method && className === writer.className) continue;
+        const kept = this.keptAwayRuns(className, method, line, between)
+          .filter(readsTheObject)
+          .sort((a, b) => b.seq - a.seq);
+        found.push(...kept.slice(0, MAX_KEPT_AWAY_RUNS));
+      }
+    }
+    const names = [...updating].filter((name) => /^[A-Za-z_$][\w$]*$/.test(name));
+    if (names.length === 0) return [...new Set(found)].slice(0, MAX_UPDATE_CANDIDATES);
+    const calls = new RegExp(`\\b(?:${names.join('|')})\\s*\\(`);
+    for (const { className, method } of methods) {
+      if (updating.has(method)) continue;
+      for (const line of code.lines(className, method)) {
+        if (!calls.test(textOf(className, line))) continue;
+        // The latest run of each decision only: the others kept the call away alike, and a
+        // loop's runs would crowd out every other candidate.
+        const latestPerGuard = new Map<number, TraceStep>();
+        for (const run of this.keptAwayRuns(className, method, line, between)) {
+          const known = latestPerGuard.get(run.line);
+          if (!known || run.seq > known.seq) latestPerGuard.set(run.line, run);
+        }
+        found.push(...latestPerGuard.values());
+      }
+    }
+    return [...new Set(found)].slice(0, MAX_UPDATE_CANDIDATES);
+  }
+
+  /**
+   * The runs in `between` of the decisions around a line of a method (innermost first, up to
+   * MAX_GUARD_DEPTH out) that did not lead to it, or to the next decision nested towards it.
+   */
+  private keptAwayRuns(
+    className: string,
+    method: string,
+    line: number,
+    between: readonly TraceStep[],
+  ): TraceStep[] {
+    const code = this.view.code;
+    if (!code) return [];
+    const runs: TraceStep[] = [];
+    let towards = line;
+    for (const guard of code.guardsOfLine(className, method, line).slice(0, MAX_GUARD_DEPTH)) {
+      const target = towards;
+      runs.push(
+        ...between.filter(
+          (s) =>
+            s.className === className &&
+            s.method === method &&
+            s.line === guard &&
+            !stepsUnder(s, between).some((u) => u.line === target),
+        ),
+      );
+      towards = guard;
+    }
+    return runs;
   }
 
   /**

@@ -378,14 +378,8 @@ export class FixedRunOracle {
     /** Whether a fixed step runs a line the fix added (no buggy line became it). */
     private readonly addedByFix: (fixedStep: TraceStep) => boolean = () => false,
   ) {
-    for (const step of fixed.steps) {
-      const region = regionOf(step);
-      if (!region) continue;
-      const key = stepId(region);
-      const list = this.fixedByRegion.get(key) ?? [];
-      list.push(step);
-      this.fixedByRegion.set(key, list);
-    }
+    this.fixedByRegion = stepsByRegion(fixed);
+    this.buggyByRegion = stepsByRegion(buggy);
     for (const [b, f] of matches) {
       this.partnerBySeq.set(buggy.steps[b].seq, fixed.steps[f]);
       this.fixedWithPartner.add(fixed.steps[f].seq);
@@ -461,7 +455,32 @@ export class FixedRunOracle {
     // Both entered the branch, where the buggy run ran the fixed run's first statement a little
     // later (statements the fix swapped): the decision chose alike.
     if (enteredHere && enteredThere && this.ranLaterInFrame(step, partnerNext)) return false;
+    // A loop's condition that both runs left the loop at (one ran a `finally` block after it,
+    // the other a `return`): it decided alike.
+    if (this.bothLeftTheLoop(step, partner, next, partnerNext)) return false;
     return enteredHere || enteredThere;
+  }
+
+  /**
+   * `step` is a loop's condition whose earlier runs entered a body, and after it each run went
+   * on to a line of no body step of its own run: both left the loop.
+   */
+  private bothLeftTheLoop(
+    step: TraceStep,
+    partner: TraceStep,
+    next: TraceStep,
+    partnerNext: TraceStep,
+  ): boolean {
+    const mine = loopBodyLines(this.buggy, this.buggyByRegion, step);
+    const theirs = loopBodyLines(this.fixed, this.fixedByRegion, partner);
+    return (
+      mine.size > 0 &&
+      theirs.size > 0 &&
+      next.line !== step.line &&
+      partnerNext.line !== partner.line &&
+      !mine.has(next.line) &&
+      !theirs.has(partnerNext.line)
+    );
   }
 
   /**
@@ -493,6 +512,16 @@ export class FixedRunOracle {
       (next === undefined || this.partner(next)?.seq !== partnerNext.seq) &&
       !this.ranLaterInFrame(step, partnerNext)
     );
+  }
+
+  /**
+   * The partner called a method that threw, and its invocation went on in the handler that
+   * caught it: what followed the call was the callee's doing, not the calling line's.
+   */
+  private calleeThrewOnlyThere(partner: TraceStep): boolean {
+    const partnerNext = this.fixedNext.get(stepId(partner));
+    const callee = this.fixed.step({ threadId: partner.threadId, order: partner.order + 1 });
+    return partnerNext?.caught !== undefined && sameStep(callee?.invocationParent, partner);
   }
 
   /**
@@ -674,6 +703,38 @@ export class FixedRunOracle {
     return false;
   }
 
+  /**
+   * Another line used the same state of the library object (the same last change), everything
+   * visible it read right, and did what its partner did (`members.get(referrer)` found the
+   * member): the state is right, so a line that used it wrongly (`members.get(intKey)` on a map
+   * keyed by Long) is at fault itself. Only a use that left a value behind counts: not a branch
+   * taken, nor an iterator or entry of the JDK, which look alike whatever the state holds.
+   */
+  private stateBornOutElsewhere(
+    step: TraceStep,
+    state: TraceAccess,
+    failure: { seq: number },
+  ): boolean {
+    if (!state.writer) return false;
+    const usesSameState = (r: TraceAccess) =>
+      r.kind === 'library' && r.owner === state.owner && sameStep(r.writer, state.writer);
+    return (this.readersOf.get(stepId(state.writer)) ?? []).some((reader) => {
+      if (reader === step || locationOf(reader) === locationOf(step)) return false;
+      if (!reader.reads.some(usesSameState)) return false;
+      const returned = this.buggyReturns.get(stepId(reader));
+      const leftSomething =
+        reader.writes.some((w) => w.kind !== 'library' && tellsOfState(w.value)) ||
+        (returned !== undefined && tellsOfState(returned));
+      const partner = this.partner(reader);
+      return (
+        leftSomething &&
+        partner !== undefined &&
+        firstDifference(reader.reads, partner.reads, this.sameValue) === undefined &&
+        !this.effectDiffers(reader, partner, failure)
+      );
+    });
+  }
+
   /** The value the step handed back to its caller differs from the partner's. */
   private returnDiffers(step: TraceStep, partner: TraceStep): boolean {
     const mine = this.buggyReturns.get(stepId(step));
@@ -685,25 +746,35 @@ export class FixedRunOracle {
     return this.partnerBySeq.get(step.seq) ?? this.reorderedPartner(step);
   }
 
-  /** Fixed steps by the step whose region they run in (`threadId:order`), see regionOf. */
-  private readonly fixedByRegion = new Map<string, TraceStep[]>();
+  /** Steps by the step whose region they run in (`threadId:order`), see regionOf. */
+  private readonly fixedByRegion: Map<string, TraceStep[]>;
+  private readonly buggyByRegion: Map<string, TraceStep[]>;
 
   /**
    * A step the alignment left alone because the fix moved its statement (two statements swapped
    * cannot both stay in order): the fixed run's unaligned step of the same statement under the
    * same decision run (or call, for a method's top-level statements). The person would see the
-   * statement ran in both, in another order.
+   * statement ran in both, in another order. A statement split by a call runs as several steps
+   * (`int on = tram.board(q)` before and after `board`): the n-th unaligned step of it pairs
+   * with the n-th of the fixed run's.
    */
   private reorderedPartner(step: TraceStep): TraceStep | undefined {
     const region = regionOf(step);
-    if (!this.fixedLocationOf || !region) return undefined;
+    const locate = this.fixedLocationOf;
+    if (!locate || !region) return undefined;
     const control = this.buggy.step(region);
-    const controlPartner = control && this.partnerBySeq.get(control.seq);
+    // The call a moved statement made is itself moved: its steps pair under its partner.
+    const controlPartner = control && this.partner(control);
     if (!controlPartner) return undefined;
-    const location = this.fixedLocationOf(step);
-    return this.fixedByRegion
+    const location = locate(step);
+    const unalignedHere = this.buggyByRegion
+      .get(stepId(region))
+      ?.filter((b) => !this.partnerBySeq.has(b.seq) && locate(b) === location);
+    const occurrence = Math.max(0, unalignedHere?.indexOf(step) ?? 0);
+    const candidates = this.fixedByRegion
       .get(stepId(controlPartner))
-      ?.find((f) => !this.fixedWithPartner.has(f.seq) && locationOf(f) === location);
+      ?.filter((f) => !this.fixedWithPartner.has(f.seq) && locationOf(f) === location);
+    return candidates?.[Math.min(occurrence, candidates.length - 1)];
   }
 
   /**
@@ -742,7 +813,12 @@ export class FixedRunOracle {
         partner.writes.filter((w) => w.kind === 'library'),
         this.sameValue,
       ) !== undefined;
-    if (hidden >= 0 && effectDiffers && !changedDifferently)
+    if (
+      hidden >= 0 &&
+      effectDiffers &&
+      !changedDifferently &&
+      !this.stateBornOutElsewhere(step, step.reads[hidden], failure)
+    )
       return { kind: 'wrong-value', readIndex: hidden };
     // Right inputs and right effect, and execution went on where it should: it did all it
     // should, so if a later step read something as stale, the missing update lies elsewhere
@@ -754,7 +830,7 @@ export class FixedRunOracle {
       !this.changedHiddenStateWrongly(step, failure) &&
       (decided
         ? !this.wentWrongWay(step, partner) && !this.lastBeforeMissing(step, partner)
-        : !this.followUpMissing(step, partner) &&
+        : (!this.followUpMissing(step, partner) || this.calleeThrewOnlyThere(partner)) &&
           !this.precededByMissing(step, partner) &&
           !this.jumpedElsewhere(step, partner) &&
           !this.stayedWhereTheFixLeft(step, partner) &&
@@ -784,6 +860,40 @@ function beforeTheLine(
 /** A step that read and wrote nothing: a jump (`break`, `continue`, `return;`) or an empty line. */
 function onlyMovesOn(step: TraceStep): boolean {
   return step.reads.length === 0 && step.writes.length === 0;
+}
+
+/**
+ * The lines of the steps the earlier runs of a loop condition led into (its body), in the same
+ * invocation; empty where `step` is no later run of a condition controlled by its own line.
+ */
+function loopBodyLines(
+  view: MemoryTraceView,
+  byRegion: ReadonlyMap<string, TraceStep[]>,
+  step: TraceStep,
+): Set<number> {
+  const lines = new Set<number>();
+  let run = step.controlDominator && view.step(step.controlDominator);
+  for (let i = 0; run && locationOf(run) === locationOf(step) && i < LOOP_RUNS_LIMIT; i++) {
+    for (const under of byRegion.get(stepId(run)) ?? []) {
+      if (under.line !== step.line && sameFrame(under, step)) lines.add(under.line);
+    }
+    run = run.controlDominator && view.step(run.controlDominator);
+  }
+  return lines;
+}
+
+/** A trace's steps grouped by the step whose region they run in (`threadId:order`). */
+function stepsByRegion(view: MemoryTraceView): Map<string, TraceStep[]> {
+  const byRegion = new Map<string, TraceStep[]>();
+  for (const step of view.steps) {
+    const region = regionOf(step);
+    if (!region) continue;
+    const key = stepId(region);
+    const list = byRegion.get(key);
+    if (list) list.push(step);
+    else byRegion.set(key, [step]);
+  }
+  return byRegion;
 }
 
 /** What a step runs under: the decision that controls it, else the call of its method. */
@@ -969,6 +1079,14 @@ function* differences(
       yield i;
   }
 }
+
+/** A value that says something of the state it came from: not a JDK object (an iterator). */
+function tellsOfState(value: string): boolean {
+  return !referenceParts(value)?.type.startsWith('java.');
+}
+
+/** Earlier runs of a loop condition that loopBodyLines looks under, at most. */
+const LOOP_RUNS_LIMIT = 64;
 
 type SameValue = (buggyValue: string, fixedValue: string) => boolean;
 

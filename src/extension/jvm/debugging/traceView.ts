@@ -68,6 +68,8 @@ export interface MethodCode {
    */
   guardsOfLine(className: string, method: string, line: number): readonly number[];
   sourceLine(className: string, line: number): string | undefined;
+  /** Every declared method, once per name (overloads together). */
+  methods?(): readonly { className: string; method: string }[];
 }
 
 export function stepId(ref: StepRef): string {
