@@ -743,8 +743,15 @@ export class FixedRunOracle {
   }
 
   partner(step: TraceStep): TraceStep | undefined {
-    return this.partnerBySeq.get(step.seq) ?? this.reorderedPartner(step);
+    const aligned = this.partnerBySeq.get(step.seq);
+    if (aligned) return aligned;
+    // Asked again and again (every value compared looks up where its object was made).
+    if (!this.reordered.has(step.seq)) this.reordered.set(step.seq, this.reorderedPartner(step));
+    return this.reordered.get(step.seq);
   }
+
+  /** reorderedPartner's answers, by buggy seq. */
+  private readonly reordered = new Map<number, TraceStep | undefined>();
 
   /** Steps by the step whose region they run in (`threadId:order`), see regionOf. */
   private readonly fixedByRegion: Map<string, TraceStep[]>;
