@@ -704,7 +704,9 @@ export class FeedbackRecommender {
     const earlierPart = this.previousInFrame(step);
     if (!earlierPart || earlierPart.line !== step.line) return undefined;
     let last: TraceStep | undefined;
-    for (const candidate of this.walk(step.threadId, step.order - 1, earlierPart.order)) {
+    // Bounded: a long call's own steps may lie far back, under its callees' steps.
+    const stop = Math.max(earlierPart.order, step.order - 1 - BETWEEN_LIMIT);
+    for (const candidate of this.walk(step.threadId, step.order - 1, stop)) {
       if (!sameStep(candidate.invocationParent, earlierPart)) continue;
       if (last) return last;
       last = candidate;
