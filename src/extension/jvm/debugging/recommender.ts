@@ -1074,19 +1074,22 @@ export class FeedbackRecommender {
   ): TraceStep[] {
     const code = this.view.code;
     if (!code) return [];
+    const inMethod = between.filter((s) => s.className === className && s.method === method);
     const runs: TraceStep[] = [];
     let towards = line;
     for (const guard of code.guardsOfLine(className, method, line).slice(0, MAX_GUARD_DEPTH)) {
-      const target = towards;
-      runs.push(
-        ...between.filter(
-          (s) =>
-            s.className === className &&
-            s.method === method &&
-            s.line === guard &&
-            !stepsUnder(s, between).some((u) => u.line === target),
-        ),
-      );
+      // The decision runs that led to the line: those above a run of it, a few levels up in
+      // its invocation (one pass, rather than a walk under each run of the decision).
+      const led = new Set<string>();
+      for (const step of inMethod) {
+        if (step.line !== towards) continue;
+        let above = this.controlOf(step);
+        for (let level = 0; above && sameFrame(above, step) && level <= MAX_GUARD_DEPTH; level++) {
+          led.add(stepId(above));
+          above = this.controlOf(above);
+        }
+      }
+      runs.push(...inMethod.filter((s) => s.line === guard && !led.has(stepId(s))));
       towards = guard;
     }
     return runs;
