@@ -545,6 +545,16 @@ describe('debug-sim on the seeded-bug corpus (real JVM)', function () {
     assert.ok(result.feedbacks <= 25, `${result.feedbacks} feedbacks`);
   });
 
+  it('asks, last, the assignment a right call made on another object than the stale one (chocolatier)', () => {
+    const result = simulate('chocolatier');
+    assert.equal(result.located, true);
+    assert.equal(result.rootCause?.method, 'pickBatch');
+    assert.ok(
+      result.path.some((p) => p.method === 'fulfil' && p.line === 54 && p.variable === 'single'),
+      'the batch fulfil took pieces from is another than the fixed run’s',
+    );
+  });
+
   it('refuses a run longer than the step limit with a clear error instead of running out of memory', () => {
     assert.throws(
       () =>

@@ -915,7 +915,8 @@ export class FeedbackRecommender {
     // The field written on another object of its class in between (`color.print(job)` where
     // `mono.print(job)` was meant, `s.stored += t` on the wrong silo): the calls, or the steps
     // themselves at the top of a thread, that took the update elsewhere.
-    const misdirected = this.callsThatUpdatedAnotherObject(between, read).filter(
+    const elsewhere = this.callsThatUpdatedAnotherObject(between, read);
+    const misdirected = elsewhere.calls.filter(
       (s) => !skipped.includes(s) && !skippedElsewhere.includes(s),
     );
     // Nothing assigned it, here or in other runs of the method: the code that would have
@@ -964,9 +965,11 @@ export class FeedbackRecommender {
       ...later.filter((s) => !uncalled.includes(s)),
       ...others.filter((s) => !later.includes(s) && !uncalled.includes(s)),
     ];
+    const ranBetween = this.codeRunBetween(between, likely, reader, writer);
     return this.judgedPatternLast(writer, [
       ...likely,
-      ...this.codeRunBetween(between, likely, reader, writer),
+      ...ranBetween,
+      ...elsewhere.assignments.filter((s) => !likely.includes(s) && !ranBetween.includes(s)),
     ]).map(refOf);
   }
 
@@ -1119,18 +1122,24 @@ export class FeedbackRecommender {
   private callsThatUpdatedAnotherObject(
     between: readonly TraceStep[],
     read: TraceAccess,
-  ): TraceStep[] {
+  ): { calls: TraceStep[]; assignments: TraceStep[] } {
     const ofItsClass = fieldOfItsClass(read);
-    if (!ofItsClass) return [];
+    if (!ofItsClass) return { calls: [], assignments: [] };
     const calls = new Map<string, TraceStep>();
+    const assignments: TraceStep[] = [];
     for (const step of between) {
       const elsewhere = step.writes.some(
         (w) => ofItsClass(w) && w.name === read.name && w.owner !== read.owner,
       );
-      const call = elsewhere ? (this.parentOf(step) ?? step) : undefined;
-      if (call && !calls.has(stepId(call))) calls.set(stepId(call), call);
+      if (!elsewhere) continue;
+      const call = this.parentOf(step) ?? step;
+      if (!calls.has(stepId(call))) calls.set(stepId(call), call);
+      // Asked later, after every other likely candidate, the assignment itself: a call that
+      // did all its caller asked may still have updated the wrong object (`single.pieces -=
+      // need` on the batch a helper picked).
+      if (call !== step) assignments.push(step);
     }
-    return [...calls.values()];
+    return { calls: [...calls.values()], assignments };
   }
 
   /**
