@@ -344,6 +344,7 @@ describe('feedback recommender: missing updates', () => {
       lines: () => [...source.keys()],
       guardsOfLine: (_c, _m, line) => (line === 13 ? [12] : line === 12 ? [11] : []),
       sourceLine: (_c, line) => source.get(line),
+      methods: () => [{ className: 'demo.Main', method: 'main' }],
     };
     return new MemoryTraceView(steps, withCode ? code : undefined);
   };

@@ -275,7 +275,7 @@ class LineContexts {
     const statement = this.statementParts(index);
     return {
       tracedCalls: calls.length === 1 ? calls[0] : new Set(calls.flatMap((names) => [...names])),
-      continuesAfterCall: next >= 0 && this.sameLineAfterCall(index, next),
+      continuesAfterCall: next >= 0 && this.resumesAfterCall(index, next),
       cutShortByThrow:
         next >= 0 && this.callees.has(index) && this.steps[next].caught !== undefined,
       carriedReads: earlier.flatMap((part) => this.steps[part].reads),
@@ -341,7 +341,7 @@ class LineContexts {
     const parts: number[] = [];
     for (
       let at = index, before = this.relations.stepOverPrevious[at];
-      before >= 0 && this.sameLineAfterCall(before, at);
+      before >= 0 && this.resumesAfterCall(before, at);
       at = before, before = this.relations.stepOverPrevious[at]
     ) {
       parts.unshift(before);
@@ -351,10 +351,6 @@ class LineContexts {
 
   /** `after` resumes the line of `before`, its previous step in the frame, after a call. */
   resumesAfterCall(before: number, after: number): boolean {
-    return this.sameLineAfterCall(before, after);
-  }
-
-  private sameLineAfterCall(before: number, after: number): boolean {
     const a = this.steps[before];
     const b = this.steps[after];
     return a.frameId === b.frameId && a.line === b.line && this.callees.has(before);

@@ -1026,7 +1026,7 @@ export class FeedbackRecommender {
   ): TraceStep[] {
     const code = this.view.code;
     const updates = (read.kind === 'field' || read.kind === 'static') && updatesInText(read);
-    if (!code?.methods || !updates) return [];
+    if (!code || !updates) return [];
     const textOf = (className: string, line: number) =>
       code.sourceLine(className, line)?.replace(/\/\/.*$/, '') ?? '';
     const methods = code.methods();

@@ -69,7 +69,7 @@ export interface MethodCode {
   guardsOfLine(className: string, method: string, line: number): readonly number[];
   sourceLine(className: string, line: number): string | undefined;
   /** Every declared method, once per name (overloads together). */
-  methods?(): readonly { className: string; method: string }[];
+  methods(): readonly { className: string; method: string }[];
 }
 
 export function stepId(ref: StepRef): string {
