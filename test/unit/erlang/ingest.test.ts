@@ -1,8 +1,11 @@
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ErlangIngest } from '../../../src/extension/erlang/ingest';
 import type { ErlangTraceEvent } from '../../../src/extension/erlang/traceEvents';
+import { APPLICATION_ID, MIGRATIONS } from '../../../src/extension/store/schema';
 import { SessionStore } from '../../../src/extension/store/sessionStore';
+import { loadSqlite } from '../../../src/extension/store/sqlite';
 import { useTempDir } from '../../support/tempDir';
 
 interface LinkRow {
@@ -102,6 +105,51 @@ describe('Erlang ingest: links', () => {
         `unlink ${D} ${P}`,
       ],
     );
+    await store.close();
+  });
+});
+
+describe('Erlang ingest: process rows', () => {
+  const tempDir = useTempDir();
+
+  it('a session of schema 6 keeps its process rows through the migration, and its checks', async () => {
+    const file = path.join(tempDir(), 'six.bathy');
+    const SQL = await loadSqlite();
+    const db = new SQL.Database();
+    for (const migration of MIGRATIONS.slice(0, 6)) db.exec(migration);
+    db.exec(`PRAGMA application_id = ${APPLICATION_ID}; PRAGMA user_version = 6;`);
+    db.run(
+      "INSERT INTO runs (id, target_kind, target, created_at) VALUES (1, 'erlang', 'n@h', 'now')",
+    );
+    db.run(
+      "INSERT INTO erlang_processes (run_id, pid, level, state, exit_reason, first_ts_us, changed) VALUES (1, ?, 'explored', 'dead', 'normal', 5, 1)",
+      [C],
+    );
+    fs.writeFileSync(file, db.export());
+    db.close();
+
+    const store = await SessionStore.open(file, { flushIntervalMs: 0 });
+    const ingest = new ErlangIngest(store, 1);
+    ingest.ingest([exit(7, D)]);
+    const rows = store.query<{ pid: string; level: string; state: string; exit_reason: string }>(
+      'SELECT pid, level, state, exit_reason FROM erlang_processes ORDER BY pid',
+    );
+    assert.deepEqual(rows, [
+      { pid: C, level: 'explored', state: 'dead', exit_reason: 'normal' },
+      { pid: D, level: 'mentioned', state: 'dead', exit_reason: 'normal' },
+    ]);
+    for (const [level, state] of [
+      ['watched', 'alive'],
+      ['explored', 'asleep'],
+    ])
+      assert.throws(
+        () =>
+          store.query(
+            "INSERT INTO erlang_processes (run_id, pid, level, state, first_ts_us, changed) VALUES (1, '<0.7.0>', ?, ?, 1, 1)",
+            [level, state],
+          ),
+        /CHECK constraint failed/,
+      );
     await store.close();
   });
 });
