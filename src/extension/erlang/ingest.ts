@@ -9,6 +9,7 @@
  * batch number that last changed them (`changed`), which is what processGraphDelta reads.
  */
 import type { SessionStore } from '../store/sessionStore';
+import { ChunkEncoder, EVENTS_PER_CHUNK } from './eventChunks';
 import type { ErlangTraceEvent } from './traceEvents';
 
 type Level = 'mentioned' | 'explored' | 'listened';
@@ -90,14 +91,9 @@ type SqlValue = string | number | null;
  */
 const CHUNK_INSERT = 'INSERT INTO erlang_event_chunks VALUES (?, ?, ?, ?, ?, ?, CAST(? AS TEXT))';
 
-const encoder = new TextEncoder();
-
-function utf8(text: string): Uint8Array {
-  return encoder.encode(text);
-}
-
 export class ErlangIngest {
   private seq = 0;
+  private readonly chunks = new ChunkEncoder();
   /** Batch number; rows record the batch that last changed them. */
   private version = 0;
   private readonly processes = new Map<string, ProcessRow>();
@@ -502,7 +498,12 @@ export class ErlangIngest {
     const chunks = Math.ceil(events.length / EVENTS_PER_CHUNK);
     const size = Math.ceil(events.length / chunks);
     for (let start = 0; start < events.length; start += size) {
-      const chunk = encodeChunk(events, start, Math.min(start + size, events.length), this.seq);
+      const chunk = this.chunks.encode(
+        events,
+        start,
+        Math.min(start + size, events.length),
+        this.seq,
+      );
       this.seq = chunk.lastSeq;
       this.store.query(CHUNK_INSERT, [
         this.runId,
@@ -511,7 +512,7 @@ export class ErlangIngest {
         chunk.count,
         chunk.minTs,
         chunk.maxTs,
-        utf8(chunk.json),
+        chunk.json,
       ]);
     }
   }
@@ -609,128 +610,4 @@ export class ErlangIngest {
 
 function* mapped<T, U>(items: Iterable<T>, map: (item: T) => U): Iterable<U> {
   for (const item of items) yield map(item);
-}
-
-/** Events per erlang_event_chunks row, at most (a full tracer batch of 5,000 makes two). */
-export const EVENTS_PER_CHUNK = 4096;
-
-export interface EncodedChunk {
-  firstSeq: number;
-  lastSeq: number;
-  count: number;
-  minTs: number;
-  maxTs: number;
-  /** `[[seq, ts_us, kind, subject, other, detail], ...]`, detail a JSON object or null. */
-  json: string;
-}
-
-/** Encodes events[start, end) as one chunk, numbering them from afterSeq + 1. */
-export function encodeChunk(
-  events: readonly ErlangTraceEvent[],
-  start: number,
-  end: number,
-  afterSeq: number,
-): EncodedChunk {
-  let seq = afterSeq;
-  let minTs = Infinity;
-  let maxTs = -Infinity;
-  // One growing string (V8 keeps it as a rope until it is encoded) instead of a part per event.
-  let json = '[';
-  for (let i = start; i < end; i++) {
-    const event = events[i];
-    seq += 1;
-    if (event.ts < minTs) minTs = event.ts;
-    if (event.ts > maxTs) maxTs = event.ts;
-    const { subject, other, detail } = eventColumns(event);
-    json +=
-      (i === start ? '[' : ',[') +
-      seq +
-      ',' +
-      event.ts +
-      ',' +
-      quotedName(event.kind) +
-      ',' +
-      quotedName(subject) +
-      ',' +
-      quotedName(other) +
-      ',' +
-      (detail ?? 'null') +
-      ']';
-  }
-  return {
-    firstSeq: afterSeq + 1,
-    lastSeq: seq,
-    count: end - start,
-    minTs,
-    maxTs,
-    json: json + ']',
-  };
-}
-
-/** JSON strings of recent kinds and names (pids, ports, tables), which recur event after event. */
-const quotedNames = new Map<string, string>();
-const MAX_QUOTED_NAMES = 65_536;
-
-function quotedName(text: string | null): string {
-  if (text === null) return 'null';
-  let quoted = quotedNames.get(text);
-  if (quoted === undefined) {
-    if (quotedNames.size >= MAX_QUOTED_NAMES) quotedNames.clear();
-    quoted = JSON.stringify(text);
-    quotedNames.set(text, quoted);
-  }
-  return quoted;
-}
-
-export interface EventColumns {
-  subject: string | null;
-  other: string | null;
-  detail: string | null;
-}
-
-/**
- * How an event maps onto erlang_events' subject / other / detail columns. The kinds a
- * busy node sends by the hundred thousand are mapped directly (the generic mapping,
- * with its object copies and JSON.stringify, cost as much as the SQL); the output is
- * the same as genericColumns', which the unit tests check.
- */
-export function eventColumns(event: ErlangTraceEvent): EventColumns {
-  switch (event.kind) {
-    case 'send':
-    case 'send_to_dead':
-      return {
-        subject: event.pid,
-        other: event.to,
-        detail: `{"bytes":${event.bytes},"text":${JSON.stringify(event.text)}}`,
-      };
-    case 'spawn':
-      return { subject: event.pid, other: event.child, detail: jsonField('mfa', event.mfa) };
-    case 'exit':
-      return { subject: event.pid, other: null, detail: jsonField('reason', event.reason) };
-    case 'link':
-    case 'unlink':
-    case 'getting_linked':
-    case 'getting_unlinked':
-      return { subject: event.pid, other: event.other, detail: null };
-    case 'island':
-      return { subject: event.pid, other: null, detail: jsonField('change', event.change) };
-    default:
-      return genericColumns(event);
-  }
-}
-
-function jsonField(key: string, value: string): string {
-  return `{"${key}":${JSON.stringify(value)}}`;
-}
-
-/** Subject and other are the first of a few known keys; the rest of the event is detail. */
-export function genericColumns(event: ErlangTraceEvent): EventColumns {
-  const { kind: _kind, ts: _ts, ...rest } = event as unknown as Record<string, unknown>;
-  const subjectKey = ['pid', 'port', 'table'].find((key) => key in rest);
-  const otherKey = ['other', 'child', 'to', 'owner'].find((key) => key in rest);
-  const subject = subjectKey ? (rest[subjectKey] as string) : null;
-  const other = otherKey ? (rest[otherKey] as string) : null;
-  if (subjectKey) delete rest[subjectKey];
-  if (otherKey) delete rest[otherKey];
-  return { subject, other, detail: Object.keys(rest).length > 0 ? JSON.stringify(rest) : null };
 }

@@ -14,7 +14,13 @@ import { AgentError, ErlangError } from './errors';
 import { formatTerm } from './format';
 import type { Mailbox } from './mailbox';
 import { Atom, ErlMap, Pid, Tuple, atom, binary, isAtom, isTuple, type Term } from './terms';
-import { TraceBatchReader, batchFromTerm, rememberPids, type TraceBatch } from './traceBatch';
+import {
+  TraceBatchReader,
+  batchFromTerm,
+  rememberPids,
+  sortByTime,
+  type TraceBatch,
+} from './traceBatch';
 import {
   TermNames,
   type ErlangTraceEvent,
@@ -344,8 +350,7 @@ export class ErlangTraceSession extends EventEmitter<TraceSessionEvents> {
   }
 
   private onBatch({ seq, dropped, events }: TraceBatch): void {
-    // Trace messages from different schedulers can arrive out of order; sort is stable.
-    events.sort((a, b) => a.ts - b.ts);
+    sortByTime(events);
     this.eventsReceived += events.length;
     this.droppedByAgent = dropped;
     this.emit('events', events, { seq, droppedByAgent: this.droppedByAgent });

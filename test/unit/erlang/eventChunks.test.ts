@@ -3,7 +3,13 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { erlangEventRecords } from '../../../src/extension/erlang/exportRecords';
-import { EVENTS_PER_CHUNK, ErlangIngest, eventColumns } from '../../../src/extension/erlang/ingest';
+import {
+  ChunkEncoder,
+  EVENTS_PER_CHUNK,
+  eventColumns,
+  genericColumns,
+} from '../../../src/extension/erlang/eventChunks';
+import { ErlangIngest } from '../../../src/extension/erlang/ingest';
 import { processTimeline } from '../../../src/extension/erlang/timeline';
 import type { ErlangTraceEvent } from '../../../src/extension/erlang/traceEvents';
 import { APPLICATION_ID, MIGRATIONS } from '../../../src/extension/store/schema';
@@ -110,6 +116,47 @@ function hasSqlite3(): boolean {
 
 describe('Erlang events in chunks', () => {
   const tempDir = useTempDir();
+
+  it('writes the JSON the generic mapping gives, for awkward text and numbers too', () => {
+    const awkward: ErlangTraceEvent[] = [
+      { kind: 'send', ts: 0, pid: '<0.5.0>', to: 'näme', bytes: 0, text: 'a"b\\c\n\u0001 ✓ 😀' },
+      { kind: 'exit', ts: 2 ** 53 - 1, pid: '<0.9.0>', reason: '{shutdown,"ü"}' },
+      { kind: 'spawn', ts: 10, pid: '<0.5.0>', child: '<0.9.0>', mfa: "'Mod é':f/0" },
+      { kind: 'island', ts: 9_999_999_999, pid: '<0.9.0>', change: 'joined' },
+      { kind: 'link', ts: 1_700_000_000_123_456, pid: '<0.5.0>', other: '<0.9.0>' },
+      {
+        kind: 'summary',
+        ts: -3,
+        pid: '<0.5.0>',
+        untilTs: 4,
+        counts: { send: 7 },
+        bytes: 1.5,
+        peers: [],
+      },
+      { kind: 'gone', ts: 100, pid: '<0.9.0>' },
+    ];
+    const encoder = new ChunkEncoder();
+    // Twice, so the second chunk reuses the buffer and the names cached by the first.
+    for (const afterSeq of [0, 41]) {
+      const chunk = encoder.encode(awkward, 0, awkward.length, afterSeq);
+      const expected = awkward.map((event, i) => {
+        const { subject, other, detail } = genericColumns(event);
+        return [
+          afterSeq + 1 + i,
+          event.ts,
+          event.kind,
+          subject,
+          other,
+          detail && JSON.parse(detail),
+        ];
+      });
+      assert.deepEqual(JSON.parse(Buffer.from(chunk.json).toString('utf8')), expected);
+      assert.deepEqual(
+        [chunk.firstSeq, chunk.lastSeq, chunk.count, chunk.minTs, chunk.maxTs],
+        [afterSeq + 1, afterSeq + awkward.length, awkward.length, -3, 2 ** 53 - 1],
+      );
+    }
+  });
 
   it('splits each batch into equal chunks of at most EVENTS_PER_CHUNK, seq contiguous', async () => {
     const store = await SessionStore.open(path.join(tempDir(), 's.bathy'), { create: true });

@@ -11,8 +11,12 @@ import {
   binary,
   type Term,
 } from '../../../src/extension/erlang/terms';
-import { TraceBatchReader, batchFromTerm } from '../../../src/extension/erlang/traceBatch';
-import { TermNames } from '../../../src/extension/erlang/traceEvents';
+import {
+  TraceBatchReader,
+  batchFromTerm,
+  sortByTime,
+} from '../../../src/extension/erlang/traceBatch';
+import { TermNames, type ErlangTraceEvent } from '../../../src/extension/erlang/traceEvents';
 
 const NODE = 'traced@host';
 const node = atom(NODE);
@@ -140,5 +144,23 @@ describe('Erlang trace batches read from their bytes', () => {
         assert.ok(e instanceof EtfDecodeError, `cut at ${cut}: ${String(e)}`);
       }
     }
+  });
+});
+
+describe('Erlang trace batches in time order', () => {
+  type Exit = Extract<ErlangTraceEvent, { kind: 'exit' }>;
+  const at = (ts: number, pid: string): Exit => ({ kind: 'exit', ts, pid, reason: 'normal' });
+  const order = (events: Exit[]) => events.map((e) => `${e.ts}${e.pid}`).join(' ');
+
+  it('sorts a batch whose schedulers sent out of order, keeping ties in arrival order', () => {
+    const events = [at(3, 'a'), at(1, 'b'), at(3, 'c'), at(2, 'd'), at(1, 'e')];
+    sortByTime(events);
+    assert.equal(order(events), '1b 1e 2d 3a 3c');
+  });
+
+  it('leaves a batch already in order as it came, ties included', () => {
+    const events = [at(1, 'b'), at(1, 'a'), at(2, 'c'), at(2, 'c2')];
+    sortByTime(events);
+    assert.equal(order(events), '1b 1a 2c 2c2');
   });
 });

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { decodeTerm } from '../../../src/extension/erlang/etf-decode';
 import { encodeTerm } from '../../../src/extension/erlang/etf-encode';
-import { eventColumns, genericColumns } from '../../../src/extension/erlang/ingest';
+import { eventColumns, genericColumns } from '../../../src/extension/erlang/eventChunks';
 import { Pid, Tuple, atom, binary, type Term } from '../../../src/extension/erlang/terms';
 import {
   TermNames,
