@@ -31,6 +31,9 @@ const Char = {
   zero: 0x30,
 } as const;
 
+/** Numbers are written in halves below this (2^53 has sixteen digits). */
+const HALF = 1e8;
+
 /** Quoted names kept at most; the cache starts over when full. */
 const MAX_QUOTED_NAMES = 65_536;
 
@@ -60,23 +63,36 @@ class JsonBytes {
     this.length += this.buf.write(json, this.length, 'utf8');
   }
 
-  /** A number; integers (times, sequence numbers, sizes) digit by digit, no string made. */
+  /**
+   * A number; integers (times, sequence numbers, sizes) digit by digit, no string made,
+   * in two halves of up to eight digits so that the arithmetic stays on small integers.
+   */
   number(value: number): void {
     if (!Number.isSafeInteger(value)) return this.text(JSON.stringify(value));
     this.room(17);
-    const { buf } = this;
     if (value < 0) {
-      buf[this.length++] = Char.minus;
+      this.buf[this.length++] = Char.minus;
       value = -value;
     }
-    let digits = 1;
-    for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
-    let at = this.length + digits;
+    if (value < HALF) return this.digits(value, 1);
+    const high = Math.floor(value / HALF);
+    this.digits(high, 1);
+    this.digits(value - high * HALF, 8);
+  }
+
+  /** The decimal digits of 0 <= value < 10^8, zero-padded to at least `width`. */
+  private digits(value: number, width: number): void {
+    let count = 1;
+    for (let rest = value; rest >= 10; rest = (rest / 10) | 0) count++;
+    if (count < width) count = width;
+    const { buf } = this;
+    let at = this.length + count;
     this.length = at;
-    do {
-      buf[--at] = Char.zero + (value % 10);
-      value = Math.floor(value / 10);
-    } while (value > 0);
+    for (let i = 0; i < count; i++) {
+      const tenth = (value / 10) | 0;
+      buf[--at] = Char.zero + value - tenth * 10;
+      value = tenth;
+    }
   }
 
   /** A string as a JSON string (null as null); recurring names are encoded once. */

@@ -133,11 +133,13 @@ describe('Erlang events in chunks', () => {
         bytes: 1.5,
         peers: [],
       },
-      { kind: 'gone', ts: 100, pid: '<0.9.0>' },
+      { kind: 'gone', ts: 100_000_000, pid: '<0.9.0>' },
+      { kind: 'gone', ts: 100_000_000_000_007, pid: '<0.9.0>' },
     ];
     const encoder = new ChunkEncoder();
-    // Twice, so the second chunk reuses the buffer and the names cached by the first.
-    for (const afterSeq of [0, 41]) {
+    // More than once, so later chunks reuse the buffer and the names cached by the first;
+    // the last numbers its events across 10^8, where numbers are written in two halves.
+    for (const afterSeq of [0, 41, 99_999_996]) {
       const chunk = encoder.encode(awkward, 0, awkward.length, afterSeq);
       const expected = awkward.map((event, i) => {
         const { subject, other, detail } = genericColumns(event);
