@@ -101,9 +101,11 @@ export class ErlangIngest {
    * Active links only: an ended link is written and forgotten (a new link between the same
    * pair makes the same row again), so a churning node does not fill memory with dead ones.
    */
-  private readonly links = new Map<string, LinkRow>();
-  /** Keys of each process's active links. */
-  private readonly linksOf = new Map<string, Set<string>>();
+  /**
+   * Each process's active links by the other end (both ends hold the row). Looked up by
+   * pid then pid, so no pair key is made per event: a churn links and unlinks every child.
+   */
+  private readonly links = new Map<string, Map<string, LinkRow>>();
   private readonly monitors = new Map<string, MonitorRow>();
   private readonly messages = new Map<string, MessageRow>();
   private readonly ports = new Map<string, PortRow>();
@@ -195,8 +197,7 @@ export class ErlangIngest {
     if (!a.startsWith('<') || !b.startsWith('<') || a === b) return;
     const x = a < b ? a : b;
     const y = a < b ? b : a;
-    const key = `${x} ${y}`;
-    const row = this.links.get(key);
+    const row = this.links.get(x)?.get(y);
     if (active) {
       if (row) return;
       const started: LinkRow = {
@@ -207,13 +208,12 @@ export class ErlangIngest {
         until: null,
         stored: false,
       };
-      this.links.set(key, started);
-      this.adjacent(x).add(key);
-      this.adjacent(y).add(key);
+      this.linksOf(x).set(y, started);
+      this.linksOf(y).set(x, started);
       this.dirty.links.add(started);
     } else {
       if (!row) return;
-      this.endLink(key, row, ts);
+      this.endLink(row, ts);
     }
     this.process(x, ts);
     this.process(y, ts);
@@ -225,20 +225,26 @@ export class ErlangIngest {
    * between two batches (as every child's of a spawn/exit churn) was never on the map and is
    * left to the events, which saved a third of the rows written on the churn.
    */
-  private endLink(key: string, row: LinkRow, ts: number): void {
+  private endLink(row: LinkRow, ts: number): void {
     row.active = false;
     row.until = ts;
     if (row.stored) this.dirty.links.add(row);
     else this.dirty.links.delete(row);
-    this.links.delete(key);
-    this.linksOf.get(row.a)?.delete(key);
-    this.linksOf.get(row.b)?.delete(key);
+    this.unlinkEnd(row.a, row.b);
+    this.unlinkEnd(row.b, row.a);
   }
 
-  private adjacent(pid: string): Set<string> {
-    let keys = this.linksOf.get(pid);
-    if (!keys) this.linksOf.set(pid, (keys = new Set()));
-    return keys;
+  private unlinkEnd(pid: string, other: string): void {
+    const ends = this.links.get(pid);
+    if (!ends) return;
+    ends.delete(other);
+    if (ends.size === 0) this.links.delete(pid);
+  }
+
+  private linksOf(pid: string): Map<string, LinkRow> {
+    let ends = this.links.get(pid);
+    if (!ends) this.links.set(pid, (ends = new Map()));
+    return ends;
   }
 
   private message(sender: string, receiver: string, count: number, bytes: number, ts: number) {
@@ -400,9 +406,7 @@ export class ErlangIngest {
     row.exitReason = reason;
     row.exitedTs = ts;
     // A dead process has no links left; the rows stay, marked ended.
-    for (const key of [...(this.linksOf.get(pid) ?? [])])
-      this.endLink(key, this.links.get(key)!, ts);
-    this.linksOf.delete(pid);
+    for (const row of [...(this.links.get(pid)?.values() ?? [])]) this.endLink(row, ts);
   }
 
   private unregistered(pid: string, name: string, ts: number): void {
