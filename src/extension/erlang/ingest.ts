@@ -83,7 +83,71 @@ interface TableRow {
   deletedTs: number | null;
 }
 
+/** An erlang_processes row as SQL gives it. */
+interface StoredProcess {
+  level: Level;
+  chosen: number;
+  boundary: number;
+  state: 'alive' | 'dead';
+  exit_reason: string | null;
+  registered_name: string | null;
+  initial_call: string | null;
+  parent: string | null;
+  ancestors: string;
+  application: string | null;
+  trap_exit: number | null;
+  first_ts_us: number;
+  spawned_ts_us: number | null;
+  exited_ts_us: number | null;
+}
+
 type SqlValue = string | number | null;
+
+/**
+ * A set of pids, compact for the usual ones: `<0.N.0>` (the traced node's, first serial)
+ * is one bit at N, so millions of them take a few hundred kilobytes; others are kept as text.
+ */
+export class PidSet {
+  private bits = new Uint8Array(1024);
+  private readonly others = new Set<string>();
+
+  add(pid: string): void {
+    const id = localId(pid);
+    if (id < 0) {
+      this.others.add(pid);
+      return;
+    }
+    if (id >> 3 >= this.bits.length) {
+      const grown = new Uint8Array(Math.max(this.bits.length * 2, (id >> 3) + 1));
+      grown.set(this.bits);
+      this.bits = grown;
+    }
+    this.bits[id >> 3] |= 1 << (id & 7);
+  }
+
+  has(pid: string): boolean {
+    const id = localId(pid);
+    if (id < 0) return this.others.has(pid);
+    return id >> 3 < this.bits.length && (this.bits[id >> 3] & (1 << (id & 7))) !== 0;
+  }
+}
+
+/** Pid ids have 28 bits at most (2^28 bits are 32 MiB); larger texts are kept whole. */
+const MAX_BIT_ID = 2 ** 28 - 1;
+
+/** N of `<0.N.0>`, or -1 for any other text. */
+function localId(pid: string): number {
+  const end = pid.length - 3;
+  if (end < 4 || !pid.startsWith('<0.') || !pid.endsWith('.0>')) return -1;
+  let id = 0;
+  for (let i = 3; i < end; i++) {
+    const digit = pid.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9 || (id === 0 && i > 3)) return -1; // no leading zeros
+    id = id * 10 + digit;
+    if (id > MAX_BIT_ID) return -1;
+  }
+  return id;
+}
 
 /**
  * The chunk's JSON is bound as UTF-8 bytes and cast back to TEXT: sql.js encodes a bound
@@ -96,7 +160,10 @@ export class ErlangIngest {
   private readonly chunks = new ChunkEncoder();
   /** Batch number; rows record the batch that last changed them. */
   private version = 0;
+  /** Every process but the dead ones whose row is written (see commit). */
   private readonly processes = new Map<string, ProcessRow>();
+  /** Dead processes forgotten in memory; a late event about one reloads its row. */
+  private readonly forgotten = new PidSet();
   /**
    * Active links only: an ended link is written and forgotten (a new link between the same
    * pair makes the same row again), so a churning node does not fill memory with dead ones.
@@ -134,9 +201,13 @@ export class ErlangIngest {
   /** Counts by level and state, for summaries. */
   processCounts(): Record<string, number> {
     const counts: Record<string, number> = {};
-    for (const row of this.processes.values()) {
-      counts[row.level] = (counts[row.level] ?? 0) + 1;
-      if (row.state === 'dead') counts.dead = (counts.dead ?? 0) + 1;
+    const rows = this.store.query<{ level: string; state: string; n: number }>(
+      'SELECT level, state, count(*) AS n FROM erlang_processes WHERE run_id = ? GROUP BY level, state',
+      [this.runId],
+    );
+    for (const { level, state, n } of rows) {
+      counts[level] = (counts[level] ?? 0) + n;
+      if (state === 'dead') counts.dead = (counts.dead ?? 0) + n;
     }
     return counts;
   }
@@ -146,10 +217,7 @@ export class ErlangIngest {
     if (events.length === 0) return;
     this.version += 1;
     for (const event of events) this.apply(event);
-    this.store.transaction(() => {
-      this.writeEvents(events);
-      this.writeDirtyRows();
-    });
+    this.commit(events);
     this.eventCount += events.length;
   }
 
@@ -157,13 +225,32 @@ export class ErlangIngest {
   mention(pids: readonly string[], ts: number): void {
     this.version += 1;
     for (const pid of pids) if (pid.startsWith('<')) this.process(pid, ts);
-    this.store.transaction(() => this.writeDirtyRows());
+    this.commit([]);
+  }
+
+  /**
+   * Writes the events and every changed row in one transaction. Then the dead processes just
+   * written leave memory: their rows are final unless a late event names one, and a node
+   * that spawns and reaps processes for hours would otherwise fill the host with them. Their
+   * pids are kept (compactly) so that a late event reloads the row instead of starting anew.
+   */
+  private commit(events: readonly ErlangTraceEvent[]): void {
+    const dead = [...this.dirty.processes].filter((row) => row.state === 'dead');
+    this.store.transaction(() => {
+      this.writeEvents(events);
+      this.writeDirtyRows();
+    });
+    for (const row of dead) {
+      this.processes.delete(row.pid);
+      this.forgotten.add(row.pid);
+    }
   }
 
   // ------------------------------------------------------------ state
 
   private process(pid: string, ts: number): ProcessRow {
     let row = this.processes.get(pid);
+    if (!row && this.forgotten.has(pid)) row = this.reload(pid);
     if (!row) {
       row = {
         pid,
@@ -185,6 +272,34 @@ export class ErlangIngest {
       this.processes.set(pid, row);
     }
     this.dirty.processes.add(row);
+    return row;
+  }
+
+  /** The stored row of a forgotten dead process, back in memory until it is written again. */
+  private reload(pid: string): ProcessRow | undefined {
+    const [stored] = this.store.query<StoredProcess>(
+      'SELECT * FROM erlang_processes WHERE run_id = ? AND pid = ?',
+      [this.runId, pid],
+    );
+    if (!stored) return undefined;
+    const row: ProcessRow = {
+      pid,
+      level: stored.level,
+      chosen: stored.chosen === 1,
+      boundary: stored.boundary === 1,
+      state: stored.state,
+      exitReason: stored.exit_reason,
+      registeredName: stored.registered_name,
+      initialCall: stored.initial_call,
+      parent: stored.parent,
+      ancestors: JSON.parse(stored.ancestors) as string[],
+      application: stored.application,
+      trapExit: stored.trap_exit === null ? null : stored.trap_exit === 1,
+      firstTs: stored.first_ts_us,
+      spawnedTs: stored.spawned_ts_us,
+      exitedTs: stored.exited_ts_us,
+    };
+    this.processes.set(pid, row);
     return row;
   }
 
@@ -499,6 +614,7 @@ export class ErlangIngest {
    * event's JSON. A batch is split into chunks of equal size, each sorted as the batch is.
    */
   private writeEvents(events: readonly ErlangTraceEvent[]): void {
+    if (events.length === 0) return;
     const chunks = Math.ceil(events.length / EVENTS_PER_CHUNK);
     const size = Math.ceil(events.length / chunks);
     for (let start = 0; start < events.length; start += size) {

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ErlangIngest } from '../../../src/extension/erlang/ingest';
+import { ErlangIngest, PidSet } from '../../../src/extension/erlang/ingest';
 import type { ErlangTraceEvent } from '../../../src/extension/erlang/traceEvents';
 import { APPLICATION_ID, MIGRATIONS } from '../../../src/extension/store/schema';
 import { SessionStore } from '../../../src/extension/store/sessionStore';
@@ -151,5 +151,95 @@ describe('Erlang ingest: process rows', () => {
         /CHECK constraint failed/,
       );
     await store.close();
+  });
+});
+
+describe('Erlang ingest: dead processes leave memory', () => {
+  const tempDir = useTempDir();
+
+  it('a late event about a dead process whose row is written keeps the row dead', async () => {
+    const store = await SessionStore.open(path.join(tempDir(), 's.bathy'), { create: true });
+    const run = store.addRun({ targetKind: 'erlang', target: 'n@h' });
+    const ingest = new ErlangIngest(store, run.id);
+    ingest.ingest([
+      { kind: 'spawn', ts: 1, pid: P, child: C, mfa: 'm:f/0' },
+      { kind: 'exit', ts: 2, pid: C, reason: 'killed' },
+      { kind: 'exit', ts: 3, pid: '<0.7.2>', reason: 'normal' },
+    ]);
+    // Both dead rows are written and forgotten; these events name them again.
+    ingest.ingest([{ kind: 'register', ts: 4, pid: C, name: 'late_name' }, link(5, '<0.7.2>', P)]);
+    ingest.mention([C, '<0.8.0>'], 6);
+    const rows = store.query<Record<string, unknown>>(
+      'SELECT pid, level, state, exit_reason, registered_name, parent, initial_call, first_ts_us, exited_ts_us, changed FROM erlang_processes ORDER BY pid',
+    );
+    assert.deepEqual(rows, [
+      {
+        pid: C,
+        level: 'explored',
+        state: 'dead',
+        exit_reason: 'killed',
+        registered_name: 'late_name',
+        parent: P,
+        initial_call: 'm:f/0',
+        first_ts_us: 1,
+        exited_ts_us: 2,
+        changed: 3,
+      },
+      {
+        pid: '<0.7.2>',
+        level: 'mentioned',
+        state: 'dead',
+        exit_reason: 'normal',
+        registered_name: null,
+        parent: null,
+        initial_call: null,
+        first_ts_us: 3,
+        exited_ts_us: 3,
+        changed: 2,
+      },
+      {
+        pid: '<0.8.0>',
+        level: 'mentioned',
+        state: 'alive',
+        exit_reason: null,
+        registered_name: null,
+        parent: null,
+        initial_call: null,
+        first_ts_us: 6,
+        exited_ts_us: null,
+        changed: 3,
+      },
+      {
+        pid: P,
+        level: 'mentioned',
+        state: 'alive',
+        exit_reason: null,
+        registered_name: null,
+        parent: null,
+        initial_call: null,
+        first_ts_us: 1,
+        exited_ts_us: null,
+        changed: 2,
+      },
+    ]);
+    assert.deepEqual(ingest.processCounts(), { explored: 1, mentioned: 3, dead: 2 });
+    await store.close();
+  });
+
+  it('remembers pids of every shape, the usual ones as bits', () => {
+    const set = new PidSet();
+    const added = ['<0.0.0>', '<0.5.0>', '<0.123456.0>', '<0.268435455.0>', '<0.5.1>', '<9.5.0>'];
+    const odd = ['<0.268435456.0>', '<0.07.0>', '<0..0>', 'name'];
+    for (const pid of [...added, ...odd]) set.add(pid);
+    for (const pid of [...added, ...odd]) assert.equal(set.has(pid), true, pid);
+    for (const pid of [
+      '<0.1.0>',
+      '<0.7.0>',
+      '<0.5.2>',
+      '<9.6.0>',
+      '<0.123457.0>',
+      '<0.99999999.0>',
+    ])
+      assert.equal(set.has(pid), false, pid);
   });
 });
