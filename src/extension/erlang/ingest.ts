@@ -104,49 +104,60 @@ interface StoredProcess {
 type SqlValue = string | number | null;
 
 /**
- * A set of pids, compact for the usual ones: `<0.N.0>` (the traced node's, first serial)
- * is one bit at N, so millions of them take a few hundred kilobytes; others are kept as text.
+ * A set of pids, compact for the traced node's: `<0.Id.Serial>` (an id of 15 bits, a serial
+ * counting its wrap-arounds) is one bit, so millions of them take a few hundred kilobytes;
+ * other texts are kept whole.
  */
 export class PidSet {
   private bits = new Uint8Array(1024);
   private readonly others = new Set<string>();
 
   add(pid: string): void {
-    const id = localId(pid);
-    if (id < 0) {
+    const bit = localPidBit(pid);
+    if (bit < 0) {
       this.others.add(pid);
       return;
     }
-    if (id >> 3 >= this.bits.length) {
-      const grown = new Uint8Array(Math.max(this.bits.length * 2, (id >> 3) + 1));
+    if (bit >> 3 >= this.bits.length) {
+      const grown = new Uint8Array(Math.max(this.bits.length * 2, (bit >> 3) + 1));
       grown.set(this.bits);
       this.bits = grown;
     }
-    this.bits[id >> 3] |= 1 << (id & 7);
+    this.bits[bit >> 3] |= 1 << (bit & 7);
   }
 
   has(pid: string): boolean {
-    const id = localId(pid);
-    if (id < 0) return this.others.has(pid);
-    return id >> 3 < this.bits.length && (this.bits[id >> 3] & (1 << (id & 7))) !== 0;
+    const bit = localPidBit(pid);
+    if (bit < 0) return this.others.has(pid);
+    return bit >> 3 < this.bits.length && (this.bits[bit >> 3] & (1 << (bit & 7))) !== 0;
   }
 }
 
-/** Pid ids have 28 bits at most (2^28 bits are 32 MiB); larger texts are kept whole. */
-const MAX_BIT_ID = 2 ** 28 - 1;
+const PID_ID_BITS = 15;
+/** Serials beyond this are kept as text: 2^28 bits are 32 MiB. */
+const PID_SERIAL_LIMIT = 2 ** 13;
 
-/** N of `<0.N.0>`, or -1 for any other text. */
-function localId(pid: string): number {
-  const end = pid.length - 3;
-  if (end < 4 || !pid.startsWith('<0.') || !pid.endsWith('.0>')) return -1;
-  let id = 0;
-  for (let i = 3; i < end; i++) {
-    const digit = pid.charCodeAt(i) - 48;
-    if (digit < 0 || digit > 9 || (id === 0 && i > 3)) return -1; // no leading zeros
-    id = id * 10 + digit;
-    if (id > MAX_BIT_ID) return -1;
+/** Serial * 2^15 + Id of `<0.Id.Serial>`, or -1 for any other text. */
+function localPidBit(pid: string): number {
+  if (!pid.startsWith('<0.') || pid.charCodeAt(pid.length - 1) !== 0x3e) return -1;
+  const dot = pid.indexOf('.', 3);
+  const id = decimal(pid, 3, dot);
+  const serial = decimal(pid, dot + 1, pid.length - 1);
+  if (id < 0 || id >= 2 ** PID_ID_BITS || serial < 0 || serial >= PID_SERIAL_LIMIT) return -1;
+  return serial * 2 ** PID_ID_BITS + id;
+}
+
+/** The decimal number text[start, end) without leading zeros, or -1. */
+function decimal(text: string, start: number, end: number): number {
+  if (end <= start || end - start > 9 || (text.charCodeAt(start) === 0x30 && end - start > 1))
+    return -1;
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    const digit = text.charCodeAt(i) - 0x30;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
   }
-  return id;
+  return value;
 }
 
 /**

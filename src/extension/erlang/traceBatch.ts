@@ -30,8 +30,13 @@ export const MAX_REMEMBERED_PIDS = 100_000;
 /** Printed pids of the traced node kept for reuse; the cache starts over when full. */
 const MAX_CACHED_PID_TEXTS = 200_000;
 
-/** Ids up to this stay small integers (V8's fast map keys); pid ids have 28 bits. */
-const MAX_CACHED_PID_ID = 2 ** 30 - 1;
+/**
+ * A node prints its pids as `<0.Id.Serial>`, the id of 15 bits and the serial counting the
+ * id's wrap-arounds, so once a node has started a few tens of thousands of processes most
+ * pids have a serial above 0. Both pack into one small integer key (V8's fast map keys).
+ */
+const PID_ID_LIMIT = 2 ** 15;
+const PID_SERIAL_LIMIT = 2 ** 15;
 
 const BATCH_TAG = 'bathysphere_trace';
 
@@ -90,7 +95,7 @@ export class TraceBatchReader {
   private readonly nodeAtom: Atom;
   private readonly nodeUtf8: Buffer;
   private readonly nodeLatin1: Buffer;
-  /** `<0.Id.0>` by Id, for pids of the traced node. */
+  /** `<0.Id.Serial>` by Id and Serial (see PID_ID_LIMIT), for pids of the traced node. */
   private readonly pidTexts = new Map<number, string>();
 
   constructor(
@@ -265,14 +270,18 @@ export class TraceBatchReader {
     return text;
   }
 
-  /** Serial 0 is nearly every pid (serials count id wrap-arounds); the id is then a small integer key. */
+  /**
+   * The same text object for the same pid, batch after batch: besides the strings not made,
+   * a string keeps its hash, so the ingest's maps look it up without hashing it again.
+   */
   private pidText(id: number, serial: number): string {
-    if (serial !== 0 || id > MAX_CACHED_PID_ID) return `<0.${id}.${serial}>`;
-    let text = this.pidTexts.get(id);
+    if (id >= PID_ID_LIMIT || serial >= PID_SERIAL_LIMIT) return `<0.${id}.${serial}>`;
+    const key = serial * PID_ID_LIMIT + id;
+    let text = this.pidTexts.get(key);
     if (text === undefined) {
       if (this.pidTexts.size >= MAX_CACHED_PID_TEXTS) this.pidTexts.clear();
-      text = `<0.${id}.0>`;
-      this.pidTexts.set(id, text);
+      text = `<0.${id}.${serial}>`;
+      this.pidTexts.set(key, text);
     }
     return text;
   }
