@@ -10,6 +10,7 @@
  */
 import type { SessionStore } from '../store/sessionStore';
 import { ChunkEncoder, EVENTS_PER_CHUNK } from './eventChunks';
+import { PidSet } from './pidSet';
 import type { ErlangTraceEvent } from './traceEvents';
 
 type Level = 'mentioned' | 'explored' | 'listened';
@@ -104,63 +105,6 @@ interface StoredProcess {
 type SqlValue = string | number | null;
 
 /**
- * A set of pids, compact for the traced node's: `<0.Id.Serial>` (an id of 15 bits, a serial
- * counting its wrap-arounds) is one bit, so millions of them take a few hundred kilobytes;
- * other texts are kept whole.
- */
-export class PidSet {
-  private bits = new Uint8Array(1024);
-  private readonly others = new Set<string>();
-
-  add(pid: string): void {
-    const bit = localPidBit(pid);
-    if (bit < 0) {
-      this.others.add(pid);
-      return;
-    }
-    if (bit >> 3 >= this.bits.length) {
-      const grown = new Uint8Array(Math.max(this.bits.length * 2, (bit >> 3) + 1));
-      grown.set(this.bits);
-      this.bits = grown;
-    }
-    this.bits[bit >> 3] |= 1 << (bit & 7);
-  }
-
-  has(pid: string): boolean {
-    const bit = localPidBit(pid);
-    if (bit < 0) return this.others.has(pid);
-    return bit >> 3 < this.bits.length && (this.bits[bit >> 3] & (1 << (bit & 7))) !== 0;
-  }
-}
-
-const PID_ID_BITS = 15;
-/** Serials beyond this are kept as text: 2^28 bits are 32 MiB. */
-const PID_SERIAL_LIMIT = 2 ** 13;
-
-/** Serial * 2^15 + Id of `<0.Id.Serial>`, or -1 for any other text. */
-function localPidBit(pid: string): number {
-  if (!pid.startsWith('<0.') || pid.charCodeAt(pid.length - 1) !== 0x3e) return -1;
-  const dot = pid.indexOf('.', 3);
-  const id = decimal(pid, 3, dot);
-  const serial = decimal(pid, dot + 1, pid.length - 1);
-  if (id < 0 || id >= 2 ** PID_ID_BITS || serial < 0 || serial >= PID_SERIAL_LIMIT) return -1;
-  return serial * 2 ** PID_ID_BITS + id;
-}
-
-/** The decimal number text[start, end) without leading zeros, or -1. */
-function decimal(text: string, start: number, end: number): number {
-  if (end <= start || end - start > 9 || (text.charCodeAt(start) === 0x30 && end - start > 1))
-    return -1;
-  let value = 0;
-  for (let i = start; i < end; i++) {
-    const digit = text.charCodeAt(i) - 0x30;
-    if (digit < 0 || digit > 9) return -1;
-    value = value * 10 + digit;
-  }
-  return value;
-}
-
-/**
  * The chunk's JSON is bound as UTF-8 bytes and cast back to TEXT: sql.js encodes a bound
  * string a character at a time in JavaScript, which cost more than the rest of the insert.
  */
@@ -176,12 +120,10 @@ export class ErlangIngest {
   /** Dead processes forgotten in memory; a late event about one reloads its row. */
   private readonly forgotten = new PidSet();
   /**
-   * Active links only: an ended link is written and forgotten (a new link between the same
-   * pair makes the same row again), so a churning node does not fill memory with dead ones.
-   */
-  /**
-   * Each process's active links by the other end (both ends hold the row). Looked up by
-   * pid then pid, so no pair key is made per event: a churn links and unlinks every child.
+   * Each process's active links by the other end (both ends hold the row), looked up by pid
+   * then pid, so no pair key is made per event. Active links only: an ended link is written
+   * and forgotten (a new link between the same pair makes the same row again), so a churning
+   * node does not fill memory with dead ones.
    */
   private readonly links = new Map<string, Map<string, LinkRow>>();
   private readonly monitors = new Map<string, MonitorRow>();

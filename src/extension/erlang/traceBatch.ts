@@ -13,6 +13,7 @@
 import { EtfDecodeError } from './errors';
 import { atomFromBytes, decodeInnerTermAt } from './etf-decode';
 import { Tag } from './etf-tags';
+import { PID_ID_BITS } from './pidSet';
 import { Atom, ErlMap, Pid, Tuple, type Term } from './terms';
 import { TermNames, decodeEvent, decodeFields, type ErlangTraceEvent } from './traceEvents';
 
@@ -30,12 +31,8 @@ export const MAX_REMEMBERED_PIDS = 100_000;
 /** Printed pids of the traced node kept for reuse; the cache starts over when full. */
 const MAX_CACHED_PID_TEXTS = 200_000;
 
-/**
- * A node prints its pids as `<0.Id.Serial>`, the id of 15 bits and the serial counting the
- * id's wrap-arounds, so once a node has started a few tens of thousands of processes most
- * pids have a serial above 0. Both pack into one small integer key (V8's fast map keys).
- */
-const PID_ID_LIMIT = 2 ** 15;
+/** Id and serial of a printed pid (see pidSet.ts) pack into one small integer key below these. */
+const PID_ID_LIMIT = 2 ** PID_ID_BITS;
 const PID_SERIAL_LIMIT = 2 ** 15;
 
 const BATCH_TAG = 'bathysphere_trace';
@@ -95,7 +92,7 @@ export class TraceBatchReader {
   private readonly nodeAtom: Atom;
   private readonly nodeUtf8: Buffer;
   private readonly nodeLatin1: Buffer;
-  /** `<0.Id.Serial>` by Id and Serial (see PID_ID_LIMIT), for pids of the traced node. */
+  /** `<0.Id.Serial>` by Id and Serial packed (see pidText), for pids of the traced node. */
   private readonly pidTexts = new Map<number, string>();
 
   constructor(

@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ErlangIngest, PidSet } from '../../../src/extension/erlang/ingest';
+import { ErlangIngest } from '../../../src/extension/erlang/ingest';
+import { PidSet } from '../../../src/extension/erlang/pidSet';
 import type { ErlangTraceEvent } from '../../../src/extension/erlang/traceEvents';
 import { APPLICATION_ID, MIGRATIONS } from '../../../src/extension/store/schema';
 import { SessionStore } from '../../../src/extension/store/sessionStore';
