@@ -2,10 +2,9 @@
  * Encodes trace events as the JSON arrays stored in erlang_event_chunks rows:
  * `[[seq, ts_us, kind, subject, other, detail], ...]`, detail a JSON object or null.
  *
- * The JSON is written as UTF-8 bytes straight into one reused buffer. Building it as a
- * string and encoding that cost about a fifth of a churning node's ingest, most of it in
- * the strings made per event (and collecting them); names that recur event after event
- * (kinds, pids, exit reasons) are encoded once and copied.
+ * The JSON is written as UTF-8 bytes straight into one reused buffer, numbers and names
+ * character by character. Building it as a string and encoding that cost about a fifth of
+ * a churning node's ingest, most of it in the strings made per event (and collecting them).
  */
 import type { ErlangTraceEvent } from './traceEvents';
 
@@ -29,19 +28,17 @@ const Char = {
   closeObject: 0x7d,
   minus: 0x2d,
   zero: 0x30,
+  quote: 0x22,
+  backslash: 0x5c,
 } as const;
 
 /** Numbers are written in halves below this (2^53 has sixteen digits). */
 const HALF = 1e8;
 
-/** Quoted names kept at most; the cache starts over when full. */
-const MAX_QUOTED_NAMES = 65_536;
-
 /** A growing byte buffer JSON is written into, reused chunk after chunk. */
 class JsonBytes {
   private buf = Buffer.allocUnsafe(1 << 20);
   length = 0;
-  private readonly quoted = new Map<string, Buffer>();
 
   byte(code: number): void {
     this.room(1);
@@ -95,16 +92,25 @@ class JsonBytes {
     }
   }
 
-  /** A string as a JSON string (null as null); recurring names are encoded once. */
+  /**
+   * A string as a JSON string (null as null). Names (kinds, pids, reasons) are printable
+   * ASCII with nothing to escape, written character by character; anything else goes
+   * through JSON.stringify.
+   */
   name(text: string | null): void {
     if (text === null) return this.bytes(NULL);
-    let quoted = this.quoted.get(text);
-    if (quoted === undefined) {
-      if (this.quoted.size >= MAX_QUOTED_NAMES) this.quoted.clear();
-      quoted = Buffer.from(JSON.stringify(text), 'utf8');
-      this.quoted.set(text, quoted);
+    this.room(text.length + 2);
+    const { buf } = this;
+    let at = this.length;
+    buf[at++] = Char.quote;
+    for (let i = 0; i < text.length; i++) {
+      const code = text.charCodeAt(i);
+      if (code < 0x20 || code > 0x7e || code === Char.quote || code === Char.backslash)
+        return this.text(JSON.stringify(text));
+      buf[at++] = code;
     }
-    this.bytes(quoted);
+    buf[at++] = Char.quote;
+    this.length = at;
   }
 
   view(): Uint8Array {

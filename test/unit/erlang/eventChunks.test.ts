@@ -121,6 +121,7 @@ describe('Erlang events in chunks', () => {
     const awkward: ErlangTraceEvent[] = [
       { kind: 'send', ts: 0, pid: '<0.5.0>', to: 'näme', bytes: 0, text: 'a"b\\c\n\u0001 ✓ 😀' },
       { kind: 'exit', ts: 2 ** 53 - 1, pid: '<0.9.0>', reason: '{shutdown,"ü"}' },
+      { kind: 'exit', ts: 11, pid: '<0.9.0>', reason: 'tab\there\\ \x7f~ \u2028' },
       { kind: 'spawn', ts: 10, pid: '<0.5.0>', child: '<0.9.0>', mfa: "'Mod é':f/0" },
       { kind: 'island', ts: 9_999_999_999, pid: '<0.9.0>', change: 'joined' },
       { kind: 'link', ts: 1_700_000_000_123_456, pid: '<0.5.0>', other: '<0.9.0>' },
