@@ -3,7 +3,9 @@
 //   1. Debian packages (installed when running as root, otherwise listed);
 //   2. npm dependencies (npm ci when node_modules is missing or stale);
 //   3. code-server into .tools/ (scripts/install-code-server.sh);
-//   4. the agents (Erlang BEAMs, the Java agent jar) from their build scripts.
+//   4. Erlang/OTP 27 into .tools/otp27 (scripts/install-otp27.sh), for the tests of trace
+//      sessions: Debian 12's own Erlang is OTP 25;
+//   5. the agents (Erlang BEAMs, the Java agent jar) from their build scripts.
 // Each step is idempotent and fast when already done.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -22,6 +24,7 @@ export const DEBIAN_PACKAGES = {
   sqlite3: 'tests check that session files open in the sqlite3 command as-is',
   'build-essential': "compilers for code-server's native modules",
   python3: 'node-gyp, for native modules',
+  patchelf: "points OTP 27's binaries, unpacked from Debian 13's packages, at their own C library",
 };
 
 export function run(command, args, options = {}) {
@@ -79,6 +82,7 @@ export function bootstrap() {
   ensureDebianPackages();
   ensureNodeModules();
   run('bash', ['scripts/install-code-server.sh']);
+  run('bash', ['scripts/install-otp27.sh']);
   buildAgents();
 }
 

@@ -59,7 +59,35 @@ export function buildAgent(): void {
   if (result.status !== 0) throw new Error(`agent build failed: ${result.stderr}`);
 }
 
+/**
+ * Erlang/OTP 27 unpacked by scripts/install-otp27.sh (npm test's set-up runs it): Debian 12's
+ * own erlang-nox is OTP 25, which has no trace sessions.
+ */
+export const OTP27_ERL = path.join(
+  REPO_ROOT,
+  '.tools',
+  'otp27',
+  'root',
+  'usr',
+  'lib',
+  'erlang',
+  'bin',
+  'erl',
+);
+
+/** The `erl` to start: the system's (on PATH), or OTP 27's, which must have been unpacked. */
+export function erlCommand(release: 'system' | '27'): string {
+  if (release === 'system') return 'erl';
+  if (!fs.existsSync(OTP27_ERL))
+    throw new Error(
+      `${OTP27_ERL} is missing: run scripts/install-otp27.sh (npm test's set-up does)`,
+    );
+  return OTP27_ERL;
+}
+
 export interface StartOptions {
+  /** The `erl` to run (see erlCommand); the system's by default. */
+  erl?: string;
   /** Use -name with 127.0.0.1 instead of -sname. */
   longName?: boolean;
   cookie?: string;
@@ -77,7 +105,7 @@ export async function startNode(options: StartOptions = {}): Promise<TestNode> {
   const nameFlag = options.longName ? '-name' : '-sname';
   const args = [nameFlag, `${name}@${host}`, '-setcookie', cookie, '-noshell', '-noinput'];
   args.push('-pa', compiledFixtures(), ...(options.args ?? []));
-  const child = spawn('erl', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(options.erl ?? 'erl', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
