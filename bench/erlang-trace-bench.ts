@@ -1,6 +1,6 @@
 /**
  * Erlang tracing benchmark against a real local node:
- *   npx tsx bench/erlang-trace-bench.ts [--runs N] [--only churn|sender]
+ *   npx tsx bench/erlang-trace-bench.ts [--runs N] [--only churn|sender] [--otp 27]
  * Two workloads from test/unit/erlang/fixtures/bathytest_tree.erl: spawn/exit churn (a
  * process spawn_links children that exit at once) and a message flood (a process sends
  * to a sink). For each: events per second from the node into a session (trace, batch,
@@ -16,11 +16,12 @@ import { ErlangConnection } from '../src/extension/erlang/connection';
 import { evalOnNode } from '../src/extension/erlang/eval';
 import { ErlangRecorder } from '../src/extension/erlang/record';
 import { limitsTerm } from '../src/extension/erlang/tracing';
-import { Pid, Tuple, atom } from '../src/extension/erlang/terms';
+import { Pid, Tuple, atom, textOf } from '../src/extension/erlang/terms';
 import { SessionStore } from '../src/extension/store/sessionStore';
 import {
   REPO_ROOT,
   buildAgent,
+  erlCommand,
   startNode,
   stopAllNodes,
 } from '../test/unit/erlang/helpers/erlang-node';
@@ -184,6 +185,14 @@ function runsArgument(): number {
   return runs;
 }
 
+/** The node's Erlang: the system's, or with --otp 27 the one scripts/install-otp27.sh unpacked. */
+function erlArgument(): string {
+  const index = process.argv.indexOf('--otp');
+  if (index < 0) return erlCommand('system');
+  if (process.argv[index + 1] !== '27') throw new Error('--otp takes 27');
+  return erlCommand('27');
+}
+
 /** The workloads to run: both, or the one named by --only. */
 function workloadsArgument(): Workload[] {
   const index = process.argv.indexOf('--only');
@@ -232,10 +241,11 @@ async function main(): Promise<void> {
   const runs = runsArgument();
   const workloads = workloadsArgument();
   buildAgent();
-  const node = await startNode();
+  const node = await startNode({ erl: erlArgument() });
   const conn = await ErlangConnection.connect({ node: node.node, cookie: node.cookie });
   try {
-    console.log(`${runs} round(s); load average before: ${load()}`);
+    const release = textOf(await conn.rpc('erlang', 'system_info', [atom('otp_release')]));
+    console.log(`${runs} round(s) on OTP ${release}; load average before: ${load()}`);
     const results: Record<Workload, Round[]> = { churn: [], sender: [] };
     for (let run = 1; run <= runs; run++)
       for (const workload of workloads) {

@@ -12,7 +12,8 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 DEST="$ROOT/.tools/otp27"
 MARKER="$DEST/.installed"
 SUITE="${OTP27_DEBIAN_SUITE:-trixie}"
-PACKAGES=(erlang-base libc6 libgcc-s1 libstdc++6 libtinfo6 zlib1g libsystemd0 libcap2)
+# erlang-runtime-tools has dbg, which bench/erlang-trace-bench.ts --otp 27 compares with.
+PACKAGES=(erlang-base erlang-runtime-tools libc6 libgcc-s1 libstdc++6 libtinfo6 zlib1g libsystemd0 libcap2)
 
 if [[ -f "$MARKER" ]]; then
   echo "OTP 27 already unpacked in $DEST"

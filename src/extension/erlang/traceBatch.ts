@@ -28,8 +28,12 @@ export interface TraceBatch {
 /** Pids kept by their text, so explore('<0.85.0>') needs no round trip to the node. */
 export const MAX_REMEMBERED_PIDS = 100_000;
 
-/** Printed pids of the traced node kept for reuse; the cache starts over when full. */
-const MAX_CACHED_PID_TEXTS = 200_000;
+/**
+ * Printed pids of the traced node kept for reuse, in slots by the low bits of their packed
+ * id and serial: a churn's consecutive pids take consecutive slots, and a slot's pid is
+ * replaced by the next one that maps to it.
+ */
+const PID_TEXT_SLOTS = 2 ** 16;
 
 /** Id and serial of a printed pid (see pidSet.ts) pack into one small integer key below these. */
 const PID_ID_LIMIT = 2 ** PID_ID_BITS;
@@ -93,7 +97,8 @@ export class TraceBatchReader {
   private readonly nodeUtf8: Buffer;
   private readonly nodeLatin1: Buffer;
   /** `<0.Id.Serial>` by Id and Serial packed (see pidText), for pids of the traced node. */
-  private readonly pidTexts = new Map<number, string>();
+  private readonly pidTextKeys = new Int32Array(PID_TEXT_SLOTS).fill(-1);
+  private readonly pidTexts: string[] = new Array<string>(PID_TEXT_SLOTS).fill('');
 
   constructor(
     private readonly names: TermNames,
@@ -168,8 +173,42 @@ export class TraceBatchReader {
     const ts = this.integer();
     const subject = this.name(true);
     const other = this.name(false);
-    const detail = this.term();
+    const detail = this.detail();
     return decodeFields(kind.name, ts, subject, other, detail, this.names);
+  }
+
+  /**
+   * An event's detail. The usual ones, an atom or a tuple of up to three atoms and small
+   * integers (`none`, `joined`, `{normal, raw}`, `{M, F, Arity}`), are read in place; the
+   * rest by the generic decoder, which gives the same terms.
+   */
+  private detail(): Term {
+    const start = this.pos;
+    this.need(2);
+    if (this.buf[start] === Tag.smallTuple && this.buf[start + 1] <= 3) {
+      const arity = this.buf[start + 1];
+      this.pos += 2;
+      const elements: Term[] = [];
+      for (let i = 0; i < arity; i++) {
+        const element = this.atomOrSmallInteger();
+        if (element === undefined) {
+          this.pos = start;
+          return this.term();
+        }
+        elements.push(element);
+      }
+      return new Tuple(elements);
+    }
+    return this.atomOrSmallInteger() ?? this.term();
+  }
+
+  /** An atom or a small integer at pos (consumed), or undefined (pos unchanged). */
+  private atomOrSmallInteger(): Term | undefined {
+    this.need(1);
+    if (this.buf[this.pos] !== Tag.smallInteger) return this.atomOrUndefined();
+    this.need(2);
+    this.pos += 2;
+    return this.buf[this.pos - 1];
   }
 
   private generic(start: number): ErlangTraceEvent | undefined {
@@ -274,12 +313,11 @@ export class TraceBatchReader {
   private pidText(id: number, serial: number): string {
     if (id >= PID_ID_LIMIT || serial >= PID_SERIAL_LIMIT) return `<0.${id}.${serial}>`;
     const key = serial * PID_ID_LIMIT + id;
-    let text = this.pidTexts.get(key);
-    if (text === undefined) {
-      if (this.pidTexts.size >= MAX_CACHED_PID_TEXTS) this.pidTexts.clear();
-      text = `<0.${id}.${serial}>`;
-      this.pidTexts.set(key, text);
-    }
+    const slot = key & (PID_TEXT_SLOTS - 1);
+    if (this.pidTextKeys[slot] === key) return this.pidTexts[slot];
+    const text = `<0.${id}.${serial}>`;
+    this.pidTextKeys[slot] = key;
+    this.pidTexts[slot] = text;
     return text;
   }
 
