@@ -1,6 +1,6 @@
 /**
  * Erlang tracing benchmark against a real local node:
- *   npx tsx bench/erlang-trace-bench.ts [--runs N] [--only churn|sender] [--otp 27]
+ *   npx tsx bench/erlang-trace-bench.ts [--runs N] [--only churn|sender] [--otp 27] [--node-cpus LIST]
  * Two workloads from test/unit/erlang/fixtures/bathytest_tree.erl: spawn/exit churn (a
  * process spawn_links children that exit at once) and a message flood (a process sends
  * to a sink). For each: events per second from the node into a session (trace, batch,
@@ -193,6 +193,16 @@ function erlArgument(): string {
   return erlCommand('27');
 }
 
+/**
+ * --node-cpus LIST runs the node on those CPUs only (one scheduler each): run this script
+ * under `taskset -c` on the others, and the host no longer takes CPU from the node, as when
+ * it runs on another machine.
+ */
+function nodeCpusArgument(): string | undefined {
+  const index = process.argv.indexOf('--node-cpus');
+  return index < 0 ? undefined : process.argv[index + 1];
+}
+
 /** The workloads to run: both, or the one named by --only. */
 function workloadsArgument(): Workload[] {
   const index = process.argv.indexOf('--only');
@@ -241,11 +251,13 @@ async function main(): Promise<void> {
   const runs = runsArgument();
   const workloads = workloadsArgument();
   buildAgent();
-  const node = await startNode({ erl: erlArgument() });
+  const node = await startNode({ erl: erlArgument(), cpus: nodeCpusArgument() });
   const conn = await ErlangConnection.connect({ node: node.node, cookie: node.cookie });
   try {
     const release = textOf(await conn.rpc('erlang', 'system_info', [atom('otp_release')]));
-    console.log(`${runs} round(s) on OTP ${release}; load average before: ${load()}`);
+    const cpus = nodeCpusArgument();
+    const where = cpus ? `, the node on CPU ${cpus} only` : '';
+    console.log(`${runs} round(s) on OTP ${release}${where}; load average before: ${load()}`);
     const results: Record<Workload, Round[]> = { churn: [], sender: [] };
     for (let run = 1; run <= runs; run++)
       for (const workload of workloads) {

@@ -88,6 +88,8 @@ export function erlCommand(release: 'system' | '27'): string {
 export interface StartOptions {
   /** The `erl` to run (see erlCommand); the system's by default. */
   erl?: string;
+  /** Run the node on these CPUs only (taskset's list, e.g. '0'), with one scheduler each. */
+  cpus?: string;
   /** Use -name with 127.0.0.1 instead of -sname. */
   longName?: boolean;
   cookie?: string;
@@ -105,7 +107,12 @@ export async function startNode(options: StartOptions = {}): Promise<TestNode> {
   const nameFlag = options.longName ? '-name' : '-sname';
   const args = [nameFlag, `${name}@${host}`, '-setcookie', cookie, '-noshell', '-noinput'];
   args.push('-pa', compiledFixtures(), ...(options.args ?? []));
-  const child = spawn(options.erl ?? 'erl', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const erl = options.erl ?? 'erl';
+  const child = options.cpus
+    ? spawn('taskset', ['-c', options.cpus, erl, `+S${cpuCount(options.cpus)}`, ...args], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+    : spawn(erl, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
@@ -129,6 +136,14 @@ export async function startNode(options: StartOptions = {}): Promise<TestNode> {
   await waitForRegistration(name, child, () => output);
   if (options.readyOutput) await waitForOutput(options.readyOutput, child, () => output);
   return node;
+}
+
+/** CPUs in a taskset list such as '0', '0,2' or '0-3'. */
+function cpuCount(list: string): number {
+  return list.split(',').reduce((count, part) => {
+    const [from, to] = part.split('-').map(Number);
+    return count + (to === undefined ? 1 : to - from + 1);
+  }, 0);
 }
 
 async function waitForRegistration(
