@@ -45,7 +45,7 @@ class JsonBytes {
     this.buf[this.length++] = code;
   }
 
-  /** Already-encoded JSON (a constant or a cached name). */
+  /** Already-encoded JSON (the constant parts). */
   bytes(bytes: Uint8Array): void {
     this.room(bytes.length);
     const { buf } = this;
