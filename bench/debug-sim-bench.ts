@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { option, optionValue } from './benchArgs';
 
 const REPO = resolve(__dirname, '..');
 const BUILD = join(REPO, 'test/fixtures/java/bugs/build.sh');
@@ -32,12 +33,8 @@ function median(values: number[]): number {
 
 function main(): void {
   const extra = process.argv.includes('--no-library-flows') ? ['--no-library-flows'] : [];
-  const onlyAt = process.argv.indexOf('--only');
-  const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
-  const corpusAt = process.argv.indexOf('--corpus');
-  const CORPUS = resolve(
-    corpusAt >= 0 ? process.argv[corpusAt + 1] : join(REPO, 'test/fixtures/java/bugs'),
-  );
+  const only = optionValue('only');
+  const CORPUS = resolve(option('corpus', join(REPO, 'test/fixtures/java/bugs')));
   const out = mkdtempSync(join(tmpdir(), 'bathy-bugs-'));
   const build = spawnSync('bash', [BUILD, out, CORPUS], { encoding: 'utf8' });
   if (build.status !== 0) throw new Error(`corpus build failed:\n${build.stderr}`);

@@ -12,16 +12,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ErlangTraceEvent } from '../src/extension/erlang/traceEvents';
+import { option } from './benchArgs';
 
 /** The tracer's batch_events default: batches are this big when the node is busy. */
 const BATCH = 5000;
 
 type Workload = 'churn' | 'flood';
-
-function option(name: string, fallback: string): string {
-  const index = process.argv.indexOf(name);
-  return index >= 0 ? process.argv[index + 1] : fallback;
-}
 
 /** What explore on a process that spawn_links children which exit at once reports. */
 function churnEvents(total: number): ErlangTraceEvent[] {
@@ -90,9 +86,9 @@ async function measure(src: string, events: ErlangTraceEvent[]): Promise<Figures
 }
 
 async function main(): Promise<void> {
-  const total = Number(option('--events', '600000'));
-  const runs = Number(option('--runs', '3'));
-  const sources = option('--src', path.join(__dirname, '..', 'src')).split(',');
+  const total = Number(option('events', '600000'));
+  const runs = Number(option('runs', '3'));
+  const sources = option('src', path.join(__dirname, '..', 'src')).split(',');
   const workloads: Workload[] = ['churn', 'flood'];
   console.log(
     `${total} events per workload, ${runs} rounds; load ${os

@@ -37,6 +37,7 @@ import {
   type HostToWebview,
   type RendererChoice,
 } from '../src/shared/graphProtocol';
+import { option } from './benchArgs';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 /** How the host batches the process events: `--batchings 10x100,100x10` (batches x events each). */
@@ -47,11 +48,6 @@ function batchings(): { batches: number; size: number }[] {
       const [batches, size] = spec.split('x').map(Number);
       return { batches, size };
     });
-}
-
-function option(name: string, fallback: string): string {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 && process.argv[at + 1] ? process.argv[at + 1] : fallback;
 }
 
 /** Deterministic pseudo-random numbers (mulberry32), so every run measures the same map. */

@@ -25,6 +25,7 @@ import {
   startNode,
   stopAllNodes,
 } from '../test/unit/erlang/helpers/erlang-node';
+import { optionValue } from './benchArgs';
 
 const CHURN = 100_000;
 const MESSAGES = 1_000_000;
@@ -179,17 +180,16 @@ function median(values: number[]): number {
 }
 
 function runsArgument(): number {
-  const index = process.argv.indexOf('--runs');
-  const runs = index >= 0 ? Number(process.argv[index + 1]) : 3;
+  const runs = Number(optionValue('runs') ?? 3);
   if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs takes a positive integer');
   return runs;
 }
 
 /** The node's Erlang: the system's, or with --otp 27 the one scripts/install-otp27.sh unpacked. */
 function erlArgument(): string {
-  const index = process.argv.indexOf('--otp');
-  if (index < 0) return erlCommand('system');
-  if (process.argv[index + 1] !== '27') throw new Error('--otp takes 27');
+  const otp = optionValue('otp');
+  if (otp === undefined) return erlCommand('system');
+  if (otp !== '27') throw new Error('--otp takes 27');
   return erlCommand('27');
 }
 
@@ -199,15 +199,13 @@ function erlArgument(): string {
  * it runs on another machine.
  */
 function nodeCpusArgument(): string | undefined {
-  const index = process.argv.indexOf('--node-cpus');
-  return index < 0 ? undefined : process.argv[index + 1];
+  return optionValue('node-cpus') || undefined;
 }
 
 /** The workloads to run: both, or the one named by --only. */
 function workloadsArgument(): Workload[] {
-  const index = process.argv.indexOf('--only');
-  if (index < 0) return ['churn', 'sender'];
-  const only = process.argv[index + 1];
+  const only = optionValue('only');
+  if (only === undefined) return ['churn', 'sender'];
   if (only !== 'churn' && only !== 'sender') throw new Error('--only takes churn or sender');
   return [only];
 }

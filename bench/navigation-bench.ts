@@ -21,11 +21,7 @@ import {
   type NavigationCommand,
 } from '../test/host/navigationCommands';
 import { SyntheticWireTrace } from '../test/unit/jvm/syntheticWire';
-
-function option(name: string, fallback: string): string {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 ? process.argv[at + 1] : fallback;
-}
+import { option } from './benchArgs';
 
 async function generateSession(file: string, millions: number): Promise<void> {
   const threads = 4;
