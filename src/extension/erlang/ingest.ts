@@ -112,7 +112,7 @@ const CHUNK_INSERT = 'INSERT INTO erlang_event_chunks VALUES (?, ?, ?, ?, ?, ?, 
 
 export class ErlangIngest {
   private seq = 0;
-  private readonly chunks = new ChunkEncoder();
+  private readonly chunkEncoder = new ChunkEncoder();
   /** Batch number; rows record the batch that last changed them. */
   private version = 0;
   /** Every process but the dead ones whose row is written (see commit). */
@@ -571,7 +571,7 @@ export class ErlangIngest {
     const chunks = Math.ceil(events.length / EVENTS_PER_CHUNK);
     const size = Math.ceil(events.length / chunks);
     for (let start = 0; start < events.length; start += size) {
-      const chunk = this.chunks.encode(
+      const chunk = this.chunkEncoder.encode(
         events,
         start,
         Math.min(start + size, events.length),
